@@ -1,0 +1,65 @@
+# obsvty — the two commands that matter: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+# one core for each of pytest's workers on a 2-core machine
+PYTEST_WORKERS ?= 2
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(UV):
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	@touch $@
+
+.PHONY: venv
+venv: $(VENV)/.synced ## create or update the local virtualenv from the lock file
+
+.PHONY: run
+run: venv ## serve on the embedded DuckDB default (OTLP gRPC :4317, HTTP :4318)
+	$(BIN)/obsvty serve
+
+.PHONY: lint
+lint: venv ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+.PHONY: fmt
+fmt: venv ## format and autofix
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+.PHONY: typecheck
+typecheck: venv ## mypy --strict on src/
+	$(BIN)/mypy
+
+.PHONY: pytest
+pytest: venv ## the test suite with coverage (fails under 90%)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --cov --cov-report=term --cov-report=xml
+
+.PHONY: audit
+audit: venv ## known vulnerabilities in the locked dependencies
+	$(UV) export --frozen --format requirements-txt --no-emit-project --all-groups -o $(VENV)/audit-requirements.txt -q
+	$(BIN)/pip-audit --progress-spinner off --disable-pip --require-hashes -r $(VENV)/audit-requirements.txt
+
+.PHONY: test
+test: lint typecheck pytest audit ## the whole quality gate, as CI runs it
+
+.PHONY: bench
+bench: venv ## ingest benchmark against a fresh obsvty (see docs/PERFORMANCE.md)
+	$(BIN)/python -m bench.ingest $(BENCH_ARGS)
+
+.PHONY: clean
+clean: ## remove the virtualenvs and caches (keeps data/)
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache .coverage* coverage.xml

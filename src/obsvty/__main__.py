@@ -1,0 +1,7 @@
+"""``python -m obsvty``."""
+
+import sys
+
+from obsvty.cli import main
+
+sys.exit(main())

@@ -1,0 +1,82 @@
+"""The OTLP/gRPC receiver: TraceService, LogsService and MetricsService ``Export`` on one server.
+
+Requests arrive as raw bytes and are parsed here rather than by gRPC, so that an undecodable
+request is answered ``INVALID_ARGUMENT`` (gRPC's own deserialiser would answer ``INTERNAL``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import grpc
+from google.protobuf import any_pb2, duration_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from obsvty.adapters.otlp.codec import CODECS, PayloadError, SignalCodec
+from obsvty.application.ingest import IngestService
+from obsvty.domain.model import Signal
+from obsvty.ports.buffer import BufferFullError
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 1
+
+_SERVICES = {
+    Signal.TRACES: "opentelemetry.proto.collector.trace.v1.TraceService",
+    Signal.LOGS: "opentelemetry.proto.collector.logs.v1.LogsService",
+    Signal.METRICS: "opentelemetry.proto.collector.metrics.v1.MetricsService",
+}
+
+
+def retryable_status(code: int, message: str, delay_seconds: int = RETRY_AFTER_SECONDS) -> Any:
+    """A gRPC status carrying ``RetryInfo``, which OTLP exporters honour before retrying."""
+    detail = any_pb2.Any()
+    detail.Pack(
+        error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=delay_seconds))
+    )
+    return rpc_status.to_status(status_pb2.Status(code=code, message=message, details=[detail]))
+
+
+class _ExportHandler:
+    def __init__(self, codec: SignalCodec[Any], ingest: IngestService) -> None:
+        self._codec = codec
+        self._ingest = ingest
+
+    async def __call__(self, payload: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
+        codec = self._codec
+        try:
+            request = codec.parse_protobuf(payload)
+        except PayloadError as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        try:
+            result = self._ingest.ingest(codec.to_domain(request))
+        except BufferFullError as exc:
+            status = retryable_status(code_pb2.UNAVAILABLE, f"obsvty is overloaded: {exc}")
+            await context.abort(status.code, status.details, status.trailing_metadata)
+        return codec.response(result).SerializeToString()
+
+
+def export_handlers(ingest: IngestService) -> list[grpc.GenericRpcHandler]:
+    handlers = []
+    for signal, service in _SERVICES.items():
+        method: grpc.RpcMethodHandler[bytes, bytes] = grpc.unary_unary_rpc_method_handler(
+            _ExportHandler(CODECS[signal], ingest),
+            request_deserializer=None,
+            response_serializer=None,
+        )
+        handlers.append(grpc.method_handlers_generic_handler(service, {"Export": method}))
+    return handlers
+
+
+def create_server(ingest: IngestService, max_message_length: int) -> grpc.aio.Server:
+    server = grpc.aio.server(
+        options=[
+            ("grpc.max_receive_message_length", max_message_length),
+            ("grpc.max_send_message_length", max_message_length),
+        ]
+    )
+    for handler in export_handlers(ingest):
+        server.add_generic_rpc_handlers((handler,))
+    return server

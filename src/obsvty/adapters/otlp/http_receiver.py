@@ -1,0 +1,171 @@
+"""The OTLP/HTTP receiver: ``POST /v1/traces``, ``/v1/logs`` and ``/v1/metrics``.
+
+Binary protobuf and OTLP/JSON bodies, optionally gzip-compressed. Every answer, errors included,
+is in the encoding of the request (a ``google.rpc.Status`` for errors), as the OTLP spec asks.
+The size limit applies to the body after decompression, which is inflated in bounded steps so
+that a small compressed body cannot expand without limit in memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from typing import Any
+
+from fastapi import FastAPI
+from google.protobuf.message import Message
+from google.rpc import code_pb2, status_pb2
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from obsvty.adapters.otlp.codec import CODECS, PayloadError, SignalCodec, message_to_json
+from obsvty.application.ingest import IngestService
+from obsvty.domain.model import Signal
+from obsvty.ports.buffer import BufferFullError
+
+log = logging.getLogger(__name__)
+
+PROTOBUF = "application/x-protobuf"
+JSON = "application/json"
+RETRY_AFTER_SECONDS = 1
+_INFLATE_CHUNK = 64 * 1024
+
+
+class RequestError(Exception):
+    def __init__(self, http_status: int, code: int, message: str) -> None:
+        super().__init__(message)
+        self.http_status = http_status
+        self.code = code
+        self.message = message
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def _encode(message: Message, media_type: str) -> tuple[bytes, str]:
+    if media_type == PROTOBUF:
+        return message.SerializeToString(), PROTOBUF
+    return message_to_json(message), JSON
+
+
+def _status_response(
+    media_type: str,
+    http_status: int,
+    code: int,
+    message: str,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body, content_type = _encode(status_pb2.Status(code=code, message=message), media_type)
+    return Response(body, status_code=http_status, media_type=content_type, headers=headers)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise RequestError(413, code_pb2.INVALID_ARGUMENT, f"request body over {limit} bytes")
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise RequestError(413, code_pb2.INVALID_ARGUMENT, f"request body over {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _inflate(body: bytes, encoding: str, limit: int) -> bytes:
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return body
+    if encoding not in ("gzip", "deflate"):
+        raise RequestError(
+            400, code_pb2.INVALID_ARGUMENT, f"unsupported Content-Encoding {encoding!r}"
+        )
+    # wbits: 16 + MAX_WBITS reads a gzip header, MAX_WBITS a zlib one
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS)
+    out = []
+    size = 0
+    data = body
+    try:
+        while data:
+            chunk = inflater.decompress(data, _INFLATE_CHUNK)
+            size += len(chunk)
+            if size > limit:
+                raise RequestError(
+                    413, code_pb2.INVALID_ARGUMENT, f"decompressed body over {limit} bytes"
+                )
+            out.append(chunk)
+            data = inflater.unconsumed_tail
+        tail = inflater.flush()
+    except zlib.error as exc:
+        raise RequestError(
+            400, code_pb2.INVALID_ARGUMENT, f"invalid {encoding} body: {exc}"
+        ) from None
+    if not inflater.eof:
+        raise RequestError(400, code_pb2.INVALID_ARGUMENT, f"truncated {encoding} body")
+    out.append(tail)
+    return b"".join(out)
+
+
+class ExportEndpoint:
+    def __init__(self, codec: SignalCodec[Any], ingest: IngestService, max_size: int) -> None:
+        self._codec = codec
+        self._ingest = ingest
+        self._max_size = max_size
+
+    async def handle(self, request: Request) -> Response:
+        media_type = _media_type(request)
+        if media_type not in (PROTOBUF, JSON):
+            return _status_response(
+                JSON,
+                415,
+                code_pb2.INVALID_ARGUMENT,
+                f"unsupported Content-Type {media_type!r}: use {PROTOBUF} or {JSON}",
+            )
+        codec = self._codec
+        try:
+            body = await _read_body(request, self._max_size)
+            body = _inflate(body, request.headers.get("content-encoding", ""), self._max_size)
+            if media_type == PROTOBUF:
+                message = codec.parse_protobuf(body)
+            else:
+                message = codec.parse_json(body)
+            result = self._ingest.ingest(codec.to_domain(message))
+        except RequestError as exc:
+            return _status_response(media_type, exc.http_status, exc.code, exc.message)
+        except PayloadError as exc:
+            return _status_response(media_type, 400, code_pb2.INVALID_ARGUMENT, str(exc))
+        except BufferFullError as exc:
+            return _status_response(
+                media_type,
+                503,
+                code_pb2.UNAVAILABLE,
+                f"obsvty is overloaded: {exc}",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+        payload, content_type = _encode(codec.response(result), media_type)
+        return Response(payload, media_type=content_type)
+
+
+def create_app(ingest: IngestService, max_request_size: int) -> FastAPI:
+    """The OTLP/HTTP application. Export routes are plain Starlette routes: no validation or
+    dependency layer on the hot path, and no place in an OpenAPI schema."""
+    app = FastAPI(
+        title="obsvty OTLP/HTTP receiver", docs_url=None, redoc_url=None, openapi_url=None
+    )
+    for signal in Signal:
+        app.router.routes.append(
+            Route(
+                f"/v1/{signal.value}",
+                ExportEndpoint(CODECS[signal], ingest, max_request_size).handle,
+                methods=["POST"],
+            )
+        )
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    return app

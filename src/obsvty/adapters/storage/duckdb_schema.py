@@ -1,0 +1,105 @@
+"""The DuckDB tables: one row per span, log record and metric data point.
+
+Times are unix nanoseconds (BIGINT). Trace and span ids are lower-case hex (``''`` when absent).
+Attributes, bodies, events, links and exemplars are typed JSON (see ``typed_json``). Resource and
+scope are denormalised onto each row; DuckDB's dictionary compression keeps the repeats cheap, and
+every query can filter by service without a join. Rows arrive roughly in time order, so DuckDB's
+per-row-group min/max (zone maps) serve time-range and service filters.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+_RESOURCE_AND_SCOPE = """
+    service_name VARCHAR NOT NULL,
+    resource_attributes JSON NOT NULL,
+    resource_dropped_attributes_count UINTEGER NOT NULL,
+    resource_schema_url VARCHAR NOT NULL,
+    scope_name VARCHAR NOT NULL,
+    scope_version VARCHAR NOT NULL,
+    scope_attributes JSON NOT NULL,
+    scope_dropped_attributes_count UINTEGER NOT NULL,
+    scope_schema_url VARCHAR NOT NULL
+"""
+
+SPANS = f"""
+CREATE TABLE IF NOT EXISTS spans (
+    trace_id VARCHAR NOT NULL,
+    span_id VARCHAR NOT NULL,
+    parent_span_id VARCHAR NOT NULL,
+    trace_state VARCHAR NOT NULL,
+    flags UINTEGER NOT NULL,
+    name VARCHAR NOT NULL,
+    kind UTINYINT NOT NULL,
+    start_time_unix_nano BIGINT NOT NULL,
+    end_time_unix_nano BIGINT NOT NULL,
+    duration_ns BIGINT NOT NULL,
+    attributes JSON NOT NULL,
+    dropped_attributes_count UINTEGER NOT NULL,
+    events JSON NOT NULL,
+    dropped_events_count UINTEGER NOT NULL,
+    links JSON NOT NULL,
+    dropped_links_count UINTEGER NOT NULL,
+    status_code UTINYINT NOT NULL,
+    status_message VARCHAR NOT NULL,
+    {_RESOURCE_AND_SCOPE}
+)
+"""
+
+LOGS = f"""
+CREATE TABLE IF NOT EXISTS logs (
+    time_unix_nano BIGINT NOT NULL,
+    observed_time_unix_nano BIGINT NOT NULL,
+    severity_number UTINYINT NOT NULL,
+    severity_text VARCHAR NOT NULL,
+    body JSON,
+    attributes JSON NOT NULL,
+    dropped_attributes_count UINTEGER NOT NULL,
+    flags UINTEGER NOT NULL,
+    trace_id VARCHAR NOT NULL,
+    span_id VARCHAR NOT NULL,
+    event_name VARCHAR NOT NULL,
+    {_RESOURCE_AND_SCOPE}
+)
+"""
+
+METRIC_POINTS = f"""
+CREATE TABLE IF NOT EXISTS metric_points (
+    metric_name VARCHAR NOT NULL,
+    metric_description VARCHAR NOT NULL,
+    metric_unit VARCHAR NOT NULL,
+    metric_type VARCHAR NOT NULL,
+    aggregation_temporality UTINYINT NOT NULL,
+    is_monotonic BOOLEAN NOT NULL,
+    metric_metadata JSON NOT NULL,
+    start_time_unix_nano BIGINT NOT NULL,
+    time_unix_nano BIGINT NOT NULL,
+    attributes JSON NOT NULL,
+    flags UINTEGER NOT NULL,
+    exemplars JSON NOT NULL,
+    value_int BIGINT,
+    value_double DOUBLE,
+    count UBIGINT,
+    sum DOUBLE,
+    min DOUBLE,
+    max DOUBLE,
+    bucket_counts UBIGINT[] NOT NULL,
+    explicit_bounds DOUBLE[] NOT NULL,
+    scale INTEGER,
+    zero_count UBIGINT,
+    zero_threshold DOUBLE,
+    positive_offset INTEGER,
+    positive_bucket_counts UBIGINT[] NOT NULL,
+    negative_offset INTEGER,
+    negative_bucket_counts UBIGINT[] NOT NULL,
+    quantile_values JSON NOT NULL,
+    {_RESOURCE_AND_SCOPE}
+)
+"""
+
+META = """
+CREATE TABLE IF NOT EXISTS obsvty_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)
+"""
+
+STATEMENTS = (META, SPANS, LOGS, METRIC_POINTS)

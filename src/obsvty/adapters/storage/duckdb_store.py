@@ -1,0 +1,305 @@
+"""The embedded DuckDB store: the default, local-first home of all telemetry.
+
+Writes arrive as columnar batches from the flusher thread; each becomes an Arrow table that
+DuckDB inserts in bulk, all signals of one flush in one transaction. Readers (the query API) use
+their own cursors, so queries run next to ingestion under DuckDB's MVCC.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from obsvty.adapters.storage import duckdb_schema
+from obsvty.adapters.storage.typed_json import dumps
+from obsvty.domain.batches import Batch, LogBatch, MetricBatch, SpanBatch
+from obsvty.domain.model import Exemplar, InstrumentationScope, Resource, SpanEvent, SpanLink
+from obsvty.ports.store import StoreError, StoreLockedError
+
+log = logging.getLogger(__name__)
+
+_U32 = pa.uint32()
+_U8 = pa.uint8()
+_I64 = pa.int64()
+_STR = pa.string()
+
+
+def _encode_once(objects: list[Any], encode: Callable[[Any], Any]) -> list[Any]:
+    """Encode shared objects (resources, scopes, metric descriptors) once per distinct object."""
+    cache: dict[int, Any] = {}
+    out = []
+    for obj in objects:
+        key = id(obj)
+        encoded = cache.get(key)
+        if encoded is None:
+            encoded = cache[key] = encode(obj)
+        out.append(encoded)
+    return out
+
+
+def _resource_scope_columns(
+    resources: list[Resource], scopes: list[InstrumentationScope]
+) -> dict[str, pa.Array]:
+    res = _encode_once(
+        resources,
+        lambda r: (r.service_name, dumps(r.attributes), r.dropped_attributes_count, r.schema_url),
+    )
+    sc = _encode_once(
+        scopes,
+        lambda s: (
+            s.name,
+            s.version,
+            dumps(s.attributes),
+            s.dropped_attributes_count,
+            s.schema_url,
+        ),
+    )
+    return {
+        "service_name": pa.array([r[0] for r in res], _STR),
+        "resource_attributes": pa.array([r[1] for r in res], _STR),
+        "resource_dropped_attributes_count": pa.array([r[2] for r in res], _U32),
+        "resource_schema_url": pa.array([r[3] for r in res], _STR),
+        "scope_name": pa.array([s[0] for s in sc], _STR),
+        "scope_version": pa.array([s[1] for s in sc], _STR),
+        "scope_attributes": pa.array([s[2] for s in sc], _STR),
+        "scope_dropped_attributes_count": pa.array([s[3] for s in sc], _U32),
+        "scope_schema_url": pa.array([s[4] for s in sc], _STR),
+    }
+
+
+def _hex(ids: list[bytes]) -> pa.Array:
+    return pa.array([i.hex() for i in ids], _STR)
+
+
+def _events_json(events: list[SpanEvent]) -> str:
+    if not events:
+        return "[]"
+    return dumps(
+        [
+            {
+                "time_unix_nano": e.time_unix_nano,
+                "name": e.name,
+                "attributes": e.attributes,
+                "dropped_attributes_count": e.dropped_attributes_count,
+            }
+            for e in events
+        ]
+    )
+
+
+def _links_json(links: list[SpanLink]) -> str:
+    if not links:
+        return "[]"
+    return dumps(
+        [
+            {
+                "trace_id": link.trace_id.hex(),
+                "span_id": link.span_id.hex(),
+                "trace_state": link.trace_state,
+                "attributes": link.attributes,
+                "dropped_attributes_count": link.dropped_attributes_count,
+                "flags": link.flags,
+            }
+            for link in links
+        ]
+    )
+
+
+def _exemplars_json(exemplars: list[Exemplar]) -> str:
+    if not exemplars:
+        return "[]"
+    return dumps(
+        [
+            {
+                "time_unix_nano": e.time_unix_nano,
+                "value": e.value,
+                "filtered_attributes": e.filtered_attributes,
+                "trace_id": e.trace_id.hex(),
+                "span_id": e.span_id.hex(),
+            }
+            for e in exemplars
+        ]
+    )
+
+
+def span_table(b: SpanBatch) -> pa.Table:
+    start = b.start_time_unix_nano
+    end = b.end_time_unix_nano
+    columns: dict[str, pa.Array] = {
+        "trace_id": _hex(b.trace_id),
+        "span_id": _hex(b.span_id),
+        "parent_span_id": _hex(b.parent_span_id),
+        "trace_state": pa.array(b.trace_state, _STR),
+        "flags": pa.array(b.flags, _U32),
+        "name": pa.array(b.name, _STR),
+        "kind": pa.array(b.kind, _U8),
+        "start_time_unix_nano": pa.array(start, _I64),
+        "end_time_unix_nano": pa.array(end, _I64),
+        "duration_ns": pa.array([e - s for s, e in zip(start, end, strict=True)], _I64),
+        "attributes": pa.array([dumps(a) for a in b.attributes], _STR),
+        "dropped_attributes_count": pa.array(b.dropped_attributes_count, _U32),
+        "events": pa.array([_events_json(e) for e in b.events], _STR),
+        "dropped_events_count": pa.array(b.dropped_events_count, _U32),
+        "links": pa.array([_links_json(link) for link in b.links], _STR),
+        "dropped_links_count": pa.array(b.dropped_links_count, _U32),
+        "status_code": pa.array(b.status_code, _U8),
+        "status_message": pa.array(b.status_message, _STR),
+    }
+    columns.update(_resource_scope_columns(b.resource, b.scope))
+    return pa.table(columns)
+
+
+def log_table(b: LogBatch) -> pa.Table:
+    columns: dict[str, pa.Array] = {
+        "time_unix_nano": pa.array(b.time_unix_nano, _I64),
+        "observed_time_unix_nano": pa.array(b.observed_time_unix_nano, _I64),
+        "severity_number": pa.array(b.severity_number, _U8),
+        "severity_text": pa.array(b.severity_text, _STR),
+        "body": pa.array([None if v is None else dumps(v) for v in b.body], _STR),
+        "attributes": pa.array([dumps(a) for a in b.attributes], _STR),
+        "dropped_attributes_count": pa.array(b.dropped_attributes_count, _U32),
+        "flags": pa.array(b.flags, _U32),
+        "trace_id": _hex(b.trace_id),
+        "span_id": _hex(b.span_id),
+        "event_name": pa.array(b.event_name, _STR),
+    }
+    columns.update(_resource_scope_columns(b.resource, b.scope))
+    return pa.table(columns)
+
+
+def metric_table(b: MetricBatch) -> pa.Table:
+    descriptors = _encode_once(
+        b.metric,
+        lambda m: (
+            m.name,
+            m.description,
+            m.unit,
+            m.type,
+            m.aggregation_temporality,
+            m.is_monotonic,
+            dumps(m.metadata),
+        ),
+    )
+    u64_list = pa.list_(pa.uint64())
+    columns: dict[str, pa.Array] = {
+        "metric_name": pa.array([d[0] for d in descriptors], _STR),
+        "metric_description": pa.array([d[1] for d in descriptors], _STR),
+        "metric_unit": pa.array([d[2] for d in descriptors], _STR),
+        "metric_type": pa.array([d[3] for d in descriptors], _STR),
+        "aggregation_temporality": pa.array([d[4] for d in descriptors], _U8),
+        "is_monotonic": pa.array([d[5] for d in descriptors], pa.bool_()),
+        "metric_metadata": pa.array([d[6] for d in descriptors], _STR),
+        "start_time_unix_nano": pa.array(b.start_time_unix_nano, _I64),
+        "time_unix_nano": pa.array(b.time_unix_nano, _I64),
+        "attributes": pa.array([dumps(a) for a in b.attributes], _STR),
+        "flags": pa.array(b.flags, _U32),
+        "exemplars": pa.array([_exemplars_json(e) for e in b.exemplars], _STR),
+        "value_int": pa.array(b.value_int, _I64),
+        "value_double": pa.array(b.value_double, pa.float64()),
+        "count": pa.array(b.count, pa.uint64()),
+        "sum": pa.array(b.sum, pa.float64()),
+        "min": pa.array(b.min, pa.float64()),
+        "max": pa.array(b.max, pa.float64()),
+        "bucket_counts": pa.array(b.bucket_counts, u64_list),
+        "explicit_bounds": pa.array(b.explicit_bounds, pa.list_(pa.float64())),
+        "scale": pa.array(b.scale, pa.int32()),
+        "zero_count": pa.array(b.zero_count, pa.uint64()),
+        "zero_threshold": pa.array(b.zero_threshold, pa.float64()),
+        "positive_offset": pa.array(b.positive_offset, pa.int32()),
+        "positive_bucket_counts": pa.array(b.positive_bucket_counts, u64_list),
+        "negative_offset": pa.array(b.negative_offset, pa.int32()),
+        "negative_bucket_counts": pa.array(b.negative_bucket_counts, u64_list),
+        "quantile_values": pa.array(
+            [dumps([{"quantile": q, "value": v} for q, v in qv]) for qv in b.quantile_values],
+            _STR,
+        ),
+    }
+    columns.update(_resource_scope_columns(b.resource, b.scope))
+    return pa.table(columns)
+
+
+_TABLES: dict[type[Any], tuple[str, Callable[[Any], pa.Table]]] = {
+    SpanBatch: ("spans", span_table),
+    LogBatch: ("logs", log_table),
+    MetricBatch: ("metric_points", metric_table),
+}
+
+
+def open_duckdb(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open a DuckDB database file, translating the "file in use" failure into a clear error."""
+    target = Path(path)
+    if not read_only:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return duckdb.connect(str(target), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise StoreLockedError(
+                f"the DuckDB file {target} is already open by another process "
+                "(is another obsvty running on it?); stop it or set OBSVTY_DB_PATH to another file"
+            ) from None
+        raise StoreError(f"cannot open the DuckDB file {target}: {exc}") from None
+
+
+class DuckDBStore:
+    """Telemetry in one DuckDB file."""
+
+    def __init__(self, path: Path | str, *, threads: int | None = None) -> None:
+        self.path = Path(path)
+        self._con = open_duckdb(self.path)
+        if threads:
+            self._con.execute(f"SET threads TO {int(threads)}")
+        self._lock = threading.Lock()
+        for statement in duckdb_schema.STATEMENTS:
+            self._con.execute(statement)
+        self._con.execute(
+            "INSERT OR REPLACE INTO obsvty_meta VALUES ('schema_version', ?)",
+            [str(duckdb_schema.SCHEMA_VERSION)],
+        )
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A connection of its own for a reader thread."""
+        return self._con.cursor()
+
+    def write(self, batches: Sequence[Batch]) -> None:
+        grouped: dict[type[Any], list[Any]] = {}
+        for batch in batches:
+            if len(batch):
+                grouped.setdefault(type(batch), []).append(batch)
+        if not grouped:
+            return
+        tables = []
+        for batch_type, group in grouped.items():
+            name, to_arrow = _TABLES[batch_type]
+            merged = group[0] if len(group) == 1 else batch_type.concat(group)
+            tables.append((name, to_arrow(merged)))
+        with self._lock:
+            con = self._con
+            try:
+                con.execute("BEGIN TRANSACTION")
+                for name, incoming in tables:
+                    con.register("incoming", incoming)
+                    try:
+                        con.execute(f"INSERT INTO {name} SELECT * FROM incoming")  # noqa: S608
+                    finally:
+                        con.unregister("incoming")
+                con.execute("COMMIT")
+            except duckdb.Error as exc:
+                with contextlib.suppress(duckdb.Error):
+                    con.execute("ROLLBACK")
+                raise StoreError(f"DuckDB write failed: {exc}") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            try:
+                self._con.execute("CHECKPOINT")
+            except duckdb.Error as exc:  # pragma: no cover - best effort before closing
+                log.warning("checkpoint on close failed: %s", exc)
+            self._con.close()

@@ -1,0 +1,49 @@
+"""Typed attribute values as JSON documents, for stores that keep attributes as JSON.
+
+JSON already tells strings, booleans, integers (``1``), doubles (``1.0``), arrays, maps and null
+apart, so values are written as themselves; only bytes, which JSON lacks, become
+``{"$bytes": "<base64>"}``. orjson writes every float with a fraction or exponent, which keeps
+an integer 1 and a double 1.0 distinct when read back.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import orjson
+
+from obsvty.domain.model import Attributes, AttributeValue
+
+BYTES_KEY = "$bytes"
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return {BYTES_KEY: base64.b64encode(bytes(value)).decode()}
+    raise TypeError(f"not an attribute value: {type(value).__name__}")
+
+
+def dumps(value: Any) -> str:
+    return orjson.dumps(value, default=_default).decode()
+
+
+def _revive(value: Any) -> AttributeValue:
+    if isinstance(value, dict):
+        if len(value) == 1 and BYTES_KEY in value and isinstance(value[BYTES_KEY], str):
+            return base64.b64decode(value[BYTES_KEY])
+        return {k: _revive(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_revive(v) for v in value]
+    return value  # type: ignore[no-any-return]
+
+
+def loads_value(document: str | bytes | None) -> AttributeValue:
+    if document is None:
+        return None
+    return _revive(orjson.loads(document))
+
+
+def loads_attributes(document: str | bytes | None) -> Attributes:
+    value = loads_value(document)
+    return value if isinstance(value, dict) else {}

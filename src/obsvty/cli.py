@@ -1,0 +1,72 @@
+"""The ``obsvty`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from obsvty import __version__
+from obsvty.config import Settings, SettingsError, load_settings
+from obsvty.ports.store import StoreError
+
+EXIT_CONFIG = 2
+EXIT_STORE = 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="obsvty",
+        description="A privacy-first, local-first OpenTelemetry backend.",
+    )
+    parser.add_argument("--version", action="version", version=f"obsvty {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser(
+        "serve",
+        help="receive OTLP over gRPC and HTTP and store it",
+        description="Receive OTLP over gRPC and HTTP and store it. Configured from the "
+        "environment and .env (see .env.example).",
+    )
+    return parser
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _serve() -> int:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"obsvty: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    _configure_logging(settings)
+    from obsvty.main import serve  # import the servers only when serving
+
+    try:
+        asyncio.run(serve(settings))
+    except StoreError as exc:
+        print(f"obsvty: {exc}", file=sys.stderr)
+        return EXIT_STORE
+    except OSError as exc:
+        print(f"obsvty: cannot listen: {exc}", file=sys.stderr)
+        return EXIT_STORE
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        return _serve()
+    _parser().print_help()
+    return EXIT_CONFIG
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""All of obsvty's settings, in one model, from the environment and an optional ``.env`` file.
+
+Each field's environment variable is its name in upper case (``otlp_grpc_port`` ↔
+``OTLP_GRPC_PORT``). Listeners bind to loopback by default: nothing is reachable from another
+machine unless the user says so.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MiB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    # --- OTLP receivers
+    otlp_grpc_host: str = Field("127.0.0.1", description="Address the OTLP/gRPC receiver binds.")
+    otlp_grpc_port: int = Field(4317, ge=0, le=65535, description="OTLP/gRPC port (0: any free).")
+    otlp_http_host: str = Field("127.0.0.1", description="Address the OTLP/HTTP receiver binds.")
+    otlp_http_port: int = Field(4318, ge=0, le=65535, description="OTLP/HTTP port (0: any free).")
+    grpc_max_message_length: int = Field(
+        4 * MiB, gt=0, description="Largest gRPC request accepted, in bytes."
+    )
+    http_max_request_size: int = Field(
+        4 * MiB, gt=0, description="Largest OTLP/HTTP body accepted after decompression, in bytes."
+    )
+
+    # --- storage
+    obsvty_db_path: Path = Field(
+        Path("data/obsvty.duckdb"), description="The DuckDB file telemetry is stored in."
+    )
+    duckdb_threads: int | None = Field(
+        None, gt=0, description="Threads DuckDB may use (default: one per core)."
+    )
+
+    # --- buffer and flusher
+    max_buffer_size: int = Field(10_000, gt=0, description="Buffer capacity, in items.")
+    buffer_overflow_policy: Literal["drop_oldest", "reject"] = Field(
+        "drop_oldest", description="What a full buffer does: drop oldest items, or reject."
+    )
+    flush_interval_ms: int = Field(
+        1000, gt=0, description="Longest time an item waits in the buffer before a flush."
+    )
+    flush_batch_size: int = Field(
+        5000, gt=0, description="Items written per flush; a flush starts early at this size."
+    )
+    shutdown_timeout_s: float = Field(
+        30.0, gt=0, description="Longest graceful shutdown: stop receivers, drain, close."
+    )
+
+    # --- process
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        "INFO", description="Log level."
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
+class SettingsError(ValueError):
+    """A setting is invalid; ``str()`` is one line naming it."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning pydantic's report into one clear line for the first bad one."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        value = first.get("input")
+        raise SettingsError(f"invalid setting {name}={value!r}: {first['msg']}") from None

@@ -1,0 +1,151 @@
+"""Telemetry records as the OpenTelemetry data model defines them.
+
+Attribute values keep their OTLP types as native Python values: ``str``, ``bool``, ``int``
+(int64), ``float`` (double), ``bytes``, ``list`` (array), ``dict`` (key-value list) and ``None``
+(an empty ``AnyValue``). Trace and span ids are raw bytes; ``b""`` means absent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+from typing import TypeAlias
+
+AttributeValue: TypeAlias = (
+    str | bool | int | float | bytes | list["AttributeValue"] | dict[str, "AttributeValue"] | None
+)
+Attributes: TypeAlias = dict[str, AttributeValue]
+
+UNKNOWN_SERVICE = "unknown_service"
+SERVICE_NAME_KEY = "service.name"
+
+
+class SpanKind(IntEnum):
+    UNSPECIFIED = 0
+    INTERNAL = 1
+    SERVER = 2
+    CLIENT = 3
+    PRODUCER = 4
+    CONSUMER = 5
+
+
+class StatusCode(IntEnum):
+    UNSET = 0
+    OK = 1
+    ERROR = 2
+
+
+class AggregationTemporality(IntEnum):
+    UNSPECIFIED = 0
+    DELTA = 1
+    CUMULATIVE = 2
+
+
+class MetricType(StrEnum):
+    GAUGE = "gauge"
+    SUM = "sum"
+    HISTOGRAM = "histogram"
+    EXPONENTIAL_HISTOGRAM = "exponential_histogram"
+    SUMMARY = "summary"
+
+
+class Signal(StrEnum):
+    TRACES = "traces"
+    LOGS = "logs"
+    METRICS = "metrics"
+
+
+@dataclass(frozen=True, slots=True, eq=True)
+class Resource:
+    attributes: Attributes = field(default_factory=dict)
+    dropped_attributes_count: int = 0
+    schema_url: str = ""
+
+    @property
+    def service_name(self) -> str:
+        name = self.attributes.get(SERVICE_NAME_KEY)
+        return name if isinstance(name, str) and name else UNKNOWN_SERVICE
+
+
+@dataclass(frozen=True, slots=True, eq=True)
+class InstrumentationScope:
+    name: str = ""
+    version: str = ""
+    attributes: Attributes = field(default_factory=dict)
+    dropped_attributes_count: int = 0
+    schema_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SpanEvent:
+    time_unix_nano: int
+    name: str
+    attributes: Attributes = field(default_factory=dict)
+    dropped_attributes_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SpanLink:
+    trace_id: bytes
+    span_id: bytes
+    trace_state: str = ""
+    attributes: Attributes = field(default_factory=dict)
+    dropped_attributes_count: int = 0
+    flags: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Exemplar:
+    time_unix_nano: int
+    value: int | float | None
+    filtered_attributes: Attributes = field(default_factory=dict)
+    trace_id: bytes = b""
+    span_id: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """One span as read back from a store."""
+
+    trace_id: bytes
+    span_id: bytes
+    parent_span_id: bytes
+    name: str
+    kind: int
+    start_time_unix_nano: int
+    end_time_unix_nano: int
+    resource: Resource
+    scope: InstrumentationScope
+    trace_state: str = ""
+    flags: int = 0
+    attributes: Attributes = field(default_factory=dict)
+    dropped_attributes_count: int = 0
+    events: tuple[SpanEvent, ...] = ()
+    dropped_events_count: int = 0
+    links: tuple[SpanLink, ...] = ()
+    dropped_links_count: int = 0
+    status_code: int = StatusCode.UNSET
+    status_message: str = ""
+
+    @property
+    def duration_ns(self) -> int:
+        return self.end_time_unix_nano - self.start_time_unix_nano
+
+
+@dataclass(frozen=True, slots=True)
+class LogRecord:
+    """One log record as read back from a store."""
+
+    time_unix_nano: int
+    observed_time_unix_nano: int
+    severity_number: int
+    severity_text: str
+    body: AttributeValue
+    resource: Resource
+    scope: InstrumentationScope
+    attributes: Attributes = field(default_factory=dict)
+    dropped_attributes_count: int = 0
+    flags: int = 0
+    trace_id: bytes = b""
+    span_id: bytes = b""
+    event_name: str = ""

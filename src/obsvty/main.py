@@ -1,0 +1,134 @@
+"""Composition root: builds every part from the settings, wires them, runs them, stops them.
+
+Start-up order: store, buffer, flusher, then the receivers. Shutdown (SIGTERM or SIGINT) runs in
+reverse: receivers stop accepting (in-flight requests finish), the flusher drains the buffer into
+the store, and the store commits and closes. Nothing acknowledged is lost on a graceful stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import grpc
+import uvicorn
+
+from obsvty.adapters.buffer.memory import MemoryBuffer, OverflowPolicy
+from obsvty.adapters.otlp import grpc_receiver, http_receiver
+from obsvty.adapters.storage.duckdb_store import DuckDBStore
+from obsvty.application.flush import Flusher
+from obsvty.application.ingest import IngestService
+from obsvty.config import Settings
+
+log = logging.getLogger("obsvty")
+
+
+class _EmbeddedUvicorn(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to the application that embeds it."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@dataclass
+class Endpoints:
+    """Where the listeners are bound (ports resolved when 0 was asked for)."""
+
+    grpc: str = ""
+    http: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class Application:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = DuckDBStore(settings.obsvty_db_path, threads=settings.duckdb_threads)
+        self.buffer = MemoryBuffer(
+            settings.max_buffer_size, OverflowPolicy(settings.buffer_overflow_policy)
+        )
+        self.flusher = Flusher(
+            self.buffer,
+            self.store,
+            batch_size=settings.flush_batch_size,
+            interval=settings.flush_interval_ms / 1000,
+        )
+        self.ingest = IngestService(self.buffer)
+        self.endpoints = Endpoints()
+        self.ready = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._grpc: grpc.aio.Server | None = None
+        self._http: _EmbeddedUvicorn | None = None
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> None:
+        """Serve until :meth:`request_stop` (or SIGTERM / SIGINT), then shut down gracefully."""
+        s = self.settings
+        self.flusher.start()
+        try:
+            self._grpc = grpc_receiver.create_server(self.ingest, s.grpc_max_message_length)
+            port = self._grpc.add_insecure_port(f"{s.otlp_grpc_host}:{s.otlp_grpc_port}")
+            await self._grpc.start()
+            self.endpoints.grpc = f"{s.otlp_grpc_host}:{port}"
+
+            app = http_receiver.create_app(self.ingest, s.http_max_request_size)
+            self._http = _EmbeddedUvicorn(
+                uvicorn.Config(
+                    app,
+                    host=s.otlp_http_host,
+                    port=s.otlp_http_port,
+                    log_config=None,
+                    access_log=False,
+                    lifespan="off",
+                    timeout_graceful_shutdown=int(s.shutdown_timeout_s),
+                )
+            )
+            http_task = asyncio.create_task(self._http.serve())
+            while not self._http.started:
+                if http_task.done():
+                    await http_task  # re-raises the start-up failure
+                    raise RuntimeError("OTLP/HTTP server stopped during start-up")
+                await asyncio.sleep(0.01)
+            sock = self._http.servers[0].sockets[0].getsockname()
+            self.endpoints.http = f"{s.otlp_http_host}:{sock[1]}"
+            log.info(
+                "obsvty listening: OTLP/gRPC on %s, OTLP/HTTP on http://%s, storing in %s",
+                self.endpoints.grpc,
+                self.endpoints.http,
+                s.obsvty_db_path,
+            )
+            self.ready.set()
+            await self._stop.wait()
+            log.info("shutting down: stopping receivers")
+            await self._shutdown_receivers(http_task)
+        finally:
+            await asyncio.to_thread(self._drain_and_close)
+
+    async def _shutdown_receivers(self, http_task: asyncio.Task[None]) -> None:
+        grace = self.settings.shutdown_timeout_s / 2
+        if self._http is not None:
+            self._http.should_exit = True
+        if self._grpc is not None:
+            await self._grpc.stop(grace)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(http_task, grace)
+
+    def _drain_and_close(self) -> None:
+        log.info("draining %d buffered items into the store", self.buffer.size())
+        self.flusher.stop(self.settings.shutdown_timeout_s)
+        self.store.close()
+        log.info("stopped; everything acknowledged is stored")
+
+
+async def serve(settings: Settings) -> None:
+    app = Application(settings)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, app.request_stop)
+    await app.run()
