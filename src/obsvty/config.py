@@ -41,6 +41,50 @@ class Settings(BaseSettings):
         None, gt=0, description="Threads DuckDB may use (default: one per core)."
     )
 
+    # --- mongodb (storage backend, cloud replica, sync service)
+    obsvty_storage: Literal["duckdb", "mongodb"] = Field(
+        "duckdb", description="Primary store: the embedded DuckDB file, or MongoDB (MONGODB_URI)."
+    )
+    mongodb_uri: str | None = Field(
+        None, description="MongoDB connection string of the primary store (OBSVTY_STORAGE=mongodb)."
+    )
+    mongodb_database: str = Field("obsvty", min_length=1, description="MongoDB database name.")
+    mongodb_write_concern: str = Field(
+        "majority", min_length=1, description="Write concern w: 'majority', or a number of nodes."
+    )
+    mongodb_timeout_ms: int = Field(
+        10_000, gt=0, description="Server selection, connect and per-operation timeout (ms)."
+    )
+    mongodb_max_pool_size: int = Field(
+        20, gt=0, description="Largest number of pooled connections per MongoDB server."
+    )
+    mongodb_retry_writes: bool = Field(True, description="Let the driver retry a failed write once.")
+    mongodb_insert_batch_size: int = Field(
+        5000, gt=0, description="Documents per insert_many call."
+    )
+    mongodb_retention_days: float | None = Field(
+        None, gt=0, description="Delete MongoDB documents older than this (TTL index); None: keep."
+    )
+    mongodb_cloud_uri: str | None = Field(
+        None, description="Cloud MongoDB that the sync service replicates the local store to."
+    )
+    mongodb_cloud_database: str = Field(
+        "obsvty", min_length=1, description="Database name on the cloud MongoDB."
+    )
+    sync_interval_ms: int = Field(
+        1000, gt=0, description="Pause between sync rounds when the sync has caught up."
+    )
+    sync_batch_size: int = Field(1000, gt=0, description="Records sent to the cloud per round.")
+    sync_max_backoff_s: float = Field(
+        60.0, gt=0, description="Longest pause between retries while the cloud is failing."
+    )
+    sync_breaker_failures: int = Field(
+        5, gt=0, description="Consecutive failures that open the sync circuit breaker."
+    )
+    sync_breaker_reset_s: float = Field(
+        30.0, gt=0, description="Time the circuit stays open before one half-open trial."
+    )
+
     # --- buffer and flusher
     max_buffer_size: int = Field(10_000, gt=0, description="Buffer capacity, in items.")
     buffer_overflow_policy: Literal["drop_oldest", "reject"] = Field(
