@@ -10,7 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import (
+    Field,
+    FilePath,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MiB = 1024 * 1024
@@ -100,6 +107,86 @@ class Settings(BaseSettings):
         30.0, gt=0, description="Longest graceful shutdown: stop receivers, drain, close."
     )
 
+    # --- security (see docs/SECURITY.md)
+    obsvty_ingest_tokens: SecretStr | None = Field(
+        None, description="Bearer tokens allowed to write telemetry, comma-separated (none: open)."
+    )
+    obsvty_ingest_tokens_file: FilePath | None = Field(
+        None, description="File of ingest tokens, one per line ('#' starts a comment)."
+    )
+    obsvty_query_tokens: SecretStr | None = Field(
+        None, description="Bearer tokens allowed to read (query API, UI), comma-separated."
+    )
+    obsvty_query_tokens_file: FilePath | None = Field(
+        None, description="File of query tokens, one per line ('#' starts a comment)."
+    )
+    tls_cert_file: FilePath | None = Field(
+        None, description="PEM certificate (chain): serve gRPC and HTTP listeners over TLS."
+    )
+    tls_key_file: FilePath | None = Field(None, description="PEM private key of tls_cert_file.")
+    tls_client_ca_file: FilePath | None = Field(
+        None, description="PEM CA bundle: require client certificates signed by it (mutual TLS)."
+    )
+    rate_limit_traces_rps: float | None = Field(
+        None, gt=0, description="Trace export requests per second per client (none: no limit)."
+    )
+    rate_limit_traces_burst: int | None = Field(
+        None, gt=0, description="Trace export requests a client may send at once (default: rps)."
+    )
+    rate_limit_logs_rps: float | None = Field(
+        None, gt=0, description="Log export requests per second per client (none: no limit)."
+    )
+    rate_limit_logs_burst: int | None = Field(
+        None, gt=0, description="Log export requests a client may send at once (default: rps)."
+    )
+    rate_limit_metrics_rps: float | None = Field(
+        None, gt=0, description="Metric export requests per second per client (none: no limit)."
+    )
+    rate_limit_metrics_burst: int | None = Field(
+        None, gt=0, description="Metric export requests a client may send at once (default: rps)."
+    )
+    http_max_compressed_request_size: int = Field(
+        4 * MiB, gt=0, description="Largest OTLP/HTTP body accepted before decompression, in bytes."
+    )
+    max_items_per_request: int | None = Field(
+        None, gt=0, description="Spans, log records or data points per export request."
+    )
+    max_attributes_per_item: int | None = Field(
+        None, ge=0, description="Attributes kept per item (extra ones dropped and counted)."
+    )
+    max_attribute_value_length: int | None = Field(
+        None, ge=0, description="Longest string/bytes attribute value; longer ones are truncated."
+    )
+    max_attribute_depth: int | None = Field(
+        None, ge=0, description="Deepest nesting of arrays/maps in a value; deeper items rejected."
+    )
+    max_events_per_span: int | None = Field(
+        None, ge=0, description="Span events kept per span (extra ones dropped and counted)."
+    )
+    max_links_per_span: int | None = Field(
+        None, ge=0, description="Span links kept per span (extra ones dropped and counted)."
+    )
+    grpc_max_concurrent_streams: int | None = Field(
+        None, gt=0, description="Concurrent gRPC streams per connection (HTTP/2 setting)."
+    )
+    grpc_max_concurrent_requests_per_client: int | None = Field(
+        None, gt=0, description="gRPC requests in flight per client (token, else address)."
+    )
+    grpc_max_connections_per_client: int | None = Field(
+        None, gt=0, description="gRPC connections with requests in flight per client address."
+    )
+    cors_allow_origins: str = Field(
+        "", description="Origins allowed to call the query API from a browser, comma-separated."
+    )
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> Settings:
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("TLS_CERT_FILE and TLS_KEY_FILE must be set together")
+        if self.tls_client_ca_file is not None and self.tls_cert_file is None:
+            raise ValueError("TLS_CLIENT_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE")
+        return self
+
     # --- process
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         "INFO", description="Log level."
@@ -121,6 +208,8 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
-        value = first.get("input")
+        if not first["loc"]:  # a rule across settings: its input is every setting, secrets too
+            raise SettingsError(f"invalid settings: {first['msg']}") from None
+        name = str(first["loc"][0]).upper()
+        value = "<hidden>" if "TOKEN" in name else first.get("input")
         raise SettingsError(f"invalid setting {name}={value!r}: {first['msg']}") from None
