@@ -15,7 +15,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from obsvty.adapters.otlp.codec import CODECS, PayloadError, SignalCodec
-from obsvty.application.ingest import IngestService
+from obsvty.application.ingest import IngestService, NotCommittedError
 from obsvty.domain.model import Signal
 from obsvty.ports.buffer import BufferFullError
 
@@ -44,15 +44,15 @@ class _ExportHandler:
         self._codec = codec
         self._ingest = ingest
 
-    async def __call__(self, payload: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
+    async def export(self, payload: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
         codec = self._codec
         try:
             request = codec.parse_protobuf(payload)
         except PayloadError as exc:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         try:
-            result = self._ingest.ingest(codec.to_domain(request))
-        except BufferFullError as exc:
+            result = await self._ingest.submit(codec.to_domain(request), len(payload))
+        except (BufferFullError, NotCommittedError) as exc:
             status = retryable_status(code_pb2.UNAVAILABLE, f"obsvty is overloaded: {exc}")
             await context.abort(status.code, status.details, status.trailing_metadata)
         return codec.response(result).SerializeToString()
@@ -61,8 +61,10 @@ class _ExportHandler:
 def export_handlers(ingest: IngestService) -> list[grpc.GenericRpcHandler]:
     handlers = []
     for signal, service in _SERVICES.items():
+        # a bound ``async def`` method: grpc.aio only awaits what inspect sees as a coroutine
+        # function (an object with an async ``__call__`` would be run as a sync handler)
         method: grpc.RpcMethodHandler[bytes, bytes] = grpc.unary_unary_rpc_method_handler(
-            _ExportHandler(CODECS[signal], ingest),
+            _ExportHandler(CODECS[signal], ingest).export,
             request_deserializer=None,
             response_serializer=None,
         )

@@ -1,0 +1,51 @@
+"""Read obsvty's DuckDB tables back as plain dicts, with every JSON column decoded to typed values
+(bytes, ints and doubles kept apart) so that tests can compare what was stored field by field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from obsvty.adapters.storage.typed_json import loads_value
+
+JSON_COLUMNS = frozenset(
+    {
+        "resource_attributes",
+        "scope_attributes",
+        "attributes",
+        "events",
+        "links",
+        "body",
+        "exemplars",
+        "quantile_values",
+        "metric_metadata",
+    }
+)
+
+ORDER = {
+    "spans": "start_time_unix_nano, span_id",
+    "logs": "time_unix_nano, observed_time_unix_nano, severity_number",
+    "metric_points": "metric_name, time_unix_nano, attributes",
+}
+
+
+def rows(con: duckdb.DuckDBPyConnection, table: str, where: str = "") -> list[dict[str, Any]]:
+    """Every row of ``table`` (``spans``, ``logs`` or ``metric_points``) in a stable order."""
+    sql = f"SELECT * FROM {table} {where} ORDER BY {ORDER[table]}"  # noqa: S608 - test helper
+    cursor = con.execute(sql)
+    names = [d[0] for d in cursor.description]
+    out = []
+    for values in cursor.fetchall():
+        row = dict(zip(names, values, strict=True))
+        for name in JSON_COLUMNS & row.keys():
+            row[name] = loads_value(row[name])
+        out.append(row)
+    return out
+
+
+def by(items: list[dict[str, Any]], key: str) -> dict[Any, dict[str, Any]]:
+    """Rows indexed by one column (which must be unique among them)."""
+    indexed = {item[key]: item for item in items}
+    assert len(indexed) == len(items), f"{key} is not unique"
+    return indexed
