@@ -16,6 +16,7 @@ from obsvty.domain.model import (
     AttributeValue,
     Exemplar,
     InstrumentationScope,
+    MetricDescriptor,
     Resource,
     Signal,
     SpanEvent,
@@ -92,19 +93,6 @@ class LogBatch(_Columns):
     event_name: list[str] = field(default_factory=list)
     resource: list[Resource] = field(default_factory=list)
     scope: list[InstrumentationScope] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class MetricDescriptor:
-    """What every data point of one metric shares."""
-
-    name: str
-    description: str
-    unit: str
-    type: str
-    aggregation_temporality: int = 0
-    is_monotonic: bool = False
-    metadata: Attributes = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -149,3 +149,58 @@ class LogRecord:
     trace_id: bytes = b""
     span_id: bytes = b""
     event_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MetricDescriptor:
+    """What every data point of one metric shares."""
+
+    name: str
+    description: str
+    unit: str
+    type: str
+    aggregation_temporality: int = 0
+    is_monotonic: bool = False
+    metadata: Attributes = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricPoint:
+    """One metric data point as read back from a store (any point type).
+
+    Fields a point type does not have are ``None`` or empty, exactly as in ``MetricBatch``:
+    gauges and sums set ``value_int`` or ``value_double``; histograms set ``count``, ``sum``,
+    ``min``, ``max``, ``bucket_counts`` and ``explicit_bounds``; exponential histograms set
+    ``count``, ``sum``, ``min``, ``max``, ``scale``, ``zero_count``, ``zero_threshold`` and the
+    positive/negative buckets; summaries set ``count``, ``sum`` and ``quantile_values``.
+    """
+
+    metric: MetricDescriptor
+    resource: Resource
+    scope: InstrumentationScope
+    start_time_unix_nano: int
+    time_unix_nano: int
+    attributes: Attributes = field(default_factory=dict)
+    flags: int = 0
+    exemplars: tuple[Exemplar, ...] = ()
+    value_int: int | None = None
+    value_double: float | None = None
+    count: int | None = None
+    sum: float | None = None
+    min: float | None = None
+    max: float | None = None
+    bucket_counts: tuple[int, ...] = ()
+    explicit_bounds: tuple[float, ...] = ()
+    scale: int | None = None
+    zero_count: int | None = None
+    zero_threshold: float | None = None
+    positive_offset: int | None = None
+    positive_bucket_counts: tuple[int, ...] = ()
+    negative_offset: int | None = None
+    negative_bucket_counts: tuple[int, ...] = ()
+    quantile_values: tuple[tuple[float, float], ...] = ()
+
+    @property
+    def value(self) -> int | float | None:
+        """The gauge or sum value, whichever of int or double is set."""
+        return self.value_int if self.value_int is not None else self.value_double

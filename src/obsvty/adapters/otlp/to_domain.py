@@ -21,8 +21,8 @@ from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 
 from obsvty.application.ingest import DecodedRequest
 from obsvty.domain import model
-from obsvty.domain.batches import LogBatch, MetricBatch, MetricDescriptor, SpanBatch
-from obsvty.domain.model import Attributes, AttributeValue, MetricType
+from obsvty.domain.batches import LogBatch, MetricBatch, SpanBatch
+from obsvty.domain.model import Attributes, AttributeValue, MetricDescriptor, MetricType
 from obsvty.domain.validation import (
     histogram_problem,
     link_problem,
