@@ -107,6 +107,25 @@ class Settings(BaseSettings):
         30.0, gt=0, description="Longest graceful shutdown: stop receivers, drain, close."
     )
 
+    # --- reliability (see docs/RELIABILITY.md)
+    ack_mode: Literal["buffered", "durable"] = Field(
+        "buffered",
+        description="When a request is answered: once buffered (fastest; a hard kill may lose what "
+        "the buffer held), or once committed to the store (durable; the buffer always rejects when "
+        "full).",
+    )
+    durable_ack_timeout_s: float = Field(
+        5.0,
+        gt=0,
+        description="Durable mode: longest wait for the commit before a retryable answer.",
+    )
+    max_buffer_bytes: int = Field(
+        64 * MiB,
+        gt=0,
+        description="Buffer bound in bytes of received request payloads (memory held is a few "
+        "times this).",
+    )
+
     # --- security (see docs/SECURITY.md)
     obsvty_ingest_tokens: SecretStr | None = Field(
         None, description="Bearer tokens allowed to write telemetry, comma-separated (none: open)."

@@ -20,8 +20,9 @@ import uvicorn
 from obsvty.adapters.buffer.memory import MemoryBuffer, OverflowPolicy
 from obsvty.adapters.otlp import grpc_receiver, http_receiver
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
+from obsvty.application.commit_watermark import CommitWatermark
 from obsvty.application.flush import Flusher
-from obsvty.application.ingest import IngestService
+from obsvty.application.ingest import AckMode, IngestService
 from obsvty.config import Settings
 
 log = logging.getLogger("obsvty")
@@ -44,20 +45,40 @@ class Endpoints:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+def _overflow_policy(settings: Settings) -> OverflowPolicy:
+    """Durable mode never drops data it may have to acknowledge: a full buffer rejects."""
+    policy = OverflowPolicy(settings.buffer_overflow_policy)
+    if AckMode(settings.ack_mode) is AckMode.DURABLE and policy is not OverflowPolicy.REJECT:
+        if "buffer_overflow_policy" in settings.model_fields_set:
+            log.warning("ACK_MODE=durable: BUFFER_OVERFLOW_POLICY=%s ignored, using reject", policy)
+        return OverflowPolicy.REJECT
+    return policy
+
+
 class Application:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.store = DuckDBStore(settings.obsvty_db_path, threads=settings.duckdb_threads)
+        durable = AckMode(settings.ack_mode) is AckMode.DURABLE
         self.buffer = MemoryBuffer(
-            settings.max_buffer_size, OverflowPolicy(settings.buffer_overflow_policy)
+            settings.max_buffer_size,
+            _overflow_policy(settings),
+            max_bytes=settings.max_buffer_bytes,
         )
+        self.watermark = CommitWatermark()
         self.flusher = Flusher(
             self.buffer,
             self.store,
             batch_size=settings.flush_batch_size,
             interval=settings.flush_interval_ms / 1000,
+            watermark=self.watermark,
+            eager=durable,
         )
-        self.ingest = IngestService(self.buffer)
+        self.ingest = IngestService(
+            self.buffer,
+            watermark=self.watermark if durable else None,
+            commit_timeout=settings.durable_ack_timeout_s,
+        )
         self.endpoints = Endpoints()
         self.ready = asyncio.Event()
         self._stop = asyncio.Event()

@@ -7,6 +7,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from obsvty.application.commit_watermark import CommitWatermark
 from obsvty.domain.batches import Batch
 from obsvty.ports.buffer import BufferPort
 from obsvty.ports.store import StoreError, TelemetryStorePort
@@ -18,17 +19,37 @@ _POLL_SECONDS = 0.05
 
 @dataclass(slots=True)
 class FlushStats:
+    """What the flusher has done; read by health, readiness and metrics."""
+
     flushed_items: int = 0
     flushes: int = 0
     failures: int = 0
+    """Failed store writes since start (each retry that fails counts)."""
+    consecutive_failures: int = 0
+    """Failed writes since the last successful one: > 0 while the store is failing."""
+    failing_since_monotonic: float | None = None
+    """When the current run of failures began; ``None`` while the store is healthy."""
     last_flush_monotonic: float | None = None
     last_error: str | None = None
+    lost_items: int = 0
+    """Items given up on because the store still failed at shutdown."""
+
+    @property
+    def store_failing(self) -> bool:
+        return self.consecutive_failures > 0
 
 
 class Flusher:
     """Writes what the buffer holds to the store, once ``batch_size`` items are waiting or every
-    ``interval`` seconds. A failed write is retried with exponential backoff, keeping the batch,
-    so that nothing taken from the buffer is lost while the store recovers."""
+    ``interval`` seconds (``eager``: as soon as anything is waiting, which groups the requests
+    that arrive during one write into the next commit). A failed write is retried with
+    exponential backoff, keeping the batch, so that nothing taken from the buffer is lost while
+    the store recovers; meanwhile the buffer fills up and then applies its overflow policy.
+
+    After each commit the flusher publishes the buffer sequence it completes to ``watermark``.
+    Writes are serialised (one take-and-write at a time), so the watermark only moves forward over
+    committed data, even when :meth:`flush_once` is called from another thread.
+    """
 
     def __init__(
         self,
@@ -39,6 +60,8 @@ class Flusher:
         interval: float,
         max_backoff: float = 5.0,
         shutdown_attempts: int = 3,
+        watermark: CommitWatermark | None = None,
+        eager: bool = False,
     ) -> None:
         self._buffer = buffer
         self._store = store
@@ -46,7 +69,10 @@ class Flusher:
         self._interval = interval
         self._max_backoff = max_backoff
         self._shutdown_attempts = shutdown_attempts
+        self._watermark = watermark
+        self._eager = eager
         self._stopping = threading.Event()
+        self._write_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.stats = FlushStats()
 
@@ -62,11 +88,15 @@ class Flusher:
 
     def flush_once(self) -> int:
         """Write one batch now, if there is anything; returns the items written."""
-        batches = self._buffer.take(self._batch_size, timeout=0)
-        if not batches:
-            return 0
-        self._write_until_stored(batches)
-        return sum(len(b) for b in batches)
+        with self._write_lock:
+            taken = self._buffer.take_tracked(self._batch_size, timeout=0)
+            if not taken.batches:
+                return 0
+            if not self._write_until_stored(taken.batches):
+                return 0
+            if self._watermark is not None:
+                self._watermark.publish(taken.completes_through)
+            return taken.items
 
     def _run(self) -> None:
         while not self._stopping.is_set():
@@ -76,15 +106,18 @@ class Flusher:
             pass
 
     def _wait_for_work(self) -> None:
+        threshold = 1 if self._eager else self._batch_size
         deadline = time.monotonic() + self._interval
         while not self._stopping.is_set():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return
-            if self._buffer.wait_until_size(self._batch_size, min(remaining, _POLL_SECONDS)):
+            if self._buffer.wait_until_size(threshold, min(remaining, _POLL_SECONDS)):
                 return
 
-    def _write_until_stored(self, batches: list[Batch]) -> None:
+    def _write_until_stored(self, batches: list[Batch]) -> bool:
+        """Write until the store commits (``True``), or give up at shutdown (``False``)."""
+        stats = self.stats
         backoff = 0.1
         attempts = 0
         while True:
@@ -93,23 +126,31 @@ class Flusher:
                 self._store.write(batches)
             except StoreError as exc:
                 attempts += 1
-                self.stats.failures += 1
-                self.stats.last_error = str(exc)
+                stats.failures += 1
+                stats.consecutive_failures += 1
+                if stats.failing_since_monotonic is None:
+                    stats.failing_since_monotonic = started
+                stats.last_error = str(exc)
                 if self._stopping.is_set() and attempts >= self._shutdown_attempts:
                     lost = sum(len(b) for b in batches)
+                    stats.lost_items += lost
                     log.error("store still failing at shutdown; %d items not stored: %s", lost, exc)
-                    return
+                    return False
                 log.warning(
                     "store write failed (attempt %d), retrying in %.1fs: %s", attempts, backoff, exc
                 )
                 time.sleep(backoff)
                 backoff = min(backoff * 2, self._max_backoff)
                 continue
-            self.stats.flushes += 1
-            self.stats.flushed_items += sum(len(b) for b in batches)
-            self.stats.last_flush_monotonic = time.monotonic()
-            self.stats.last_error = None
+            if stats.consecutive_failures:
+                log.warning("store recovered after %d failed writes", stats.consecutive_failures)
+            stats.flushes += 1
+            stats.flushed_items += sum(len(b) for b in batches)
+            stats.last_flush_monotonic = time.monotonic()
+            stats.consecutive_failures = 0
+            stats.failing_since_monotonic = None
+            stats.last_error = None
             log.debug(
                 "flushed %d batches in %.1f ms", len(batches), (time.monotonic() - started) * 1000
             )
-            return
+            return True

@@ -1,11 +1,26 @@
-"""Use case: accept decoded telemetry into the buffer."""
+"""Use case: accept decoded telemetry into the buffer, and acknowledge it in the chosen mode."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
+from obsvty.application.commit_watermark import CommitWatermark
 from obsvty.domain.batches import Batch
 from obsvty.ports.buffer import BufferPort
+
+
+class AckMode(StrEnum):
+    BUFFERED = "buffered"
+    """Answer once the data is in the buffer (a hard kill may lose what the buffer held)."""
+    DURABLE = "durable"
+    """Answer only once the data is committed to the store."""
+
+
+class NotCommittedError(Exception):
+    """Durable mode: the data was buffered but not committed in time (the store is failing or
+    slow). It stays buffered and will be stored; the client should retry, which is safe for spans
+    (the store ignores a span it already holds)."""
 
 
 @dataclass(slots=True)
@@ -32,16 +47,47 @@ class IngestResult:
 
 
 class IngestService:
-    """Hands decoded requests to the buffer. Raises ``BufferFullError`` under the reject policy."""
+    """Hands decoded requests to the buffer. Raises ``BufferFullError`` under the reject policy,
+    and, in durable mode, :class:`NotCommittedError` when the commit does not come in time."""
 
-    def __init__(self, buffer: BufferPort) -> None:
+    def __init__(
+        self,
+        buffer: BufferPort,
+        *,
+        watermark: CommitWatermark | None = None,
+        commit_timeout: float = 5.0,
+    ) -> None:
+        """``watermark`` given: durable mode, :meth:`submit` waits up to ``commit_timeout``
+        seconds for the commit."""
         self._buffer = buffer
+        self._watermark = watermark
+        self._commit_timeout = commit_timeout
 
-    def ingest(self, decoded: DecodedRequest) -> IngestResult:
+    @property
+    def ack_mode(self) -> AckMode:
+        return AckMode.BUFFERED if self._watermark is None else AckMode.DURABLE
+
+    def ingest(self, decoded: DecodedRequest, nbytes: int = 0) -> IngestResult:
+        """Buffer the valid items (``nbytes``: the request's size, for the buffer's byte bound)."""
         accepted = len(decoded.batch)
-        sequence = self._buffer.put(decoded.batch).sequence if accepted else None
+        sequence = self._buffer.put(decoded.batch, nbytes).sequence if accepted else None
         if decoded.rejected and len(decoded.error_message) > 0:
             message = f"{decoded.rejected} item(s) rejected; first: {decoded.error_message}"
         else:
             message = decoded.error_message
         return IngestResult(accepted, decoded.rejected, message, sequence)
+
+    async def submit(self, decoded: DecodedRequest, nbytes: int = 0) -> IngestResult:
+        """:meth:`ingest`, then in durable mode wait until the store has committed the items."""
+        result = self.ingest(decoded, nbytes)
+        watermark = self._watermark
+        if (
+            watermark is not None
+            and result.sequence is not None
+            and not await watermark.wait_for(result.sequence, self._commit_timeout)
+        ):
+            raise NotCommittedError(
+                f"not committed within {self._commit_timeout:g}s (the store is failing or "
+                "slow); the data is buffered, retry"
+            )
+        return result

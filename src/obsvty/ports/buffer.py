@@ -20,19 +20,48 @@ class PutResult:
     """Items discarded to make room (``drop_oldest``), possibly including some of this batch."""
 
 
+@dataclass(frozen=True, slots=True)
+class TakenBatches:
+    """What one :meth:`BufferPort.take_tracked` removed from the buffer."""
+
+    batches: list[Batch]
+    completes_through: int
+    """Every batch put with a ``sequence`` up to this one has now left the buffer whole (taken by
+    this or an earlier take, or dropped by the overflow policy). The tail batch of a take may be a
+    slice; the rest of it is still held, so its sequence is not covered yet."""
+
+    @property
+    def items(self) -> int:
+        return sum(len(b) for b in self.batches)
+
+
 class BufferPort(Protocol):
-    """A bounded, thread-safe FIFO of batches, measured in items."""
+    """A bounded, thread-safe FIFO of batches, measured in items and in (estimated) bytes."""
 
     @property
     def capacity(self) -> int: ...
 
-    def put(self, batch: Batch) -> PutResult:
-        """Add a batch; raises :class:`BufferFullError` when the policy is to reject."""
+    @property
+    def max_bytes(self) -> int | None:
+        """The byte bound, ``None`` when only items are bounded."""
+        ...
+
+    def put(self, batch: Batch, nbytes: int = 0) -> PutResult:
+        """Add a batch whose size is estimated at ``nbytes`` (e.g. its request payload's size);
+        raises :class:`BufferFullError` when the policy is to reject."""
         ...
 
     def take(self, max_items: int, timeout: float) -> list[Batch]:
         """Remove up to ``max_items`` items, oldest first, waiting up to ``timeout`` seconds for
         the first one. Returns an empty list when nothing arrived in time."""
+        ...
+
+    def take_tracked(self, max_items: int, timeout: float) -> TakenBatches:
+        """:meth:`take`, also telling which put sequences the take completes."""
+        ...
+
+    def bytes_held(self) -> int:
+        """Estimated bytes held now."""
         ...
 
     def size(self) -> int:

@@ -6,10 +6,11 @@ import logging
 import threading
 import time
 from collections import deque
+from dataclasses import dataclass
 from enum import StrEnum
 
 from obsvty.domain.batches import Batch
-from obsvty.ports.buffer import BufferFullError, PutResult
+from obsvty.ports.buffer import BufferFullError, PutResult, TakenBatches
 
 log = logging.getLogger(__name__)
 
@@ -19,8 +20,30 @@ class OverflowPolicy(StrEnum):
     REJECT = "reject"
 
 
+@dataclass(slots=True)
+class _Entry:
+    sequence: int
+    batch: Batch
+    nbytes: int
+
+    def split(self, at: int) -> _Entry:
+        """Cut off and return the first ``at`` items; this entry keeps the rest. The byte
+        estimate is shared in proportion to the items."""
+        n = len(self.batch)
+        head_bytes = self.nbytes * at // n
+        head = _Entry(self.sequence, self.batch.slice(0, at), head_bytes)
+        self.batch = self.batch.slice(at)
+        self.nbytes -= head_bytes
+        return head
+
+
 class MemoryBuffer:
-    """FIFO of batches bounded in items, safe for many producer threads and one or more consumers.
+    """FIFO of batches bounded in items and, optionally, in bytes; safe for many producer
+    threads and one or more consumers.
+
+    The byte bound works on each batch's estimated size (its request payload's size, given to
+    :meth:`put`), so nothing is measured by walking objects. A batch larger than the whole byte
+    bound is still admitted when the buffer is empty, so that no request is refused forever.
 
     ``drop_oldest`` discards the oldest items first (slicing the oldest batch when only part of it
     must go) and logs the drops at most once per ``drop_log_interval`` seconds. ``reject`` refuses a
@@ -32,13 +55,18 @@ class MemoryBuffer:
         capacity: int,
         policy: OverflowPolicy = OverflowPolicy.DROP_OLDEST,
         drop_log_interval: float = 10.0,
+        max_bytes: int | None = None,
     ) -> None:
         if capacity <= 0:
             raise ValueError("capacity must be positive")
+        if max_bytes is not None and max_bytes <= 0:
+            raise ValueError("max_bytes must be positive")
         self._capacity = capacity
+        self._max_bytes = max_bytes
         self._policy = policy
-        self._batches: deque[Batch] = deque()
+        self._entries: deque[_Entry] = deque()
         self._size = 0
+        self._bytes = 0
         self._sequence = 0
         self._dropped_total = 0
         self._dropped_unlogged = 0
@@ -51,50 +79,75 @@ class MemoryBuffer:
         return self._capacity
 
     @property
+    def max_bytes(self) -> int | None:
+        return self._max_bytes
+
+    @property
+    def policy(self) -> OverflowPolicy:
+        return self._policy
+
+    @property
     def dropped_total(self) -> int:
         return self._dropped_total
 
     def size(self) -> int:
         return self._size
 
-    def is_full(self) -> bool:
-        return self._size >= self._capacity
+    def bytes_held(self) -> int:
+        return self._bytes
 
-    def put(self, batch: Batch) -> PutResult:
+    def is_full(self) -> bool:
+        if self._size >= self._capacity:
+            return True
+        return self._max_bytes is not None and self._bytes >= self._max_bytes
+
+    def _bytes_overflow(self, nbytes: int) -> bool:
+        limit = self._max_bytes
+        return limit is not None and self._bytes > 0 and self._bytes + nbytes > limit
+
+    def put(self, batch: Batch, nbytes: int = 0) -> PutResult:
         n = len(batch)
         with self._cond:
-            free = self._capacity - self._size
             dropped = 0
-            if n > free:
+            if n > self._capacity - self._size or self._bytes_overflow(nbytes):
                 if self._policy is OverflowPolicy.REJECT:
                     raise BufferFullError(
-                        f"buffer full: {self._size} of {self._capacity} items held, {n} offered"
+                        f"buffer full: {self._size} of {self._capacity} items and "
+                        f"{self._bytes} of {self._max_bytes or 'unbounded'} bytes held, "
+                        f"{n} items ({nbytes} bytes) offered"
                     )
-                dropped = self._drop_oldest(n - free)
                 if n > self._capacity:  # the batch alone overflows: keep its newest items
                     dropped += n - self._capacity
+                    nbytes -= nbytes * (n - self._capacity) // n
                     batch = batch.slice(n - self._capacity)
+                    n = self._capacity
+                dropped += self._drop_oldest(n - (self._capacity - self._size), nbytes)
             self._sequence += 1
-            if len(batch):
-                self._batches.append(batch)
-                self._size += len(batch)
+            if n:
+                self._entries.append(_Entry(self._sequence, batch, nbytes))
+                self._size += n
+                self._bytes += nbytes
                 self._cond.notify_all()
             sequence = self._sequence
         if dropped:
             self._note_drops(dropped)
         return PutResult(sequence=sequence, dropped=dropped)
 
-    def _drop_oldest(self, wanted: int) -> int:
+    def _drop_oldest(self, items_wanted: int, incoming_bytes: int) -> int:
+        """Drop at least ``items_wanted`` of the oldest items, then whole oldest batches until
+        ``incoming_bytes`` more fit the byte bound. Returns the items dropped."""
         dropped = 0
-        while dropped < wanted and self._batches:
-            head = self._batches[0]
-            excess = wanted - dropped
-            if len(head) <= excess:
-                self._batches.popleft()
-                dropped += len(head)
-            else:
-                self._batches[0] = head.slice(excess)
-                dropped += excess
+        entries = self._entries
+        while dropped < items_wanted and entries:
+            head = entries[0]
+            excess = items_wanted - dropped
+            gone = entries.popleft() if len(head.batch) <= excess else head.split(excess)
+            dropped += len(gone.batch)
+            self._bytes -= gone.nbytes
+        while entries and self._bytes_overflow(incoming_bytes):
+            gone = entries.popleft()
+            dropped += len(gone.batch)
+            self._bytes -= gone.nbytes
         self._size -= dropped
         return dropped
 
@@ -109,22 +162,24 @@ class MemoryBuffer:
         log.warning("buffer full: dropped %d oldest items (policy drop_oldest)", count)
 
     def take(self, max_items: int, timeout: float) -> list[Batch]:
+        return self.take_tracked(max_items, timeout).batches
+
+    def take_tracked(self, max_items: int, timeout: float) -> TakenBatches:
         taken: list[Batch] = []
+        entries = self._entries
         with self._cond:
-            if not self._batches:
-                self._cond.wait_for(lambda: bool(self._batches), timeout)
+            if not entries:
+                self._cond.wait_for(lambda: bool(entries), timeout)
             room = max_items
-            while room > 0 and self._batches:
-                head = self._batches[0]
-                if len(head) <= room:
-                    taken.append(self._batches.popleft())
-                    room -= len(head)
-                else:
-                    taken.append(head.slice(0, room))
-                    self._batches[0] = head.slice(room)
-                    room = 0
+            while room > 0 and entries:
+                head = entries[0]
+                part = entries.popleft() if len(head.batch) <= room else head.split(room)
+                taken.append(part.batch)
+                room -= len(part.batch)
+                self._bytes -= part.nbytes
             self._size -= max_items - room
-        return taken
+            completes_through = entries[0].sequence - 1 if entries else self._sequence
+        return TakenBatches(taken, completes_through)
 
     def wait_until_size(self, items: int, timeout: float) -> bool:
         """Wait until at least ``items`` items are held (used to flush early on full batches)."""

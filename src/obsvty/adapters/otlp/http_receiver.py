@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from obsvty.adapters.otlp.codec import CODECS, PayloadError, SignalCodec, message_to_json
-from obsvty.application.ingest import IngestService
+from obsvty.application.ingest import IngestService, NotCommittedError
 from obsvty.domain.model import Signal
 from obsvty.ports.buffer import BufferFullError
 
@@ -132,12 +132,12 @@ class ExportEndpoint:
                 message = codec.parse_protobuf(body)
             else:
                 message = codec.parse_json(body)
-            result = self._ingest.ingest(codec.to_domain(message))
+            result = await self._ingest.submit(codec.to_domain(message), len(body))
         except RequestError as exc:
             return _status_response(media_type, exc.http_status, exc.code, exc.message)
         except PayloadError as exc:
             return _status_response(media_type, 400, code_pb2.INVALID_ARGUMENT, str(exc))
-        except BufferFullError as exc:
+        except (BufferFullError, NotCommittedError) as exc:
             return _status_response(
                 media_type,
                 503,
