@@ -1,0 +1,1 @@
+"""obsvty observing itself: Prometheus metrics, health endpoints."""

@@ -1,0 +1,289 @@
+"""obsvty's own Prometheus metrics (prometheus-client), in a registry of its own per application.
+
+The receivers count per request, never per item: one observation per export request updates the
+request, item and latency series of its signal and protocol through label children bound once
+at start-up. Gauges that describe state (buffer fill, store size, sink lag, redactions, retention)
+are read only when ``/metrics`` is scraped, by :class:`StateCollector`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from obsvty.adapters.logging import bind_request_id, reset_request_id
+from obsvty.domain.batches import Batch
+from obsvty.domain.model import Signal
+from obsvty.ports.store import StoreError, TelemetryStorePort
+
+if TYPE_CHECKING:
+    from obsvty.application.health import HealthRegistry
+    from obsvty.application.ingest import IngestResult
+    from obsvty.ports.buffer import BufferPort
+
+log = logging.getLogger(__name__)
+
+OUTCOMES = ("ok", "partial", "invalid", "overloaded", "refused", "error")
+"""How an export request ended: all accepted; some items rejected; undecodable or malformed;
+refused because the buffer is full; refused before decoding (auth, rate limit); failed."""
+
+_LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+_FLUSH_ITEM_BUCKETS = (1, 10, 100, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000)
+
+
+class ObsvtyMetrics:
+    """Every metric obsvty exports about itself."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        r = self.registry
+        self.requests = Counter(
+            "obsvty_requests",
+            "Export requests by outcome.",
+            ["signal", "protocol", "outcome"],
+            registry=r,
+        )
+        self.items_received = Counter(
+            "obsvty_items_received",
+            "Items (spans, log records, metric points) decoded from export requests.",
+            ["signal", "protocol"],
+            registry=r,
+        )
+        self.items_accepted = Counter(
+            "obsvty_items_accepted",
+            "Items accepted into the buffer.",
+            ["signal", "protocol"],
+            registry=r,
+        )
+        self.items_rejected = Counter(
+            "obsvty_items_rejected",
+            "Items rejected as invalid or refused under load.",
+            ["signal", "protocol"],
+            registry=r,
+        )
+        self.request_seconds = Histogram(
+            "obsvty_request_duration_seconds",
+            "Export request handling time, decode to answer.",
+            ["signal", "protocol"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.refusals = Counter(
+            "obsvty_refusals",
+            "Requests refused before decoding, by reason (auth, rate_limit).",
+            ["reason", "protocol"],
+            registry=r,
+        )
+        self.flush_items = Histogram(
+            "obsvty_flush_batch_items",
+            "Items written to the store per flush.",
+            buckets=_FLUSH_ITEM_BUCKETS,
+            registry=r,
+        )
+        self.flush_seconds = Histogram(
+            "obsvty_flush_duration_seconds",
+            "Time to write one flush to the store.",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.flush_failures = Counter(
+            "obsvty_flush_failures", "Store writes that failed (and were retried).", registry=r
+        )
+
+    def receiver(self, signal: Signal, protocol: str) -> ReceiverMetrics:
+        return ReceiverMetrics(self, signal, protocol)
+
+    def refused(self, reason: str, protocol: str) -> None:
+        """Count a request refused before decoding (``auth``, ``rate_limit``)."""
+        self.refusals.labels(reason, protocol).inc()
+
+
+class ReceiverMetrics:
+    """The series of one signal on one protocol, bound once so that a request costs a handful
+    of counter increments."""
+
+    __slots__ = ("_accepted", "_outcomes", "_received", "_rejected", "_seconds", "label")
+
+    def __init__(self, metrics: ObsvtyMetrics, signal: Signal, protocol: str) -> None:
+        labels = (signal.value, protocol)
+        self.label = f"{protocol} {signal.value}"
+        self._received = metrics.items_received.labels(*labels)
+        self._accepted = metrics.items_accepted.labels(*labels)
+        self._rejected = metrics.items_rejected.labels(*labels)
+        self._seconds = metrics.request_seconds.labels(*labels)
+        self._outcomes = {o: metrics.requests.labels(*labels, o) for o in OUTCOMES}
+
+    def request(self, request_id: str | None = None) -> ObservedRequest:
+        """A context manager around one export request: binds its request id for logging,
+        times it and counts its outcome on exit."""
+        return ObservedRequest(self, request_id)
+
+    def observe(self, outcome: str, seconds: float, accepted: int, rejected: int) -> None:
+        self._outcomes[outcome].inc()
+        self._seconds.observe(seconds)
+        if accepted or rejected:
+            self._received.inc(accepted + rejected)
+            if accepted:
+                self._accepted.inc(accepted)
+            if rejected:
+                self._rejected.inc(rejected)
+
+
+class ObservedRequest:
+    """One export request in flight. Set :attr:`outcome` (or call :meth:`done`) before leaving;
+    leaving on an exception with no outcome set counts as ``error``."""
+
+    __slots__ = ("_metrics", "_started", "_token", "accepted", "outcome", "rejected")
+
+    def __init__(self, metrics: ReceiverMetrics, request_id: str | None) -> None:
+        self._metrics = metrics
+        self._token = bind_request_id(request_id)
+        self._started = 0.0
+        self.outcome = ""
+        self.accepted = 0
+        self.rejected = 0
+
+    def __enter__(self) -> ObservedRequest:
+        self._started = time.perf_counter()
+        return self
+
+    def done(self, result: IngestResult) -> None:
+        self.accepted = result.accepted
+        self.rejected = result.rejected
+        self.outcome = "partial" if result.rejected else "ok"
+
+    def fail(self, outcome: str, rejected: int = 0) -> None:
+        self.outcome = outcome
+        self.rejected = rejected
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        outcome = self.outcome or ("error" if exc_type is not None else "ok")
+        try:
+            self._metrics.observe(
+                outcome, time.perf_counter() - self._started, self.accepted, self.rejected
+            )
+            if outcome != "ok" and log.isEnabledFor(logging.DEBUG):
+                log.debug(
+                    "%s export %s: %d accepted, %d rejected",
+                    self._metrics.label,
+                    outcome,
+                    self.accepted,
+                    self.rejected,
+                )
+        finally:
+            reset_request_id(self._token)
+
+
+class MeteredStore:
+    """A store that records each write's size and duration (one observation per flush)."""
+
+    def __init__(self, store: TelemetryStorePort, metrics: ObsvtyMetrics) -> None:
+        self._store = store
+        self._metrics = metrics
+
+    def write(self, batches: Sequence[Batch]) -> None:
+        started = time.perf_counter()
+        try:
+            self._store.write(batches)
+        except StoreError:
+            self._metrics.flush_failures.inc()
+            raise
+        self._metrics.flush_seconds.observe(time.perf_counter() - started)
+        self._metrics.flush_items.observe(sum(len(b) for b in batches))
+
+    def close(self) -> None:
+        self._store.close()
+
+
+@dataclass
+class StateSources:
+    """Where the state gauges come from; each is optional."""
+
+    buffer: BufferPort | None = None
+    health: HealthRegistry | None = None
+    store_size: Callable[[], int] | None = None
+    redactions: Callable[[], Mapping[str, int]] | None = None
+    retention_deleted: Callable[[], Mapping[str, int]] | None = None
+
+
+class StateCollector(Collector):
+    """Gauges read at scrape time from the running components."""
+
+    def __init__(self, sources: StateSources) -> None:
+        self._s = sources
+
+    def collect(self) -> Iterable[Metric]:
+        s = self._s
+        if s.buffer is not None:
+            yield GaugeMetricFamily(
+                "obsvty_buffer_items", "Items held in the buffer.", value=s.buffer.size()
+            )
+            yield GaugeMetricFamily(
+                "obsvty_buffer_capacity", "Buffer capacity in items.", value=s.buffer.capacity
+            )
+            dropped = CounterMetricFamily(
+                "obsvty_items_dropped",
+                "Items discarded by the buffer overflow policy (drop_oldest), by signal.",
+                labels=["signal"],
+            )
+            by_signal: Mapping[Signal, int] = getattr(s.buffer, "dropped_by_signal", {})
+            for signal in Signal:
+                dropped.add_metric([signal.value], by_signal.get(signal, 0))
+            yield dropped
+        if s.store_size is not None:
+            yield GaugeMetricFamily(
+                "obsvty_store_size_bytes", "Bytes of data the store holds.", value=s.store_size()
+            )
+        if s.health is not None:
+            report = s.health.check()
+            ready = GaugeMetricFamily(
+                "obsvty_component_ready", "1 when the component is ready.", labels=["component"]
+            )
+            lag = GaugeMetricFamily(
+                "obsvty_sink_lag", "How far a sink is behind the local store.", labels=["sink"]
+            )
+            dead = GaugeMetricFamily(
+                "obsvty_sink_dead_letters",
+                "Items a sink parked in its dead-letter queue.",
+                labels=["sink"],
+            )
+            for c in report.components:
+                ready.add_metric([c.name], 1.0 if c.ready else 0.0)
+                if c.lag is not None:
+                    lag.add_metric([c.name], c.lag)
+                if c.dead_letters is not None:
+                    dead.add_metric([c.name], c.dead_letters)
+            yield from (ready, lag, dead)
+        if s.redactions is not None:
+            redactions = CounterMetricFamily(
+                "obsvty_redactions", "Values dropped, masked or hashed, by rule.", labels=["rule"]
+            )
+            for rule, count in sorted(s.redactions().items()):
+                redactions.add_metric([rule], count)
+            yield redactions
+        if s.retention_deleted is not None:
+            deleted = CounterMetricFamily(
+                "obsvty_retention_deleted_rows",
+                "Rows deleted by retention, by table.",
+                labels=["table"],
+            )
+            for table, count in sorted(s.retention_deleted().items()):
+                deleted.add_metric([table], count)
+            yield deleted
+
+
+def watch_state(metrics: ObsvtyMetrics, sources: StateSources) -> None:
+    metrics.registry.register(StateCollector(sources))

@@ -1,0 +1,174 @@
+"""Use case: keep the store within its age and size limits, oldest data first.
+
+A background thread wakes every ``interval`` seconds. It deletes everything older than
+``max_age``, then, while the store uses more than ``max_bytes``, deletes the oldest tenth of the
+remaining time span across all tables. Deletes run in chunks of ``chunk_rows`` items, each its
+own short transaction with a pause between them, so that ingestion never waits long; space is
+reclaimed after each pass.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from obsvty.ports.health import ComponentHealth
+from obsvty.ports.retention import RetentionStorePort
+
+log = logging.getLogger(__name__)
+
+_NS = 1_000_000_000
+_SIZE_STEP = 0.1
+"""Share of the stored time span deleted per size-enforcement step."""
+_MAX_SIZE_STEPS = 10
+
+
+@dataclass(slots=True)
+class RetentionStatus:
+    runs: int = 0
+    last_run_unix: float | None = None
+    last_duration_seconds: float | None = None
+    last_error: str | None = None
+    used_bytes: int | None = None
+    deleted: dict[str, int] = field(default_factory=dict)
+    """Rows deleted since start, by table."""
+
+
+class RetentionService:
+    name = "retention"
+
+    def __init__(
+        self,
+        store: RetentionStorePort,
+        *,
+        max_age_seconds: float | None,
+        max_bytes: int | None,
+        interval: float = 60.0,
+        chunk_rows: int = 50_000,
+        pause: float = 0.01,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self.max_age_seconds = max_age_seconds
+        self.max_bytes = max_bytes
+        self._interval = interval
+        self._chunk_rows = chunk_rows
+        self._pause = pause
+        self._clock = clock
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.status = RetentionStatus(deleted=dict.fromkeys(store.tables, 0))
+
+    @property
+    def enabled(self) -> bool:
+        return self.max_age_seconds is not None or self.max_bytes is not None
+
+    def start(self) -> None:
+        if not self.enabled:
+            return
+        self._thread = threading.Thread(target=self._run, name="obsvty-retention", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float | None = None) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.run_once()
+            except Exception as exc:  # keep the thread alive; the status shows the error
+                log.warning("retention pass failed: %s", exc)
+            self._stopping.wait(self._interval)
+
+    def run_once(self) -> dict[str, int]:
+        """One pass: age limit, then size limit. Returns rows deleted, by table."""
+        started = time.monotonic()
+        deleted = dict.fromkeys(self._store.tables, 0)
+        error = None
+        try:
+            if self.max_age_seconds is not None:
+                cutoff = int((self._clock() - self.max_age_seconds) * _NS)
+                for table in self._store.tables:
+                    deleted[table] += self._delete_before(table, cutoff)
+                if any(deleted.values()):
+                    self._store.reclaim()
+            if self.max_bytes is not None:
+                self._enforce_size(self.max_bytes, deleted)
+            used = self._store.used_bytes()
+        except Exception as exc:
+            error = str(exc)
+            raise
+        finally:
+            with self._lock:
+                s = self.status
+                s.runs += 1
+                s.last_run_unix = self._clock()
+                s.last_duration_seconds = round(time.monotonic() - started, 3)
+                s.last_error = error
+                for table, n in deleted.items():
+                    s.deleted[table] = s.deleted.get(table, 0) + n
+        with self._lock:
+            self.status.used_bytes = used
+        if any(deleted.values()):
+            log.info("retention deleted %s", ", ".join(f"{n} {t}" for t, n in deleted.items()))
+        return deleted
+
+    def _delete_before(self, table: str, cutoff: int) -> int:
+        total = 0
+        while not self._stopping.is_set():
+            n = self._store.delete_before(table, cutoff, self._chunk_rows)
+            total += n
+            if n < self._chunk_rows:
+                break
+            time.sleep(self._pause)  # let the flusher in between chunks
+        return total
+
+    def _enforce_size(self, max_bytes: int, deleted: dict[str, int]) -> None:
+        for _ in range(_MAX_SIZE_STEPS):
+            if self._store.used_bytes() <= max_bytes or self._stopping.is_set():
+                return
+            ranges = [r for t in self._store.tables if (r := self._store.time_range(t))]
+            if not ranges:
+                return
+            oldest = min(r[0] for r in ranges)
+            newest = max(r[1] for r in ranges)
+            cutoff = oldest + max(1, int((newest - oldest) * _SIZE_STEP))
+            for table in self._store.tables:
+                deleted[table] += self._delete_before(table, cutoff)
+            self._store.reclaim()
+
+    def snapshot(self) -> dict[str, object]:
+        """The retention settings and what it has done, for ``/stats`` and ``/readyz``."""
+        with self._lock:
+            s = self.status
+            return {
+                "enabled": self.enabled,
+                "max_age_seconds": self.max_age_seconds,
+                "max_bytes": self.max_bytes,
+                "used_bytes": s.used_bytes,
+                "runs": s.runs,
+                "last_run_unix": s.last_run_unix,
+                "last_duration_seconds": s.last_duration_seconds,
+                "last_error": s.last_error,
+                "deleted_rows": dict(s.deleted),
+            }
+
+    def deleted_totals(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self.status.deleted)
+
+    def health(self) -> ComponentHealth:
+        """Retention never makes obsvty unready; a failing pass is reported as the reason."""
+        snap = self.snapshot()
+        error = snap["last_error"]
+        return ComponentHealth(
+            self.name,
+            reason=f"last retention pass failed: {error}" if error else "",
+            details={k: v for k, v in snap.items() if k != "last_error"},
+        )

@@ -1,0 +1,30 @@
+"""What retention needs from a store: find and delete its oldest data, and give space back."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class RetentionStorePort(Protocol):
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The tables (or collections) that hold telemetry."""
+        ...
+
+    def time_range(self, table: str) -> tuple[int, int] | None:
+        """Oldest and newest item time in ``table`` (unix nanoseconds), ``None`` when empty."""
+        ...
+
+    def delete_before(self, table: str, cutoff_unix_nano: int, limit: int) -> int:
+        """Delete up to ``limit`` items older than the cutoff, in one short transaction;
+        returns how many were deleted."""
+        ...
+
+    def used_bytes(self) -> int:
+        """Bytes the data occupies (space freed by deletes no longer counts once reclaimed)."""
+        ...
+
+    def reclaim(self) -> bool:
+        """Make the space of deleted items reusable; ``False`` when the store was busy and it
+        should be tried again later."""
+        ...
