@@ -43,14 +43,14 @@ class RunningObsvty:
 
 @contextmanager
 def running_obsvty(tmp_path: Path, **overrides: Any) -> Iterator[RunningObsvty]:
-    settings = load_settings(
-        otlp_grpc_port=0,
-        otlp_http_port=0,
-        obsvty_db_path=tmp_path / "obsvty.duckdb",
-        flush_interval_ms=50,
-        shutdown_timeout_s=5,
-        **overrides,
-    )
+    defaults: dict[str, Any] = {
+        "otlp_grpc_port": 0,
+        "otlp_http_port": 0,
+        "obsvty_db_path": tmp_path / "obsvty.duckdb",
+        "flush_interval_ms": 50,
+        "shutdown_timeout_s": 5,
+    }
+    settings = load_settings(**{**defaults, **overrides})  # a test may override any default
     loop = asyncio.new_event_loop()
     started = threading.Event()
     holder: dict[str, Any] = {}
