@@ -232,6 +232,32 @@ _TABLES: dict[type[Any], tuple[str, Callable[[Any], pa.Table]]] = {
 }
 
 
+_INSERT_NEW_SPANS = """
+INSERT INTO spans SELECT * FROM {source} AS i
+WHERE NOT EXISTS (
+    SELECT 1 FROM spans AS s
+    WHERE s.start_time_unix_nano BETWEEN $lo AND $hi
+      AND s.trace_id = i.trace_id AND s.span_id = i.span_id
+)
+"""
+
+
+def _insert_statement(table: str, batch: Any) -> tuple[str, dict[str, int] | None]:
+    """The INSERT for one table's rows from the registered ``incoming`` Arrow table.
+
+    Spans are stored once per (trace_id, span_id), so that a request re-sent after its answer was
+    lost (a timeout, a kill) adds nothing: duplicates within the batch are skipped, and so are
+    spans the table already holds. A re-sent span has the same start time, so only the rows whose
+    start time falls in the batch's range are looked at, which DuckDB's zone maps keep cheap.
+    Logs and metric points have no identity: they are inserted as they come."""
+    if not isinstance(batch, SpanBatch):
+        return f"INSERT INTO {table} SELECT * FROM incoming", None  # noqa: S608
+    starts = batch.start_time_unix_nano
+    unique = len(set(zip(batch.trace_id, batch.span_id, strict=True))) == len(starts)
+    source = "incoming" if unique else "(SELECT DISTINCT ON (trace_id, span_id) * FROM incoming)"
+    return _INSERT_NEW_SPANS.format(source=source), {"lo": min(starts), "hi": max(starts)}
+
+
 def open_duckdb(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open a DuckDB database file, translating the "file in use" failure into a clear error."""
     target = Path(path)
@@ -279,15 +305,16 @@ class DuckDBStore:
         for batch_type, group in grouped.items():
             name, to_arrow = _TABLES[batch_type]
             merged = group[0] if len(group) == 1 else batch_type.concat(group)
-            tables.append((name, to_arrow(merged)))
+            statement, params = _insert_statement(name, merged)
+            tables.append((statement, params, to_arrow(merged)))
         with self._lock:
             con = self._con
             try:
                 con.execute("BEGIN TRANSACTION")
-                for name, incoming in tables:
+                for statement, params, incoming in tables:
                     con.register("incoming", incoming)
                     try:
-                        con.execute(f"INSERT INTO {name} SELECT * FROM incoming")  # noqa: S608
+                        con.execute(statement, params)
                     finally:
                         con.unregister("incoming")
                 con.execute("COMMIT")
