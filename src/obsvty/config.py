@@ -7,6 +7,8 @@ machine unless the user says so.
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -131,13 +133,13 @@ class Settings(BaseSettings):
         None, description="Bearer tokens allowed to write telemetry, comma-separated (none: open)."
     )
     obsvty_ingest_tokens_file: FilePath | None = Field(
-        None, description="File of ingest tokens, one per line ('#' starts a comment)."
+        None, description="File of ingest tokens, one per line (# lines ignored)."
     )
     obsvty_query_tokens: SecretStr | None = Field(
         None, description="Bearer tokens allowed to read (query API, UI), comma-separated."
     )
     obsvty_query_tokens_file: FilePath | None = Field(
-        None, description="File of query tokens, one per line ('#' starts a comment)."
+        None, description="File of query tokens, one per line (# lines ignored)."
     )
     tls_cert_file: FilePath | None = Field(
         None, description="PEM certificate (chain): serve gRPC and HTTP listeners over TLS."
@@ -206,6 +208,59 @@ class Settings(BaseSettings):
             raise ValueError("TLS_CLIENT_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE")
         return self
 
+    # --- operability (see docs/OPERATIONS.md)
+    log_format: Literal["auto", "json", "text"] = Field(
+        "auto", description="Log lines as JSON, as text, or auto: text on a terminal, else JSON."
+    )
+    obsvty_retention: timedelta | None = Field(
+        None, description="Delete telemetry older than this, e.g. 72h, 7d, 90m (none: keep all)."
+    )
+    obsvty_max_db_size: int | None = Field(
+        None,
+        gt=0,
+        description="Delete the oldest telemetry while the store holds more than this, e.g. "
+        "10GB, 512MiB (none: no limit).",
+    )
+    retention_interval_s: float = Field(60.0, gt=0, description="Pause between retention passes.")
+    obsvty_redaction_defaults: bool = Field(
+        False, description="Switch on the ready redaction rule set (docs/OPERATIONS.md)."
+    )
+    obsvty_redaction_rules_file: FilePath | None = Field(
+        None, description="YAML or TOML file of redaction rules."
+    )
+    obsvty_redaction_drop_keys: str = Field(
+        "", description="Attribute keys (globs) to drop, comma-separated."
+    )
+    obsvty_redaction_mask_keys: str = Field(
+        "", description="Attribute keys (globs) whose values are masked, comma-separated."
+    )
+    obsvty_redaction_hash_keys: str = Field(
+        "", description="Attribute keys (globs) whose values are replaced by a keyed hash."
+    )
+    obsvty_redaction_patterns: str = Field(
+        "", description="Built-in patterns to redact in text, e.g. 'email:hash,credit_card'."
+    )
+    obsvty_redaction_hash_key: SecretStr | None = Field(
+        None, description="Secret key of the redaction hash (HMAC-SHA256)."
+    )
+
+    @field_validator("obsvty_retention", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        return parse_duration(value) if isinstance(value, str) else value
+
+    @field_validator("obsvty_max_db_size", mode="before")
+    @classmethod
+    def _size(cls, value: object) -> object:
+        return parse_size(value) if isinstance(value, str) else value
+
+    @field_validator("obsvty_retention")
+    @classmethod
+    def _positive_duration(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value.total_seconds() <= 0:
+            raise ValueError("must be a positive duration such as 72h, 7d or 90m")
+        return value
+
     # --- process
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         "INFO", description="Log level."
@@ -215,6 +270,36 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+
+_DURATION = re.compile(r"(?i)^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_SIZE = re.compile(r"(?i)^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)\s*$")
+_SIZE_UNITS = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4}
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """``72h``, ``7d``, ``90m``, ``30s``, ``2w`` or plain seconds; empty or ``0``/``off``: none."""
+    if text.strip().lower() in ("", "0", "off", "none"):
+        return None
+    m = _DURATION.match(text)
+    if m is None:
+        raise ValueError("use a number with a unit: s, m, h, d or w (e.g. 72h)")
+    return timedelta(seconds=float(m.group(1)) * _DURATION_UNITS[(m.group(2) or "s").lower()])
+
+
+def parse_size(text: str) -> int | None:
+    """``10GB``, ``512MiB``, ``1.5G`` or plain bytes (KB/MB/GB: powers of 1000, KiB/MiB/GiB:
+    of 1024); empty or ``0``/``off``: none."""
+    if text.strip().lower() in ("", "0", "off", "none"):
+        return None
+    m = _SIZE.match(text)
+    if m is None:
+        raise ValueError("use a number with a unit such as 10GB or 512MiB")
+    unit = m.group(2).lower()
+    base = 1024 if "i" in unit else 1000
+    power = "kmgt".find(unit[:1]) + 1 if unit[:1] in "kmgt" and unit else 0
+    return int(float(m.group(1)) * base**power)
 
 
 class SettingsError(ValueError):
@@ -230,5 +315,6 @@ def load_settings(**overrides: object) -> Settings:
         if not first["loc"]:  # a rule across settings: its input is every setting, secrets too
             raise SettingsError(f"invalid settings: {first['msg']}") from None
         name = str(first["loc"][0]).upper()
-        value = "<hidden>" if "TOKEN" in name else first.get("input")
+        secret = any(word in name for word in ("TOKEN", "HASH_KEY", "SECRET", "PASSWORD"))
+        value = "<hidden>" if secret else first.get("input")
         raise SettingsError(f"invalid setting {name}={value!r}: {first['msg']}") from None

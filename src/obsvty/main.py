@@ -19,6 +19,8 @@ import uvicorn
 
 from obsvty.adapters.buffer.memory import MemoryBuffer, OverflowPolicy
 from obsvty.adapters.otlp import grpc_receiver, http_receiver
+from obsvty.adapters.security import tls
+from obsvty.adapters.security.policy import SecurityPolicy
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
 from obsvty.application.commit_watermark import CommitWatermark
 from obsvty.application.flush import Flusher
@@ -79,6 +81,7 @@ class Application:
             watermark=self.watermark if durable else None,
             commit_timeout=settings.durable_ack_timeout_s,
         )
+        self.security = SecurityPolicy.from_settings(settings)
         self.endpoints = Endpoints()
         self.ready = asyncio.Event()
         self._stop = asyncio.Event()
@@ -93,21 +96,38 @@ class Application:
         s = self.settings
         self.flusher.start()
         try:
-            self._grpc = grpc_receiver.create_server(self.ingest, s.grpc_max_message_length)
-            port = self._grpc.add_insecure_port(f"{s.otlp_grpc_host}:{s.otlp_grpc_port}")
+            security = self.security
+            for warning in security.exposure_warnings(
+                {"OTLP/gRPC": s.otlp_grpc_host, "OTLP/HTTP": s.otlp_http_host}, {}
+            ):
+                log.warning(warning)
+            self._grpc = grpc_receiver.create_server(
+                self.ingest,
+                s.grpc_max_message_length,
+                codecs=security.codecs(),
+                interceptors=security.grpc_interceptors(),
+                options=security.grpc_options(),
+            )
+            port = tls.add_port(self._grpc, f"{s.otlp_grpc_host}:{s.otlp_grpc_port}", security.tls)
             await self._grpc.start()
             self.endpoints.grpc = f"{s.otlp_grpc_host}:{port}"
 
-            app = http_receiver.create_app(self.ingest, s.http_max_request_size)
+            app = http_receiver.create_app(
+                self.ingest,
+                s.http_max_request_size,
+                max_compressed_size=s.http_max_compressed_request_size,
+                codecs=security.codecs(),
+            )
             self._http = _EmbeddedUvicorn(
                 uvicorn.Config(
-                    app,
+                    security.guard_ingest_app(app),
                     host=s.otlp_http_host,
                     port=s.otlp_http_port,
                     log_config=None,
                     access_log=False,
                     lifespan="off",
                     timeout_graceful_shutdown=int(s.shutdown_timeout_s),
+                    **security.uvicorn_options(),
                 )
             )
             http_task = asyncio.create_task(self._http.serve())
@@ -119,8 +139,9 @@ class Application:
             sock = self._http.servers[0].sockets[0].getsockname()
             self.endpoints.http = f"{s.otlp_http_host}:{sock[1]}"
             log.info(
-                "obsvty listening: OTLP/gRPC on %s, OTLP/HTTP on http://%s, storing in %s",
+                "obsvty listening: OTLP/gRPC on %s, OTLP/HTTP on %s://%s, storing in %s",
                 self.endpoints.grpc,
+                "https" if security.tls is not None else "http",
                 self.endpoints.http,
                 s.obsvty_db_path,
             )

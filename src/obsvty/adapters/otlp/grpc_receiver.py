@@ -7,6 +7,7 @@ request is answered ``INVALID_ARGUMENT`` (gRPC's own deserialiser would answer `
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import grpc
@@ -58,13 +59,15 @@ class _ExportHandler:
         return codec.response(result).SerializeToString()
 
 
-def export_handlers(ingest: IngestService) -> list[grpc.GenericRpcHandler]:
+def export_handlers(
+    ingest: IngestService, codecs: Mapping[Signal, SignalCodec[Any]] = CODECS
+) -> list[grpc.GenericRpcHandler]:
     handlers = []
     for signal, service in _SERVICES.items():
         # a bound ``async def`` method: grpc.aio only awaits what inspect sees as a coroutine
         # function (an object with an async ``__call__`` would be run as a sync handler)
         method: grpc.RpcMethodHandler[bytes, bytes] = grpc.unary_unary_rpc_method_handler(
-            _ExportHandler(CODECS[signal], ingest).export,
+            _ExportHandler(codecs[signal], ingest).export,
             request_deserializer=None,
             response_serializer=None,
         )
@@ -72,13 +75,24 @@ def export_handlers(ingest: IngestService) -> list[grpc.GenericRpcHandler]:
     return handlers
 
 
-def create_server(ingest: IngestService, max_message_length: int) -> grpc.aio.Server:
+def create_server(
+    ingest: IngestService,
+    max_message_length: int,
+    *,
+    codecs: Mapping[Signal, SignalCodec[Any]] = CODECS,
+    interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
+    options: Sequence[tuple[str, Any]] = (),
+) -> grpc.aio.Server:
+    """``codecs``, ``interceptors`` and extra ``options``: how the security policy plugs in
+    (input limits, authentication, rate and concurrency limits)."""
     server = grpc.aio.server(
+        interceptors=interceptors,
         options=[
             ("grpc.max_receive_message_length", max_message_length),
             ("grpc.max_send_message_length", max_message_length),
-        ]
+            *options,
+        ],
     )
-    for handler in export_handlers(ingest):
+    for handler in export_handlers(ingest, codecs):
         server.add_generic_rpc_handlers((handler,))
     return server

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import zlib
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI
@@ -110,10 +111,17 @@ def _inflate(body: bytes, encoding: str, limit: int) -> bytes:
 
 
 class ExportEndpoint:
-    def __init__(self, codec: SignalCodec[Any], ingest: IngestService, max_size: int) -> None:
+    def __init__(
+        self,
+        codec: SignalCodec[Any],
+        ingest: IngestService,
+        max_size: int,
+        max_compressed_size: int | None = None,
+    ) -> None:
         self._codec = codec
         self._ingest = ingest
         self._max_size = max_size
+        self._max_compressed_size = max_compressed_size or max_size
 
     async def handle(self, request: Request) -> Response:
         media_type = _media_type(request)
@@ -126,8 +134,11 @@ class ExportEndpoint:
             )
         codec = self._codec
         try:
-            body = await _read_body(request, self._max_size)
-            body = _inflate(body, request.headers.get("content-encoding", ""), self._max_size)
+            encoding = request.headers.get("content-encoding", "")
+            compressed = encoding.strip().lower() not in ("", "identity")
+            limit = self._max_compressed_size if compressed else self._max_size
+            body = await _read_body(request, limit)
+            body = _inflate(body, encoding, self._max_size)
             if media_type == PROTOBUF:
                 message = codec.parse_protobuf(body)
             else:
@@ -149,9 +160,18 @@ class ExportEndpoint:
         return Response(payload, media_type=content_type)
 
 
-def create_app(ingest: IngestService, max_request_size: int) -> FastAPI:
+def create_app(
+    ingest: IngestService,
+    max_request_size: int,
+    *,
+    max_compressed_size: int | None = None,
+    codecs: Mapping[Signal, SignalCodec[Any]] = CODECS,
+) -> FastAPI:
     """The OTLP/HTTP application. Export routes are plain Starlette routes: no validation or
-    dependency layer on the hot path, and no place in an OpenAPI schema."""
+    dependency layer on the hot path, and no place in an OpenAPI schema.
+
+    ``max_request_size`` bounds a body after decompression, ``max_compressed_size`` (default:
+    the same) a compressed body as received; ``codecs`` may carry input limits."""
     app = FastAPI(
         title="obsvty OTLP/HTTP receiver", docs_url=None, redoc_url=None, openapi_url=None
     )
@@ -159,7 +179,9 @@ def create_app(ingest: IngestService, max_request_size: int) -> FastAPI:
         app.router.routes.append(
             Route(
                 f"/v1/{signal.value}",
-                ExportEndpoint(CODECS[signal], ingest, max_request_size).handle,
+                ExportEndpoint(
+                    codecs[signal], ingest, max_request_size, max_compressed_size
+                ).handle,
                 methods=["POST"],
             )
         )

@@ -1,0 +1,153 @@
+"""The security policy, built once from the settings: what the composition root plugs into the
+receivers and apps (token sets, TLS, rate limiter, input limits, interceptors, middleware), and the
+start-up warnings about listeners exposed without protection."""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import grpc
+from starlette.types import ASGIApp
+
+from obsvty.adapters.otlp.codec import CODECS, SignalCodec
+from obsvty.adapters.security.auth import TokenSet
+from obsvty.adapters.security.grpc_guard import GrpcGuard, Refusal
+from obsvty.adapters.security.http_guard import IngestGuard, origins, secure_query_app
+from obsvty.adapters.security.limits import ItemLimits, LimitCounters, limited_codec
+from obsvty.adapters.security.ratelimit import Rate, RateLimiter
+from obsvty.adapters.security.tls import TlsFiles
+from obsvty.domain.model import Signal
+
+if TYPE_CHECKING:
+    from obsvty.config import Settings
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in ("localhost", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: assume it can be reached from elsewhere
+
+
+def _rates(settings: Settings) -> dict[Signal, Rate]:
+    rates = {}
+    for signal in Signal:
+        rps: float | None = getattr(settings, f"rate_limit_{signal.value}_rps")
+        if rps is not None:
+            burst: int | None = getattr(settings, f"rate_limit_{signal.value}_burst")
+            rates[signal] = Rate(rps, burst if burst is not None else max(1, math.ceil(rps)))
+    return rates
+
+
+@dataclass
+class SecurityPolicy:
+    ingest_tokens: TokenSet = field(default_factory=TokenSet)
+    query_tokens: TokenSet = field(default_factory=TokenSet)
+    tls: TlsFiles | None = None
+    limiter: RateLimiter = field(default_factory=lambda: RateLimiter({}))
+    limits: ItemLimits = field(default_factory=ItemLimits)
+    counters: LimitCounters = field(default_factory=LimitCounters)
+    grpc_max_concurrent_streams: int | None = None
+    grpc_max_requests_per_client: int | None = None
+    grpc_max_connections_per_client: int | None = None
+    cors_allow_origins: list[str] = field(default_factory=list)
+    on_refusal: Refusal | None = None
+    """Told of every refused export request (signal, reason); set it before building servers."""
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> SecurityPolicy:
+        tls = None
+        if s.tls_cert_file is not None and s.tls_key_file is not None:
+            tls = TlsFiles(s.tls_cert_file, s.tls_key_file, s.tls_client_ca_file)
+        return cls(
+            ingest_tokens=TokenSet.from_sources(
+                s.obsvty_ingest_tokens, s.obsvty_ingest_tokens_file
+            ),
+            query_tokens=TokenSet.from_sources(s.obsvty_query_tokens, s.obsvty_query_tokens_file),
+            tls=tls,
+            limiter=RateLimiter(_rates(s)),
+            limits=ItemLimits(
+                max_items=s.max_items_per_request,
+                max_attributes=s.max_attributes_per_item,
+                max_value_length=s.max_attribute_value_length,
+                max_depth=s.max_attribute_depth,
+                max_events=s.max_events_per_span,
+                max_links=s.max_links_per_span,
+            ),
+            grpc_max_concurrent_streams=s.grpc_max_concurrent_streams,
+            grpc_max_requests_per_client=s.grpc_max_concurrent_requests_per_client,
+            grpc_max_connections_per_client=s.grpc_max_connections_per_client,
+            cors_allow_origins=origins(s.cors_allow_origins),
+        )
+
+    # --- ingest
+    def codecs(self) -> dict[Signal, SignalCodec[Any]]:
+        """The OTLP codecs with the input limits applied (the plain ones when none are set)."""
+        return {
+            signal: limited_codec(codec, self.limits, self.counters)
+            for signal, codec in CODECS.items()
+        }
+
+    def grpc_interceptors(self) -> list[grpc.aio.ServerInterceptor]:
+        return [
+            GrpcGuard(
+                self.ingest_tokens,
+                self.limiter,
+                max_requests_per_client=self.grpc_max_requests_per_client,
+                max_connections_per_client=self.grpc_max_connections_per_client,
+                on_refusal=self.on_refusal,
+            )
+        ]
+
+    def grpc_options(self) -> list[tuple[str, Any]]:
+        if self.grpc_max_concurrent_streams is None:
+            return []
+        return [("grpc.max_concurrent_streams", self.grpc_max_concurrent_streams)]
+
+    def guard_ingest_app(self, app: ASGIApp) -> ASGIApp:
+        if not self.ingest_tokens.enabled and not self.limiter.enabled:
+            return app
+        return IngestGuard(app, self.ingest_tokens, self.limiter, self.on_refusal)
+
+    # --- query API and UI
+    def guard_query_app(self, app: ASGIApp) -> ASGIApp:
+        return secure_query_app(
+            app, self.query_tokens, self.cors_allow_origins, hsts=self.tls is not None
+        )
+
+    # --- all listeners
+    def uvicorn_options(self) -> dict[str, Any]:
+        return self.tls.uvicorn_options() if self.tls is not None else {}
+
+    def exposure_warnings(
+        self, ingest_hosts: Mapping[str, str], query_hosts: Mapping[str, str]
+    ) -> list[str]:
+        """One line for each listener (name -> host) reachable from other machines without
+        authentication, or sending tokens unencrypted."""
+        warnings = []
+        for hosts, tokens, env in (
+            (ingest_hosts, self.ingest_tokens, "OBSVTY_INGEST_TOKENS"),
+            (query_hosts, self.query_tokens, "OBSVTY_QUERY_TOKENS"),
+        ):
+            for name, host in hosts.items():
+                if is_loopback(host):
+                    continue
+                if not tokens.enabled:
+                    warnings.append(
+                        f"SECURITY: {name} listens on {host}, reachable from other machines, "
+                        f"WITHOUT authentication: anyone who can reach it can use it. Set {env} "
+                        "(and TLS_CERT_FILE/TLS_KEY_FILE); see docs/SECURITY.md"
+                    )
+                elif self.tls is None:
+                    warnings.append(
+                        f"SECURITY: {name} listens on {host} without TLS: bearer tokens and "
+                        "telemetry cross the network in clear text. Set TLS_CERT_FILE and "
+                        "TLS_KEY_FILE; see docs/SECURITY.md"
+                    )
+        return warnings
