@@ -1,0 +1,478 @@
+"""The query port on the embedded DuckDB store.
+
+Every call takes a cursor of its own from the store (a DuckDB connection must not be shared
+between threads), so queries run in the API's worker threads next to the flusher's writes, each
+on a consistent snapshot (DuckDB MVCC). Every value a user sends is a bound parameter; the only
+text composed into SQL is this module's own column names and operators.
+
+Attribute filters run on the typed-JSON attribute columns: a cheap substring test on the JSON text
+(``"key":``) discards most rows before DuckDB parses any JSON, then the value is compared by its
+JSON type, as :class:`obsvty.ports.query.AttributeFilter` defines.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Sequence
+from typing import Any, cast
+
+import duckdb
+
+from obsvty.adapters.storage.duckdb_store import DuckDBStore
+from obsvty.adapters.storage.typed_json import dumps, loads_attributes, loads_value
+from obsvty.domain.model import (
+    Exemplar,
+    InstrumentationScope,
+    LogRecord,
+    MetricDescriptor,
+    MetricPoint,
+    Resource,
+    Signal,
+    Span,
+    SpanEvent,
+    SpanLink,
+    StatusCode,
+)
+from obsvty.ports.query import (
+    AttributeFilter,
+    LogCursor,
+    LogPage,
+    LogQuery,
+    MetricInfo,
+    MetricQuery,
+    Operation,
+    SignalStats,
+    StoreStats,
+    TraceQuery,
+    TraceSummary,
+    filter_text,
+)
+
+_RESOURCE_SCOPE = (
+    "service_name, resource_attributes, resource_dropped_attributes_count, resource_schema_url, "
+    "scope_name, scope_version, scope_attributes, scope_dropped_attributes_count, scope_schema_url"
+)
+_SPAN_COLUMNS = (
+    "trace_id, span_id, parent_span_id, trace_state, flags, name, kind, start_time_unix_nano, "
+    "end_time_unix_nano, attributes, dropped_attributes_count, events, dropped_events_count, "
+    "links, dropped_links_count, status_code, status_message, " + _RESOURCE_SCOPE
+)
+_LOG_COLUMNS = (
+    "time_unix_nano, observed_time_unix_nano, severity_number, severity_text, body, attributes, "
+    "dropped_attributes_count, flags, trace_id, span_id, event_name, " + _RESOURCE_SCOPE
+)
+_METRIC_COLUMNS = (
+    "metric_name, metric_description, metric_unit, metric_type, aggregation_temporality, "
+    "is_monotonic, metric_metadata, start_time_unix_nano, time_unix_nano, attributes, flags, "
+    "exemplars, value_int, value_double, count, sum, min, max, bucket_counts, explicit_bounds, "
+    "scale, zero_count, zero_threshold, positive_offset, positive_bucket_counts, "
+    "negative_offset, negative_bucket_counts, quantile_values, " + _RESOURCE_SCOPE
+)
+_LOG_TIME = "COALESCE(NULLIF(time_unix_nano, 0), observed_time_unix_nano)"
+_TABLE = {Signal.TRACES: "spans", Signal.LOGS: "logs", Signal.METRICS: "metric_points"}
+_INTEGER_TYPES = "('BIGINT', 'UBIGINT')"
+
+
+def _json_pointer(key: str) -> str:
+    """A top-level key as a JSON Pointer (RFC 6901): dots and spaces need no escaping."""
+    return "/" + key.replace("~", "~0").replace("/", "~1")
+
+
+class _Where:
+    """Conditions joined by AND, with their parameters in order."""
+
+    def __init__(self) -> None:
+        self.conditions: list[str] = []
+        self.params: list[Any] = []
+
+    def add(self, condition: str, *params: Any) -> None:
+        self.conditions.append(condition)
+        self.params.extend(params)
+
+    def sql(self) -> str:
+        return " AND ".join(self.conditions) if self.conditions else "TRUE"
+
+    def time_range(self, column: str, start: int | None, end: int | None) -> None:
+        if start is not None:
+            self.add(f"{column} >= ?", start)
+        if end is not None:
+            self.add(f"{column} < ?", end)
+
+    def attributes(self, filters: Sequence[AttributeFilter], columns: Sequence[str]) -> None:
+        for f in filters:
+            parts: list[str] = []
+            params: list[Any] = []
+            for column in columns:
+                sql, p = _attribute_match(column, f)
+                parts.append(sql)
+                params.extend(p)
+            self.add("(" + " OR ".join(parts) + ")", *params)
+
+
+def _attribute_match(column: str, f: AttributeFilter) -> tuple[str, list[Any]]:
+    """SQL true when ``column`` (typed JSON) holds ``f.key`` with a value ``f`` matches."""
+    path = _json_pointer(f.key)
+    # substring pre-test on the JSON text: orjson writes top-level keys as "key": with no spaces
+    needle = dumps(f.key) + ":"
+    kind = f"json_type({column}, ?)"
+    text = f"json_extract_string({column}, ?)"
+    value = f.value
+    if isinstance(value, str):
+        return (
+            f"(contains({column}::VARCHAR, ?) AND {kind} = 'VARCHAR' AND {text} = ?)",
+            [needle, path, path, value],
+        )
+    if isinstance(value, bool):
+        # a JSON boolean's text is true/false, the same as the string form it also matches
+        return (
+            f"(contains({column}::VARCHAR, ?) AND {kind} IN ('BOOLEAN', 'VARCHAR') AND {text} = ?)",
+            [needle, path, path, filter_text(value)],
+        )
+    number = f"json_extract({column}, ?)"
+    if isinstance(value, int):
+        numeric = (
+            f"({kind} IN {_INTEGER_TYPES} AND {number}::HUGEINT = ?::HUGEINT) "
+            f"OR ({kind} = 'DOUBLE' AND {number}::DOUBLE = ?::DOUBLE)"
+        )
+        numeric_params: list[Any] = [path, path, str(value), path, path, float(value)]
+    else:
+        numeric = f"({kind} IN ('BIGINT', 'UBIGINT', 'DOUBLE') AND {number}::DOUBLE = ?::DOUBLE)"
+        numeric_params = [path, path, value]
+    return (
+        f"(contains({column}::VARCHAR, ?) AND ({numeric} OR ({kind} = 'VARCHAR' AND {text} = ?)))",
+        [needle, *numeric_params, path, path, filter_text(value)],
+    )
+
+
+def _json_list(document: str) -> list[dict[str, Any]]:
+    """A JSON array of objects (events, links, exemplars, quantiles), bytes revived."""
+    if document == "[]":
+        return []
+    return cast("list[dict[str, Any]]", loads_value(document))
+
+
+class _Decoder:
+    """Rows back into domain records; resources and scopes are decoded once per distinct row
+    value, so the spans of one trace share them as they did on ingest."""
+
+    def __init__(self) -> None:
+        self._resources: dict[tuple[Any, ...], Resource] = {}
+        self._scopes: dict[tuple[Any, ...], InstrumentationScope] = {}
+
+    def resource(self, row: Sequence[Any], at: int) -> Resource:
+        key = (row[at + 1], row[at + 2], row[at + 3])
+        found = self._resources.get(key)
+        if found is None:
+            found = self._resources[key] = Resource(loads_attributes(key[0]), key[1], key[2])
+        return found
+
+    def scope(self, row: Sequence[Any], at: int) -> InstrumentationScope:
+        key = (row[at + 4], row[at + 5], row[at + 6], row[at + 7], row[at + 8])
+        found = self._scopes.get(key)
+        if found is None:
+            found = self._scopes[key] = InstrumentationScope(
+                key[0], key[1], loads_attributes(key[2]), key[3], key[4]
+            )
+        return found
+
+    def span(self, r: Sequence[Any]) -> Span:
+        events = _json_list(r[11])
+        links = _json_list(r[13])
+        return Span(
+            trace_id=bytes.fromhex(r[0]),
+            span_id=bytes.fromhex(r[1]),
+            parent_span_id=bytes.fromhex(r[2]),
+            trace_state=r[3],
+            flags=r[4],
+            name=r[5],
+            kind=r[6],
+            start_time_unix_nano=r[7],
+            end_time_unix_nano=r[8],
+            attributes=loads_attributes(r[9]),
+            dropped_attributes_count=r[10],
+            events=tuple(
+                SpanEvent(
+                    e["time_unix_nano"], e["name"], e["attributes"], e["dropped_attributes_count"]
+                )
+                for e in events
+            ),
+            dropped_events_count=r[12],
+            links=tuple(
+                SpanLink(
+                    bytes.fromhex(link["trace_id"]),
+                    bytes.fromhex(link["span_id"]),
+                    link["trace_state"],
+                    link["attributes"],
+                    link["dropped_attributes_count"],
+                    link["flags"],
+                )
+                for link in links
+            ),
+            dropped_links_count=r[14],
+            status_code=r[15],
+            status_message=r[16],
+            resource=self.resource(r, 17),
+            scope=self.scope(r, 17),
+        )
+
+    def log(self, r: Sequence[Any]) -> LogRecord:
+        return LogRecord(
+            time_unix_nano=r[0],
+            observed_time_unix_nano=r[1],
+            severity_number=r[2],
+            severity_text=r[3],
+            body=loads_value(r[4]),
+            attributes=loads_attributes(r[5]),
+            dropped_attributes_count=r[6],
+            flags=r[7],
+            trace_id=bytes.fromhex(r[8]),
+            span_id=bytes.fromhex(r[9]),
+            event_name=r[10],
+            resource=self.resource(r, 11),
+            scope=self.scope(r, 11),
+        )
+
+    def metric_point(self, r: Sequence[Any]) -> MetricPoint:
+        exemplars = _json_list(r[11])
+        quantiles = _json_list(r[27])
+        return MetricPoint(
+            metric=MetricDescriptor(
+                name=r[0],
+                description=r[1],
+                unit=r[2],
+                type=r[3],
+                aggregation_temporality=r[4],
+                is_monotonic=r[5],
+                metadata=loads_attributes(r[6]),
+            ),
+            start_time_unix_nano=r[7],
+            time_unix_nano=r[8],
+            attributes=loads_attributes(r[9]),
+            flags=r[10],
+            exemplars=tuple(
+                Exemplar(
+                    e["time_unix_nano"],
+                    e["value"],
+                    e["filtered_attributes"],
+                    bytes.fromhex(e["trace_id"]),
+                    bytes.fromhex(e["span_id"]),
+                )
+                for e in exemplars
+            ),
+            value_int=r[12],
+            value_double=r[13],
+            count=r[14],
+            sum=r[15],
+            min=r[16],
+            max=r[17],
+            bucket_counts=tuple(r[18]),
+            explicit_bounds=tuple(r[19]),
+            scale=r[20],
+            zero_count=r[21],
+            zero_threshold=r[22],
+            positive_offset=r[23],
+            positive_bucket_counts=tuple(r[24]),
+            negative_offset=r[25],
+            negative_bucket_counts=tuple(r[26]),
+            quantile_values=tuple((q["quantile"], q["value"]) for q in quantiles),
+            resource=self.resource(r, 28),
+            scope=self.scope(r, 28),
+        )
+
+
+class DuckDBQuery:
+    """:class:`obsvty.ports.query.TelemetryQueryPort` on a :class:`DuckDBStore`."""
+
+    def __init__(self, store: DuckDBStore) -> None:
+        self._store = store
+
+    @contextlib.contextmanager
+    def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        cursor = self._store.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._cursor() as cursor:
+            return cursor.execute(sql, list(params)).fetchall()
+
+    # --------------------------------------------------------------------------------- traces
+
+    def services(self, signal: Signal = Signal.TRACES) -> list[str]:
+        table = _TABLE[signal]
+        return [r[0] for r in self._rows(f"SELECT DISTINCT service_name FROM {table} ORDER BY 1")]  # noqa: S608
+
+    def operations(self, service: str, span_kind: int | None = None) -> list[Operation]:
+        where = _Where()
+        where.add("service_name = ?", service)
+        if span_kind is not None:
+            where.add("kind = ?", span_kind)
+        rows = self._rows(
+            f"SELECT DISTINCT name, kind FROM spans WHERE {where.sql()} ORDER BY 1, 2",  # noqa: S608
+            where.params,
+        )
+        return [Operation(name, kind) for name, kind in rows]
+
+    def find_traces(self, query: TraceQuery) -> list[TraceSummary]:
+        where = _Where()
+        if query.service is not None:
+            where.add("service_name = ?", query.service)
+        if query.operation is not None:
+            where.add("name = ?", query.operation)
+        if query.span_kind is not None:
+            where.add("kind = ?", query.span_kind)
+        where.time_range("start_time_unix_nano", query.start_unix_nano, query.end_unix_nano)
+        if query.min_duration_ns is not None:
+            where.add("duration_ns >= ?", query.min_duration_ns)
+        if query.max_duration_ns is not None:
+            where.add("duration_ns <= ?", query.max_duration_ns)
+        if query.errors_only:
+            where.add("status_code = ?", int(StatusCode.ERROR))
+        where.attributes(query.attributes, ("attributes", "resource_attributes"))
+        sql = f"""
+            WITH hits AS (
+                SELECT trace_id, min(start_time_unix_nano) AS hit_time
+                FROM spans WHERE {where.sql()}
+                GROUP BY trace_id
+                ORDER BY hit_time DESC, trace_id
+                LIMIT ?
+            )
+            SELECT
+                s.trace_id,
+                first(s.service_name ORDER BY s.parent_span_id <> '', s.start_time_unix_nano,
+                      s.span_id),
+                first(s.name ORDER BY s.parent_span_id <> '', s.start_time_unix_nano, s.span_id),
+                min(s.start_time_unix_nano),
+                max(s.end_time_unix_nano) - min(s.start_time_unix_nano),
+                count(*),
+                count(*) FILTER (WHERE s.status_code = {int(StatusCode.ERROR)}),
+                list(DISTINCT s.service_name ORDER BY s.service_name),
+                any_value(h.hit_time) AS hit_time
+            FROM spans s JOIN hits h ON s.trace_id = h.trace_id
+            GROUP BY s.trace_id
+            ORDER BY hit_time DESC, s.trace_id
+        """  # noqa: S608 - only this module's own SQL fragments; every value is a parameter
+        rows = self._rows(sql, [*where.params, query.limit])
+        return [
+            TraceSummary(
+                trace_id=bytes.fromhex(r[0]),
+                root_service=r[1],
+                root_name=r[2],
+                start_time_unix_nano=r[3],
+                duration_ns=r[4],
+                span_count=r[5],
+                error_count=r[6],
+                services=tuple(r[7]),
+            )
+            for r in rows
+        ]
+
+    def get_trace(self, trace_id: bytes) -> list[Span]:
+        rows = self._rows(
+            f"SELECT {_SPAN_COLUMNS} FROM spans WHERE trace_id = ? "  # noqa: S608
+            "ORDER BY start_time_unix_nano, span_id",
+            [trace_id.hex()],
+        )
+        decoder = _Decoder()
+        return [decoder.span(r) for r in rows]
+
+    # ----------------------------------------------------------------------------------- logs
+
+    def find_logs(self, query: LogQuery) -> LogPage:
+        where = _Where()
+        where.time_range(_LOG_TIME, query.start_unix_nano, query.end_unix_nano)
+        if query.min_severity is not None:
+            where.add("severity_number >= ?", query.min_severity)
+        if query.service is not None:
+            where.add("service_name = ?", query.service)
+        if query.trace_id is not None:
+            where.add("trace_id = ?", query.trace_id.hex())
+        if query.body_contains is not None:
+            where.add(
+                "json_type(body) = 'VARCHAR' "
+                "AND contains(lower(json_extract_string(body, '$')), lower(?))",
+                query.body_contains,
+            )
+        where.attributes(query.attributes, ("attributes", "resource_attributes"))
+        if query.cursor is not None:
+            c = query.cursor
+            where.add(
+                f"({_LOG_TIME} < ? OR ({_LOG_TIME} = ? AND rowid < ?))",
+                c.time_unix_nano,
+                c.time_unix_nano,
+                c.tiebreak,
+            )
+        rows = self._rows(
+            f"SELECT {_LOG_COLUMNS}, {_LOG_TIME} AS log_time, rowid FROM logs "  # noqa: S608
+            f"WHERE {where.sql()} ORDER BY log_time DESC, rowid DESC LIMIT ?",
+            [*where.params, query.limit + 1],
+        )
+        decoder = _Decoder()
+        page = rows[: query.limit]
+        records = [decoder.log(r) for r in page]
+        next_cursor = None
+        if len(rows) > query.limit:
+            last = page[-1]
+            next_cursor = LogCursor(last[-2], last[-1])
+        return LogPage(records, next_cursor)
+
+    # -------------------------------------------------------------------------------- metrics
+
+    def metric_descriptors(self, service: str | None = None) -> list[MetricInfo]:
+        where = _Where()
+        if service is not None:
+            where.add("service_name = ?", service)
+        rows = self._rows(
+            f"""
+            SELECT metric_name, metric_type,
+                   arg_max(metric_unit, time_unix_nano),
+                   arg_max(metric_description, time_unix_nano),
+                   list(DISTINCT service_name ORDER BY service_name)
+            FROM metric_points WHERE {where.sql()}
+            GROUP BY 1, 2 ORDER BY 1, 2
+            """,  # noqa: S608
+            where.params,
+        )
+        return [MetricInfo(r[0], r[1], r[2], r[3], tuple(r[4])) for r in rows]
+
+    def metric_points(self, query: MetricQuery) -> list[MetricPoint]:
+        where = _Where()
+        where.add("metric_name = ?", query.name)
+        where.time_range("time_unix_nano", query.start_unix_nano, query.end_unix_nano)
+        if query.service is not None:
+            where.add("service_name = ?", query.service)
+        where.attributes(query.attributes, ("attributes", "resource_attributes"))
+        rows = self._rows(
+            f"SELECT {_METRIC_COLUMNS} FROM metric_points WHERE {where.sql()} "  # noqa: S608
+            "ORDER BY time_unix_nano, rowid LIMIT ?",
+            [*where.params, query.limit],
+        )
+        decoder = _Decoder()
+        return [decoder.metric_point(r) for r in rows]
+
+    # ---------------------------------------------------------------------------------- stats
+
+    def stats(self) -> StoreStats:
+        rows = self._rows(
+            f"""
+            SELECT 'traces', count(*), min(start_time_unix_nano), max(start_time_unix_nano)
+              FROM spans
+            UNION ALL
+            SELECT 'logs', count(*), min({_LOG_TIME}), max({_LOG_TIME}) FROM logs
+            UNION ALL
+            SELECT 'metrics', count(*), min(time_unix_nano), max(time_unix_nano)
+              FROM metric_points
+            """  # noqa: S608
+        )
+        signals = {Signal(r[0]): SignalStats(r[1], r[2], r[3]) for r in rows}
+        return StoreStats(signals, self._size_bytes())
+
+    def _size_bytes(self) -> int | None:
+        total = 0
+        for path in (self._store.path, self._store.path.with_name(self._store.path.name + ".wal")):
+            with contextlib.suppress(OSError):
+                total += os.path.getsize(path)
+        return total or None

@@ -1,0 +1,549 @@
+"""The contract of the query port (``obsvty.ports.query``), run against every store.
+
+Each store factory opens a fresh store and yields ``(writer, reader)``: the same records are written
+through the store port and read back through the query port, and every store must give the very
+same answers. To add a store, append a factory to ``STORE_FACTORIES``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from obsvty.adapters.storage.duckdb_query import DuckDBQuery
+from obsvty.adapters.storage.duckdb_store import DuckDBStore
+from obsvty.domain.model import (
+    Exemplar,
+    InstrumentationScope,
+    LogRecord,
+    MetricDescriptor,
+    MetricPoint,
+    MetricType,
+    Resource,
+    Signal,
+    Span,
+    SpanEvent,
+    SpanKind,
+    SpanLink,
+    StatusCode,
+)
+from obsvty.ports.query import (
+    AttributeFilter,
+    LogCursor,
+    LogQuery,
+    MetricQuery,
+    Operation,
+    TelemetryQueryPort,
+    TraceQuery,
+)
+from obsvty.ports.store import TelemetryStorePort
+from tests.support.records import log_batch, metric_batch, span_batch
+
+pytestmark = pytest.mark.integration
+
+Stores = tuple[TelemetryStorePort, TelemetryQueryPort]
+StoreFactory = Callable[[Path], AbstractContextManager[Stores]]
+
+
+@contextmanager
+def duckdb_stores(tmp_path: Path) -> Iterator[Stores]:
+    store = DuckDBStore(tmp_path / "contract.duckdb", threads=1)
+    try:
+        yield store, DuckDBQuery(store)
+    finally:
+        store.close()
+
+
+STORE_FACTORIES: dict[str, StoreFactory] = {"duckdb": duckdb_stores}
+
+# ------------------------------------------------------------------------------ the data set
+
+T = 1_700_000_000_000_000_000
+FRONTEND = Resource(
+    {"service.name": "frontend", "deployment.environment": "prod"}, 2, "https://schema/1"
+)
+BACKEND = Resource({"service.name": "backend", "host.port": 8080})
+SCOPE = InstrumentationScope("lib", "1.0", {"scope.flag": True}, 1, "https://schema/scope")
+OTHER_SCOPE = InstrumentationScope("other")
+
+TRACE_A = bytes.fromhex("0af7651916cd43dd8448eb211c80319c")
+TRACE_B = bytes.fromhex("4bf92f3577b34da6a3ce929d0e0e4736")
+TRACE_C = bytes.fromhex("ffffffffffffffffffffffffffffff01")
+UNKNOWN_TRACE = bytes.fromhex("00000000000000000000000000000001")
+
+
+def _id(n: int) -> bytes:
+    return n.to_bytes(8, "big")
+
+
+A1 = Span(
+    trace_id=TRACE_A,
+    span_id=_id(0xA1),
+    parent_span_id=b"",
+    name="GET /checkout",
+    kind=SpanKind.SERVER,
+    start_time_unix_nano=T + 100,
+    end_time_unix_nano=T + 1100,
+    resource=FRONTEND,
+    scope=SCOPE,
+    trace_state="congo=t61rcWkgMzE",
+    flags=0x101,
+    attributes={"http.status_code": 200, "http.method": "GET", "a/b~c": "odd key"},
+    dropped_attributes_count=3,
+    events=(
+        SpanEvent(
+            T + 150,
+            "cache miss",
+            {"raw": b"\x00\xff", "list": [1, "x", 2.5, None], "map": {"k": 1.5, "b": b"\x01"}},
+            1,
+        ),
+    ),
+    dropped_events_count=4,
+    links=(SpanLink(TRACE_B, _id(0xB1), "k=v", {"linked": True}, 2, 1),),
+    dropped_links_count=5,
+)
+A2 = Span(
+    trace_id=TRACE_A,
+    span_id=_id(0xA2),
+    parent_span_id=_id(0xA1),
+    name="SELECT",
+    kind=SpanKind.CLIENT,
+    start_time_unix_nano=T + 200,
+    end_time_unix_nano=T + 700,
+    resource=BACKEND,
+    scope=OTHER_SCOPE,
+    attributes={"db.rows": 3, "ratio": 0.5, "flag": True, "big": 2**63 - 1},
+    status_code=StatusCode.ERROR,
+    status_message="boom",
+)
+B1 = Span(
+    trace_id=TRACE_B,
+    span_id=_id(0xB1),
+    parent_span_id=b"",
+    name="job",
+    kind=SpanKind.INTERNAL,
+    start_time_unix_nano=T + 2000,
+    end_time_unix_nano=T + 2300,
+    resource=BACKEND,
+    scope=SCOPE,
+    attributes={"http.status_code": "200", "negative": -7},
+    status_code=StatusCode.OK,
+)
+# trace C is incomplete: its first span's parent was never stored
+C1 = Span(
+    trace_id=TRACE_C,
+    span_id=_id(0xC1),
+    parent_span_id=_id(0xDEAD),
+    name="GET /cart",
+    kind=SpanKind.SERVER,
+    start_time_unix_nano=T + 3000,
+    end_time_unix_nano=T + 3500,
+    resource=FRONTEND,
+    scope=SCOPE,
+    attributes={"http.status_code": 404.0},
+)
+C2 = Span(
+    trace_id=TRACE_C,
+    span_id=_id(0xC2),
+    parent_span_id=_id(0xC1),
+    name="render",
+    kind=SpanKind.INTERNAL,
+    start_time_unix_nano=T + 3100,
+    end_time_unix_nano=T + 3200,
+    resource=FRONTEND,
+    scope=SCOPE,
+)
+SPANS = [C2, A2, B1, A1, C1]  # not in time order: stores must sort
+
+
+def _log(n: int, **changes: object) -> LogRecord:
+    base = LogRecord(
+        time_unix_nano=T + n * 10,
+        observed_time_unix_nano=T + n * 10 + 1,
+        severity_number=9,
+        severity_text="INFO",
+        body=f"message {n}",
+        resource=FRONTEND,
+        scope=SCOPE,
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+LOGS = [
+    _log(0),
+    _log(1, severity_number=17, severity_text="ERROR", body="An ERROR happened: disk full"),
+    _log(2, body={"structured": "error inside a map", "n": 1}, resource=BACKEND),
+    _log(3, time_unix_nano=0, observed_time_unix_nano=T + 35),  # time unset: observed time counts
+    _log(4, trace_id=TRACE_A, span_id=_id(0xA1), attributes={"user.id": 42, "raw": b"\x01"}),
+    _log(5, attributes={"user.id": "42"}, flags=1, event_name="login", dropped_attributes_count=2),
+    _log(6, body=None, severity_number=0, severity_text=""),
+    # three records at the very same time: paging must neither skip nor repeat them
+    _log(7, body="tie 1"),
+    _log(7, body="tie 2"),
+    _log(7, body="tie 3"),
+    _log(8, body=["list", 1], resource=BACKEND),
+]
+
+REQUESTS = MetricDescriptor("http.requests", "Requests served", "1", MetricType.SUM, 2, True)
+CPU = MetricDescriptor("cpu.usage", "CPU", "%", MetricType.GAUGE, metadata={"m": "x"})
+LATENCY = MetricDescriptor("latency", "Latency", "ms", MetricType.HISTOGRAM, 1)
+EXP = MetricDescriptor("exp.latency", "", "s", MetricType.EXPONENTIAL_HISTOGRAM, 2)
+QUANTILES = MetricDescriptor("rpc.summary", "Summary", "ms", MetricType.SUMMARY)
+EXEMPLAR = Exemplar(T + 5, 12.5, {"e": "v"}, TRACE_A, _id(0xA1))
+
+POINTS = [
+    MetricPoint(REQUESTS, FRONTEND, SCOPE, T, T + 10, {"route": "/a"}, value_int=5),
+    MetricPoint(REQUESTS, FRONTEND, SCOPE, T, T + 20, {"route": "/a"}, 0, (EXEMPLAR,), value_int=9),
+    MetricPoint(REQUESTS, BACKEND, SCOPE, T, T + 15, {"route": "/b"}, value_int=1),
+    MetricPoint(CPU, BACKEND, OTHER_SCOPE, 0, T + 12, {"core": 1}, value_double=0.25),
+    MetricPoint(CPU, BACKEND, OTHER_SCOPE, 0, T + 22, {"core": 1}, value_double=0.75),
+    MetricPoint(
+        LATENCY,
+        FRONTEND,
+        SCOPE,
+        T,
+        T + 30,
+        {"route": "/a"},
+        count=6,
+        sum=61.5,
+        min=1.0,
+        max=40.0,
+        bucket_counts=(1, 2, 3),
+        explicit_bounds=(5.0, 10.0),
+    ),
+    MetricPoint(
+        EXP,
+        FRONTEND,
+        SCOPE,
+        T,
+        T + 31,
+        count=4,
+        sum=2.5,
+        scale=3,
+        zero_count=1,
+        zero_threshold=0.001,
+        positive_offset=-2,
+        positive_bucket_counts=(1, 1),
+        negative_offset=1,
+        negative_bucket_counts=(1,),
+    ),
+    MetricPoint(
+        QUANTILES,
+        BACKEND,
+        SCOPE,
+        T,
+        T + 32,
+        count=10,
+        sum=100.0,
+        quantile_values=((0.5, 9.0), (0.99, 30.0)),
+    ),
+]
+
+
+@pytest.fixture(params=list(STORE_FACTORIES), ids=list(STORE_FACTORIES))
+def reader(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TelemetryQueryPort]:
+    with STORE_FACTORIES[request.param](tmp_path) as (writer, query):
+        writer.write([span_batch(SPANS), log_batch(LOGS), metric_batch(POINTS)])
+        yield query
+
+
+def _ids(query: TelemetryQueryPort, **criteria: object) -> list[bytes]:
+    return [t.trace_id for t in query.find_traces(TraceQuery(**criteria))]  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------------------------ traces
+
+
+def test_services_every_signal_sorted_distinct(reader: TelemetryQueryPort) -> None:
+    # Act / Assert
+    assert reader.services() == ["backend", "frontend"]
+    assert reader.services(Signal.LOGS) == ["backend", "frontend"]
+    assert reader.services(Signal.METRICS) == ["backend", "frontend"]
+
+
+def test_operations_of_a_service_sorted_with_kinds(reader: TelemetryQueryPort) -> None:
+    # Act
+    every_kind = reader.operations("frontend")
+    servers = reader.operations("frontend", SpanKind.SERVER)
+
+    # Assert
+    assert every_kind == [
+        Operation("GET /cart", SpanKind.SERVER),
+        Operation("GET /checkout", SpanKind.SERVER),
+        Operation("render", SpanKind.INTERNAL),
+    ]
+    assert servers == every_kind[:2]
+    assert reader.operations("nobody") == []
+
+
+def test_find_traces_no_filter_newest_first_with_summaries(reader: TelemetryQueryPort) -> None:
+    # Act
+    found = reader.find_traces(TraceQuery())
+
+    # Assert
+    assert [t.trace_id for t in found] == [TRACE_C, TRACE_B, TRACE_A]
+    c, b, a = found
+    assert (a.root_service, a.root_name) == ("frontend", "GET /checkout")
+    assert (a.start_time_unix_nano, a.duration_ns) == (T + 100, 1000)
+    assert (a.span_count, a.error_count, a.services) == (2, 1, ("backend", "frontend"))
+    assert (b.root_service, b.root_name, b.span_count, b.error_count) == ("backend", "job", 1, 0)
+    # no parentless span stored: the earliest span stands in for the root
+    assert (c.root_name, c.start_time_unix_nano, c.duration_ns) == ("GET /cart", T + 3000, 500)
+    assert c.services == ("frontend",)
+
+
+@pytest.mark.parametrize(
+    ("criteria", "expected"),
+    [
+        ({"service": "backend"}, [TRACE_B, TRACE_A]),
+        ({"service": "backend", "operation": "SELECT"}, [TRACE_A]),
+        ({"operation": "render"}, [TRACE_C]),
+        ({"span_kind": SpanKind.CLIENT}, [TRACE_A]),
+        ({"errors_only": True}, [TRACE_A]),
+        # every filter applies to one and the same span: the error is on a backend span
+        ({"service": "frontend", "errors_only": True}, []),
+        ({"min_duration_ns": 400}, [TRACE_C, TRACE_A]),
+        ({"max_duration_ns": 300}, [TRACE_C, TRACE_B]),
+        ({"min_duration_ns": 300, "max_duration_ns": 300}, [TRACE_B]),
+        # half-open range on span start: T+3000 is outside [T+1000, T+3000)
+        ({"start_unix_nano": T + 1000, "end_unix_nano": T + 3000}, [TRACE_B]),
+        ({"start_unix_nano": T + 3000}, [TRACE_C]),
+        ({"end_unix_nano": T + 101}, [TRACE_A]),
+        ({"limit": 1}, [TRACE_C]),
+        ({"limit": 2, "service": "frontend"}, [TRACE_C, TRACE_A]),
+        ({"service": "nobody"}, []),
+    ],
+)
+def test_find_traces_span_filters_match_expected_traces(
+    reader: TelemetryQueryPort, criteria: dict[str, object], expected: list[bytes]
+) -> None:
+    # Act / Assert
+    assert _ids(reader, **criteria) == expected
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        # an int matches the int 200 and the string "200", not the double 404.0
+        ([AttributeFilter("http.status_code", 200)], [TRACE_B, TRACE_A]),
+        ([AttributeFilter("http.status_code", "200")], [TRACE_B]),
+        ([AttributeFilter("http.status_code", 404)], [TRACE_C]),
+        ([AttributeFilter("http.status_code", 404.0)], [TRACE_C]),
+        ([AttributeFilter("ratio", 0.5)], [TRACE_A]),
+        ([AttributeFilter("ratio", 0.25)], []),
+        ([AttributeFilter("flag", True)], [TRACE_A]),
+        ([AttributeFilter("flag", False)], []),
+        ([AttributeFilter("flag", "true")], []),
+        ([AttributeFilter("big", 2**63 - 1)], [TRACE_A]),
+        ([AttributeFilter("negative", -7)], [TRACE_B]),
+        ([AttributeFilter("a/b~c", "odd key")], [TRACE_A]),
+        ([AttributeFilter("missing", "x")], []),
+        # resource attributes count too
+        ([AttributeFilter("deployment.environment", "prod")], [TRACE_C, TRACE_A]),
+        ([AttributeFilter("host.port", 8080)], [TRACE_B, TRACE_A]),
+        # several filters: all of them, on the same span
+        (
+            [AttributeFilter("http.method", "GET"), AttributeFilter("http.status_code", 200)],
+            [TRACE_A],
+        ),
+        ([AttributeFilter("http.method", "GET"), AttributeFilter("db.rows", 3)], []),
+    ],
+)
+def test_find_traces_attribute_filters_typed_match(
+    reader: TelemetryQueryPort, filters: list[AttributeFilter], expected: list[bytes]
+) -> None:
+    # Act / Assert
+    assert _ids(reader, attributes=tuple(filters)) == expected
+
+
+def test_get_trace_every_field_round_trips(reader: TelemetryQueryPort) -> None:
+    # Act
+    spans = reader.get_trace(TRACE_A)
+
+    # Assert
+    assert spans == [A1, A2]
+    assert spans[0].events[0].attributes["raw"] == b"\x00\xff"
+    assert isinstance(spans[0].events[0].attributes["map"], dict)
+
+
+def test_get_trace_incomplete_trace_sorted_by_start(reader: TelemetryQueryPort) -> None:
+    # Act / Assert
+    assert reader.get_trace(TRACE_C) == [C1, C2]
+
+
+def test_get_trace_unknown_trace_empty(reader: TelemetryQueryPort) -> None:
+    # Act / Assert
+    assert reader.get_trace(UNKNOWN_TRACE) == []
+
+
+# -------------------------------------------------------------------------------------- logs
+
+
+def test_find_logs_no_filter_newest_first_round_trip(reader: TelemetryQueryPort) -> None:
+    # Act
+    page = reader.find_logs(LogQuery())
+
+    # Assert
+    assert page.next_cursor is None
+    assert len(page.records) == len(LOGS)
+    assert page.records[0] == LOGS[-1]
+    assert sorted(page.records[1:4], key=lambda r: str(r.body)) == LOGS[7:10]
+    assert page.records[4:] == [LOGS[6], LOGS[5], LOGS[4], LOGS[3], LOGS[2], LOGS[1], LOGS[0]]
+
+
+@pytest.mark.parametrize(
+    ("criteria", "expected"),
+    [
+        ({"min_severity": 17}, [1]),
+        ({"service": "backend"}, [10, 2]),
+        ({"trace_id": TRACE_A}, [4]),
+        ({"trace_id": UNKNOWN_TRACE}, []),
+        # case-insensitive, string bodies only (the map body holding "error" does not count)
+        ({"body_contains": "error"}, [1]),
+        ({"body_contains": "MESSAGE 5"}, [5]),
+        ({"attributes": (AttributeFilter("user.id", 42),)}, [5, 4]),
+        ({"attributes": (AttributeFilter("user.id", "42"),)}, [5]),
+        ({"attributes": (AttributeFilter("host.port", 8080),)}, [10, 2]),
+        # the record with time 0 sits at its observed time T+35
+        ({"start_unix_nano": T + 30, "end_unix_nano": T + 40}, [3]),
+        ({"end_unix_nano": T + 20}, [1, 0]),
+    ],
+)
+def test_find_logs_filters_match_expected_records(
+    reader: TelemetryQueryPort, criteria: dict[str, object], expected: list[int]
+) -> None:
+    # Arrange: LOGS[n] has time T + n*10 up to n=7 (LOGS[3]: observed time T+35)
+    wanted = [LOGS[n] for n in expected]
+
+    # Act
+    page = reader.find_logs(LogQuery(**criteria))  # type: ignore[arg-type]
+
+    # Assert
+    assert page.records == wanted
+
+
+def test_find_logs_paging_never_skips_or_repeats(reader: TelemetryQueryPort) -> None:
+    # Arrange
+    everything = reader.find_logs(LogQuery(limit=1000)).records
+    seen: list[LogRecord] = []
+    cursor: LogCursor | None = None
+
+    # Act
+    for _ in range(len(LOGS) + 1):
+        page = reader.find_logs(LogQuery(limit=2, cursor=cursor))
+        seen.extend(page.records)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+
+    # Assert
+    assert seen == everything
+    assert len(seen) == len(LOGS)
+
+
+def test_find_logs_paging_with_filter_exact_page_boundary(reader: TelemetryQueryPort) -> None:
+    # Arrange: two backend records, page size two: nothing after the first page
+    query = LogQuery(service="backend", limit=2)
+
+    # Act
+    page = reader.find_logs(query)
+
+    # Assert
+    assert page.records == [LOGS[10], LOGS[2]]
+    assert page.next_cursor is None
+
+
+# ----------------------------------------------------------------------------------- metrics
+
+
+def test_metric_descriptors_names_types_services(reader: TelemetryQueryPort) -> None:
+    # Act
+    infos = reader.metric_descriptors()
+
+    # Assert
+    assert [(i.name, i.type, i.unit, i.description, i.services) for i in infos] == [
+        ("cpu.usage", "gauge", "%", "CPU", ("backend",)),
+        ("exp.latency", "exponential_histogram", "s", "", ("frontend",)),
+        ("http.requests", "sum", "1", "Requests served", ("backend", "frontend")),
+        ("latency", "histogram", "ms", "Latency", ("frontend",)),
+        ("rpc.summary", "summary", "ms", "Summary", ("backend",)),
+    ]
+    assert [i.name for i in reader.metric_descriptors("backend")] == [
+        "cpu.usage",
+        "http.requests",
+        "rpc.summary",
+    ]
+
+
+def test_metric_points_every_point_type_round_trips(reader: TelemetryQueryPort) -> None:
+    # Act
+    by_name = {
+        name: reader.metric_points(MetricQuery(name))
+        for name in ("http.requests", "cpu.usage", "latency", "exp.latency", "rpc.summary")
+    }
+
+    # Assert
+    assert by_name["http.requests"] == [POINTS[0], POINTS[2], POINTS[1]]
+    assert by_name["cpu.usage"] == [POINTS[3], POINTS[4]]
+    assert by_name["latency"] == [POINTS[5]]
+    assert by_name["exp.latency"] == [POINTS[6]]
+    assert by_name["rpc.summary"] == [POINTS[7]]
+
+
+@pytest.mark.parametrize(
+    ("criteria", "expected"),
+    [
+        ({"service": "frontend"}, [0, 1]),
+        ({"attributes": (AttributeFilter("route", "/b"),)}, [2]),
+        ({"start_unix_nano": T + 15, "end_unix_nano": T + 20}, [2]),
+        ({"limit": 1}, [0]),
+        ({"name": "nothing"}, []),
+    ],
+)
+def test_metric_points_filters(
+    reader: TelemetryQueryPort, criteria: dict[str, object], expected: list[int]
+) -> None:
+    # Arrange
+    query = MetricQuery(**{"name": "http.requests", **criteria})  # type: ignore[arg-type]
+
+    # Act / Assert
+    assert reader.metric_points(query) == [POINTS[n] for n in expected]
+
+
+# ------------------------------------------------------------------------------------- stats
+
+
+def test_stats_counts_and_time_ranges(reader: TelemetryQueryPort) -> None:
+    # Act
+    stats = reader.stats()
+
+    # Assert
+    traces, logs, metrics = (stats.signals[s] for s in Signal)
+    assert (traces.count, traces.oldest_unix_nano, traces.newest_unix_nano) == (
+        5,
+        T + 100,
+        T + 3100,
+    )
+    assert (logs.count, logs.oldest_unix_nano, logs.newest_unix_nano) == (len(LOGS), T, T + 80)
+    assert (metrics.count, metrics.oldest_unix_nano, metrics.newest_unix_nano) == (
+        8,
+        T + 10,
+        T + 32,
+    )
+    assert stats.size_bytes is None or stats.size_bytes > 0
+
+
+def test_stats_empty_store_zero_counts(tmp_path: Path) -> None:
+    # Arrange
+    for factory in STORE_FACTORIES.values():
+        with factory(tmp_path / "empty") as (_, query):
+            # Act
+            stats = query.stats()
+
+            # Assert
+            assert all(s.count == 0 and s.oldest_unix_nano is None for s in stats.signals.values())
+            assert set(stats.signals) == set(Signal)
