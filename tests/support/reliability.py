@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 from obsvty.domain.batches import Batch, SpanBatch
 from obsvty.domain.model import InstrumentationScope, Resource
@@ -98,3 +99,14 @@ class RecordingStore:
 
     def close(self) -> None:
         pass
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 30.0) -> bool:
+    """Poll ``predicate`` until it holds (a synchronisation aid, not a timing assertion: the
+    timeout only keeps a broken test from hanging)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
