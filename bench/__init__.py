@@ -1,0 +1,1 @@
+"""obsvty's in-repo benchmarks (``make bench``). See docs/PERFORMANCE.md."""

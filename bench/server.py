@@ -1,0 +1,150 @@
+"""A fresh obsvty in a subprocess for one benchmark run: free ports, a temp DuckDB file, its own
+working directory (so that no developer ``.env`` leaks in), RSS and CPU sampled with psutil."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+import psutil
+
+_SAMPLE_SECONDS = 0.25
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass(slots=True)
+class StopResult:
+    exit_code: int | None
+    shutdown_seconds: float
+    """From SIGTERM to exit: stopping the receivers and draining the buffer into DuckDB."""
+
+
+class ObsvtyProcess:
+    """``python -m obsvty serve`` with the given extra settings (environment variables)."""
+
+    def __init__(self, workdir: Path, settings: dict[str, str] | None = None) -> None:
+        self.workdir = workdir
+        self.db_path = workdir / "bench.duckdb"
+        self.log_path = workdir / "obsvty.log"
+        self.grpc_port = free_port()
+        self.http_port = free_port()
+        self.env = {
+            **os.environ,
+            "OTLP_GRPC_PORT": str(self.grpc_port),
+            "OTLP_HTTP_PORT": str(self.http_port),
+            "OBSVTY_DB_PATH": str(self.db_path),
+            "LOG_LEVEL": "WARNING",
+            **(settings or {}),
+        }
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._ps: psutil.Process | None = None
+        self._sampling = threading.Event()
+        self._sampler: threading.Thread | None = None
+        self.rss_peak = 0
+        self.rss_last = 0
+
+    @property
+    def grpc_target(self) -> str:
+        return f"127.0.0.1:{self.grpc_port}"
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def start(self, timeout: float = 30.0) -> None:
+        log = self.log_path.open("wb")
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "obsvty", "serve"],
+            cwd=self.workdir,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        self._ps = psutil.Process(self._proc.pid)
+        self._wait_healthy(timeout)
+        self._sampler = threading.Thread(target=self._sample, name="bench-rss", daemon=True)
+        self._sampler.start()
+
+    def _wait_healthy(self, timeout: float) -> None:
+        assert self._proc is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(
+                    f"obsvty exited with {self._proc.returncode} during start-up:\n"
+                    + self.log_path.read_text(errors="replace")
+                )
+            try:
+                if httpx.get(f"{self.http_url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"obsvty was not healthy within {timeout}s")
+
+    def _sample(self) -> None:
+        while not self._sampling.wait(_SAMPLE_SECONDS):
+            self.sample_rss()
+
+    def sample_rss(self) -> int:
+        assert self._ps is not None
+        try:
+            rss = self._ps.memory_info().rss
+        except psutil.Error:
+            return self.rss_last
+        self.rss_last = rss
+        self.rss_peak = max(self.rss_peak, rss)
+        return rss
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU the server has used so far (all its threads)."""
+        assert self._ps is not None
+        times = self._ps.cpu_times()
+        return times.user + times.system
+
+    def stop(self, timeout: float = 120.0) -> StopResult:
+        """SIGTERM (graceful: obsvty drains its buffer into the store), then wait for the exit."""
+        assert self._proc is not None
+        self.sample_rss()
+        self._sampling.set()
+        if self._sampler is not None:
+            self._sampler.join()
+        started = time.monotonic()
+        self._proc.send_signal(signal.SIGTERM)
+        try:
+            code: int | None = self._proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+            code = None
+        return StopResult(code, time.monotonic() - started)
+
+    def __enter__(self) -> ObsvtyProcess:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
