@@ -22,10 +22,12 @@ from obsvty.adapters.otlp import grpc_receiver, http_receiver
 from obsvty.adapters.security import tls
 from obsvty.adapters.security.policy import SecurityPolicy
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
+from obsvty.adapters.telemetry.metrics import MeteredStore, ObsvtyMetrics
 from obsvty.application.commit_watermark import CommitWatermark
 from obsvty.application.flush import Flusher
 from obsvty.application.ingest import AckMode, IngestService
 from obsvty.config import Settings
+from obsvty.operability import Operations, build_redactor
 
 log = logging.getLogger("obsvty")
 
@@ -68,9 +70,11 @@ class Application:
             max_bytes=settings.max_buffer_bytes,
         )
         self.watermark = CommitWatermark()
+        self.metrics = ObsvtyMetrics()
+        self.redactor = build_redactor(settings)
         self.flusher = Flusher(
             self.buffer,
-            self.store,
+            MeteredStore(self.store, self.metrics),
             batch_size=settings.flush_batch_size,
             interval=settings.flush_interval_ms / 1000,
             watermark=self.watermark,
@@ -80,7 +84,17 @@ class Application:
             self.buffer,
             watermark=self.watermark if durable else None,
             commit_timeout=settings.durable_ack_timeout_s,
+            redactor=self.redactor,
         )
+        self.operations = Operations(
+            settings,
+            self.metrics,
+            store=self.store,
+            buffer=self.buffer,
+            flusher=self.flusher,
+            redactor=self.redactor,
+        )
+        self.health = self.operations.health
         self.security = SecurityPolicy.from_settings(settings)
         self.endpoints = Endpoints()
         self.ready = asyncio.Event()
@@ -95,6 +109,7 @@ class Application:
         """Serve until :meth:`request_stop` (or SIGTERM / SIGINT), then shut down gracefully."""
         s = self.settings
         self.flusher.start()
+        self.operations.start()
         try:
             security = self.security
             for warning in security.exposure_warnings(
@@ -107,6 +122,7 @@ class Application:
                 codecs=security.codecs(),
                 interceptors=security.grpc_interceptors(),
                 options=security.grpc_options(),
+                metrics=self.metrics,
             )
             port = tls.add_port(self._grpc, f"{s.otlp_grpc_host}:{s.otlp_grpc_port}", security.tls)
             await self._grpc.start()
@@ -117,6 +133,8 @@ class Application:
                 s.http_max_request_size,
                 max_compressed_size=s.http_max_compressed_request_size,
                 codecs=security.codecs(),
+                metrics=self.metrics,
+                health=self.health,
             )
             self._http = _EmbeddedUvicorn(
                 uvicorn.Config(
@@ -162,6 +180,7 @@ class Application:
             await asyncio.wait_for(http_task, grace)
 
     def _drain_and_close(self) -> None:
+        self.operations.stop(self.settings.shutdown_timeout_s / 2)
         log.info("draining %d buffered items into the store", self.buffer.size())
         self.flusher.stop(self.settings.shutdown_timeout_s)
         self.store.close()

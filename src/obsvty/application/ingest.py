@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from obsvty.application.commit_watermark import CommitWatermark
+from obsvty.application.redaction import Redactor
 from obsvty.domain.batches import Batch
 from obsvty.ports.buffer import BufferPort
 
@@ -56,10 +57,12 @@ class IngestService:
         *,
         watermark: CommitWatermark | None = None,
         commit_timeout: float = 5.0,
+        redactor: Redactor | None = None,
     ) -> None:
         """``watermark`` given: durable mode, :meth:`submit` waits up to ``commit_timeout``
-        seconds for the commit."""
+        seconds for the commit. ``redactor``: privacy rules applied before buffering."""
         self._buffer = buffer
+        self._redactor = redactor
         self._watermark = watermark
         self._commit_timeout = commit_timeout
 
@@ -70,6 +73,8 @@ class IngestService:
     def ingest(self, decoded: DecodedRequest, nbytes: int = 0) -> IngestResult:
         """Buffer the valid items (``nbytes``: the request's size, for the buffer's byte bound)."""
         accepted = len(decoded.batch)
+        if accepted and self._redactor is not None:
+            self._redactor.apply(decoded.batch)
         sequence = self._buffer.put(decoded.batch, nbytes).sequence if accepted else None
         if decoded.rejected and len(decoded.error_message) > 0:
             message = f"{decoded.rejected} item(s) rejected; first: {decoded.error_message}"

@@ -16,6 +16,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from obsvty.adapters.otlp.codec import CODECS, PayloadError, SignalCodec
+from obsvty.adapters.telemetry.metrics import ObsvtyMetrics, ReceiverMetrics
 from obsvty.application.ingest import IngestService, NotCommittedError
 from obsvty.domain.model import Signal
 from obsvty.ports.buffer import BufferFullError
@@ -40,34 +41,52 @@ def retryable_status(code: int, message: str, delay_seconds: int = RETRY_AFTER_S
     return rpc_status.to_status(status_pb2.Status(code=code, message=message, details=[detail]))
 
 
+def _request_id(context: grpc.aio.ServicerContext[Any, Any]) -> str | None:
+    for key, value in context.invocation_metadata() or ():
+        if key == "x-request-id" and isinstance(value, str):
+            return value
+    return None
+
+
 class _ExportHandler:
-    def __init__(self, codec: SignalCodec[Any], ingest: IngestService) -> None:
+    def __init__(
+        self, codec: SignalCodec[Any], ingest: IngestService, metrics: ReceiverMetrics
+    ) -> None:
         self._codec = codec
         self._ingest = ingest
+        self._metrics = metrics
 
     async def export(self, payload: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
         codec = self._codec
-        try:
-            request = codec.parse_protobuf(payload)
-        except PayloadError as exc:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-        try:
-            result = await self._ingest.submit(codec.to_domain(request), len(payload))
-        except (BufferFullError, NotCommittedError) as exc:
-            status = retryable_status(code_pb2.UNAVAILABLE, f"obsvty is overloaded: {exc}")
-            await context.abort(status.code, status.details, status.trailing_metadata)
-        return codec.response(result).SerializeToString()
+        with self._metrics.request(_request_id(context)) as observed:
+            try:
+                request = codec.parse_protobuf(payload)
+            except PayloadError as exc:
+                observed.fail("invalid")
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+            decoded = codec.to_domain(request)
+            try:
+                result = await self._ingest.submit(decoded, len(payload))
+            except (BufferFullError, NotCommittedError) as exc:
+                observed.fail("overloaded", len(decoded.batch) + decoded.rejected)
+                status = retryable_status(code_pb2.UNAVAILABLE, f"obsvty is overloaded: {exc}")
+                await context.abort(status.code, status.details, status.trailing_metadata)
+            observed.done(result)
+            return codec.response(result).SerializeToString()
 
 
 def export_handlers(
-    ingest: IngestService, codecs: Mapping[Signal, SignalCodec[Any]] = CODECS
+    ingest: IngestService,
+    codecs: Mapping[Signal, SignalCodec[Any]] = CODECS,
+    metrics: ObsvtyMetrics | None = None,
 ) -> list[grpc.GenericRpcHandler]:
+    metrics = metrics if metrics is not None else ObsvtyMetrics()
     handlers = []
     for signal, service in _SERVICES.items():
         # a bound ``async def`` method: grpc.aio only awaits what inspect sees as a coroutine
         # function (an object with an async ``__call__`` would be run as a sync handler)
         method: grpc.RpcMethodHandler[bytes, bytes] = grpc.unary_unary_rpc_method_handler(
-            _ExportHandler(codecs[signal], ingest).export,
+            _ExportHandler(codecs[signal], ingest, metrics.receiver(signal, "grpc")).export,
             request_deserializer=None,
             response_serializer=None,
         )
@@ -82,6 +101,7 @@ def create_server(
     codecs: Mapping[Signal, SignalCodec[Any]] = CODECS,
     interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
     options: Sequence[tuple[str, Any]] = (),
+    metrics: ObsvtyMetrics | None = None,
 ) -> grpc.aio.Server:
     """``codecs``, ``interceptors`` and extra ``options``: how the security policy plugs in
     (input limits, authentication, rate and concurrency limits)."""
@@ -93,6 +113,6 @@ def create_server(
             *options,
         ],
     )
-    for handler in export_handlers(ingest, codecs):
+    for handler in export_handlers(ingest, codecs, metrics):
         server.add_generic_rpc_handlers((handler,))
     return server

@@ -17,10 +17,13 @@ from fastapi import FastAPI
 from google.protobuf.message import Message
 from google.rpc import code_pb2, status_pb2
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from obsvty.adapters.otlp.codec import CODECS, PayloadError, SignalCodec, message_to_json
+from obsvty.adapters.telemetry.http_endpoints import operability_routes
+from obsvty.adapters.telemetry.metrics import ObservedRequest, ObsvtyMetrics, ReceiverMetrics
+from obsvty.application.health import HealthRegistry
 from obsvty.application.ingest import IngestService, NotCommittedError
 from obsvty.domain.model import Signal
 from obsvty.ports.buffer import BufferFullError
@@ -117,15 +120,22 @@ class ExportEndpoint:
         ingest: IngestService,
         max_size: int,
         max_compressed_size: int | None = None,
+        metrics: ReceiverMetrics | None = None,
     ) -> None:
         self._codec = codec
         self._ingest = ingest
         self._max_size = max_size
         self._max_compressed_size = max_compressed_size or max_size
+        self._metrics = metrics or ObsvtyMetrics().receiver(codec.signal, "http")
 
     async def handle(self, request: Request) -> Response:
+        with self._metrics.request(request.headers.get("x-request-id")) as observed:
+            return await self._handle(request, observed)
+
+    async def _handle(self, request: Request, observed: ObservedRequest) -> Response:
         media_type = _media_type(request)
         if media_type not in (PROTOBUF, JSON):
+            observed.fail("invalid")
             return _status_response(
                 JSON,
                 415,
@@ -143,12 +153,16 @@ class ExportEndpoint:
                 message = codec.parse_protobuf(body)
             else:
                 message = codec.parse_json(body)
-            result = await self._ingest.submit(codec.to_domain(message), len(body))
+            decoded = codec.to_domain(message)
+            result = await self._ingest.submit(decoded, len(body))
         except RequestError as exc:
+            observed.fail("invalid")
             return _status_response(media_type, exc.http_status, exc.code, exc.message)
         except PayloadError as exc:
+            observed.fail("invalid")
             return _status_response(media_type, 400, code_pb2.INVALID_ARGUMENT, str(exc))
         except (BufferFullError, NotCommittedError) as exc:
+            observed.fail("overloaded", len(decoded.batch) + decoded.rejected)
             return _status_response(
                 media_type,
                 503,
@@ -156,6 +170,7 @@ class ExportEndpoint:
                 f"obsvty is overloaded: {exc}",
                 headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
+        observed.done(result)
         payload, content_type = _encode(codec.response(result), media_type)
         return Response(payload, media_type=content_type)
 
@@ -166,6 +181,8 @@ def create_app(
     *,
     max_compressed_size: int | None = None,
     codecs: Mapping[Signal, SignalCodec[Any]] = CODECS,
+    metrics: ObsvtyMetrics | None = None,
+    health: HealthRegistry | None = None,
 ) -> FastAPI:
     """The OTLP/HTTP application. Export routes are plain Starlette routes: no validation or
     dependency layer on the hot path, and no place in an OpenAPI schema.
@@ -175,19 +192,21 @@ def create_app(
     app = FastAPI(
         title="obsvty OTLP/HTTP receiver", docs_url=None, redoc_url=None, openapi_url=None
     )
+    counters = metrics if metrics is not None else ObsvtyMetrics()
     for signal in Signal:
         app.router.routes.append(
             Route(
                 f"/v1/{signal.value}",
                 ExportEndpoint(
-                    codecs[signal], ingest, max_request_size, max_compressed_size
+                    codecs[signal],
+                    ingest,
+                    max_request_size,
+                    max_compressed_size,
+                    counters.receiver(signal, "http"),
                 ).handle,
                 methods=["POST"],
             )
         )
-
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> JSONResponse:
-        return JSONResponse({"status": "ok"})
-
+    # /healthz, /readyz and /metrics (see docs/OPERATIONS.md)
+    app.router.routes.extend(operability_routes(health, metrics))
     return app
