@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Sequence
 
 from obsvty import __version__
+from obsvty.adapters.logging import configure_logging
 from obsvty.config import Settings, SettingsError, load_settings
+from obsvty.domain.redaction import RedactionConfigError
 from obsvty.ports.store import StoreError
 
 EXIT_CONFIG = 2
@@ -29,15 +30,18 @@ def _parser() -> argparse.ArgumentParser:
         description="Receive OTLP over gRPC and HTTP and store it. Configured from the "
         "environment and .env (see .env.example).",
     )
+    check = commands.add_parser(
+        "check-config",
+        help="validate the configuration and print the effective settings (secrets masked)",
+        description="Validate the configuration (environment, .env, redaction rules) and print "
+        "every effective setting, secrets masked. Exit code 0: valid, 2: invalid.",
+    )
+    check.add_argument("--json", action="store_true", help="print the settings as JSON")
     return parser
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    configure_logging(settings.log_level, settings.log_format)
 
 
 def _serve() -> int:
@@ -51,6 +55,9 @@ def _serve() -> int:
 
     try:
         asyncio.run(serve(settings))
+    except RedactionConfigError as exc:
+        print(f"obsvty: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     except StoreError as exc:
         print(f"obsvty: {exc}", file=sys.stderr)
         return EXIT_STORE
@@ -64,6 +71,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         return _serve()
+    if args.command == "check-config":
+        from obsvty.check_config import check_config
+
+        return check_config(as_json=args.json)
     _parser().print_help()
     return EXIT_CONFIG
 
