@@ -7,6 +7,8 @@ import pytest
 
 from tests.support.server import RunningObsvty, running_obsvty
 
+pytest_plugins = ["tests.support.mongodb"]
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 OTLP_EXAMPLES = SHARED / "otlp-examples"
 

@@ -1,0 +1,298 @@
+"""The MongoDB document model: one document per span, log record and metric data point.
+
+Field names are the DuckDB column names (see ``duckdb_schema``), so both stores answer the same
+queries with the same names and a DuckDB row becomes a document without a mapping table. Values
+are native BSON, never JSON text: int64, double, string, bool, binary (bytes), arrays and
+subdocuments, so an attribute read back is the same Python value (``1`` stays an int, ``1.0`` a
+float, ``b".."`` bytes).
+
+* Attribute maps are arrays of ``{"k": key, "v": value}``: keys such as ``http.method`` would
+  otherwise be read as paths; as pairs they are matched with ``$elemMatch`` and indexed with one
+  multikey index. Nested maps (kvlist values) are subdocuments.
+* ``_id`` makes every write idempotent: a span is ``<trace_id hex><span_id hex>`` (a re-sent span
+  never becomes a second span), a log record or data point is a 12-byte digest of its content (an
+  exporter's retry of the same record is stored once). A write retried after a partial failure
+  therefore inserts only what is missing.
+* ``ts`` is the record's time as a BSON date, the field of the TTL (retention) index.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import bson
+
+from obsvty.adapters.storage.typed_json import loads_attributes, loads_value
+from obsvty.domain.batches import LogBatch, MetricBatch, SpanBatch
+from obsvty.domain.model import (
+    Attributes,
+    AttributeValue,
+    Exemplar,
+    InstrumentationScope,
+    Resource,
+    SpanEvent,
+    SpanLink,
+)
+
+Document = dict[str, Any]
+
+SPANS = "spans"
+LOGS = "logs"
+METRIC_POINTS = "metric_points"
+COLLECTIONS = (SPANS, LOGS, METRIC_POINTS)
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MAX_DATE_NS = 253402300799 * 10**9  # 9999-12-31T23:59:59Z, the last date BSON/Python can hold
+
+
+def encode_attributes(attributes: Attributes) -> list[dict[str, AttributeValue]]:
+    return [{"k": k, "v": v} for k, v in attributes.items()]
+
+
+def decode_attributes(pairs: list[Mapping[str, Any]] | None) -> Attributes:
+    return {p["k"]: _native(p.get("v")) for p in pairs or ()}
+
+
+def _native(value: Any) -> AttributeValue:
+    """BSON values as the domain's: ``Binary`` subtype 0 is already ``bytes``; nested
+    subdocuments and arrays are rebuilt so that no driver type leaks out."""
+    if isinstance(value, Mapping):
+        return {str(k): _native(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_native(v) for v in value]
+    if isinstance(value, bson.Int64):
+        return int(value)
+    return value  # type: ignore[no-any-return]
+
+
+def timestamp(unix_nano: int) -> dt.datetime:
+    """The BSON date of a nanosecond time (clamped to what a date can hold)."""
+    clamped = min(max(unix_nano, 0), _MAX_DATE_NS)
+    return _EPOCH + dt.timedelta(microseconds=clamped // 1000)
+
+
+def content_id(document: Document) -> bytes:
+    """A 12-byte digest of a document's content (without ``_id``): the same record, the same id."""
+    return hashlib.blake2b(bson.encode(document), digest_size=12).digest()
+
+
+def span_id_key(trace_id_hex: str, span_id_hex: str) -> str:
+    return trace_id_hex + span_id_hex
+
+
+def _shared(objects: list[Any], encode: Callable[[Any], Any]) -> list[Any]:
+    """Encode objects shared by many items (resources, scopes, descriptors) once each."""
+    cache: dict[int, Any] = {}
+    out = []
+    for obj in objects:
+        encoded = cache.get(id(obj))
+        if encoded is None:
+            encoded = cache[id(obj)] = encode(obj)
+        out.append(encoded)
+    return out
+
+
+def _resource_fields(resource: Resource) -> Document:
+    return {
+        "service_name": resource.service_name,
+        "resource_attributes": encode_attributes(resource.attributes),
+        "resource_dropped_attributes_count": resource.dropped_attributes_count,
+        "resource_schema_url": resource.schema_url,
+    }
+
+
+def _scope_fields(scope: InstrumentationScope) -> Document:
+    return {
+        "scope_name": scope.name,
+        "scope_version": scope.version,
+        "scope_attributes": encode_attributes(scope.attributes),
+        "scope_dropped_attributes_count": scope.dropped_attributes_count,
+        "scope_schema_url": scope.schema_url,
+    }
+
+
+def _event(e: SpanEvent) -> Document:
+    return {
+        "time_unix_nano": e.time_unix_nano,
+        "name": e.name,
+        "attributes": encode_attributes(e.attributes),
+        "dropped_attributes_count": e.dropped_attributes_count,
+    }
+
+
+def _link(link: SpanLink) -> Document:
+    return {
+        "trace_id": link.trace_id.hex(),
+        "span_id": link.span_id.hex(),
+        "trace_state": link.trace_state,
+        "attributes": encode_attributes(link.attributes),
+        "dropped_attributes_count": link.dropped_attributes_count,
+        "flags": link.flags,
+    }
+
+
+def _exemplar(e: Exemplar) -> Document:
+    return {
+        "time_unix_nano": e.time_unix_nano,
+        "value": e.value,
+        "filtered_attributes": encode_attributes(e.filtered_attributes),
+        "trace_id": e.trace_id.hex(),
+        "span_id": e.span_id.hex(),
+    }
+
+
+def span_documents(b: SpanBatch) -> Iterator[Document]:
+    resources = _shared(b.resource, _resource_fields)
+    scopes = _shared(b.scope, _scope_fields)
+    for i in range(len(b.span_id)):
+        trace_id = b.trace_id[i].hex()
+        span_id = b.span_id[i].hex()
+        start = b.start_time_unix_nano[i]
+        end = b.end_time_unix_nano[i]
+        doc: Document = {
+            "_id": span_id_key(trace_id, span_id),
+            "trace_id": trace_id,
+            "span_id": span_id,
+            "parent_span_id": b.parent_span_id[i].hex(),
+            "trace_state": b.trace_state[i],
+            "flags": b.flags[i],
+            "name": b.name[i],
+            "kind": b.kind[i],
+            "start_time_unix_nano": start,
+            "end_time_unix_nano": end,
+            "duration_ns": end - start,
+            "attributes": encode_attributes(b.attributes[i]),
+            "dropped_attributes_count": b.dropped_attributes_count[i],
+            "events": [_event(e) for e in b.events[i]],
+            "dropped_events_count": b.dropped_events_count[i],
+            "links": [_link(link) for link in b.links[i]],
+            "dropped_links_count": b.dropped_links_count[i],
+            "status_code": b.status_code[i],
+            "status_message": b.status_message[i],
+            **resources[i],
+            **scopes[i],
+            "ts": timestamp(start),
+        }
+        yield doc
+
+
+def log_documents(b: LogBatch) -> Iterator[Document]:
+    resources = _shared(b.resource, _resource_fields)
+    scopes = _shared(b.scope, _scope_fields)
+    for i in range(len(b.time_unix_nano)):
+        time_ns = b.time_unix_nano[i] or b.observed_time_unix_nano[i]
+        doc: Document = {
+            "time_unix_nano": b.time_unix_nano[i],
+            "observed_time_unix_nano": b.observed_time_unix_nano[i],
+            "severity_number": b.severity_number[i],
+            "severity_text": b.severity_text[i],
+            "body": b.body[i],
+            "attributes": encode_attributes(b.attributes[i]),
+            "dropped_attributes_count": b.dropped_attributes_count[i],
+            "flags": b.flags[i],
+            "trace_id": b.trace_id[i].hex(),
+            "span_id": b.span_id[i].hex(),
+            "event_name": b.event_name[i],
+            **resources[i],
+            **scopes[i],
+            "ts": timestamp(time_ns),
+        }
+        yield with_content_id(doc)
+
+
+def _descriptor_fields(m: Any) -> Document:
+    return {
+        "metric_name": m.name,
+        "metric_description": m.description,
+        "metric_unit": m.unit,
+        "metric_type": m.type,
+        "aggregation_temporality": m.aggregation_temporality,
+        "is_monotonic": m.is_monotonic,
+        "metric_metadata": encode_attributes(m.metadata),
+    }
+
+
+def metric_documents(b: MetricBatch) -> Iterator[Document]:
+    descriptors = _shared(b.metric, _descriptor_fields)
+    resources = _shared(b.resource, _resource_fields)
+    scopes = _shared(b.scope, _scope_fields)
+    for i in range(len(b.time_unix_nano)):
+        doc: Document = {
+            **descriptors[i],
+            "start_time_unix_nano": b.start_time_unix_nano[i],
+            "time_unix_nano": b.time_unix_nano[i],
+            "attributes": encode_attributes(b.attributes[i]),
+            "flags": b.flags[i],
+            "exemplars": [_exemplar(e) for e in b.exemplars[i]],
+            "value_int": b.value_int[i],
+            "value_double": b.value_double[i],
+            "count": b.count[i],
+            "sum": b.sum[i],
+            "min": b.min[i],
+            "max": b.max[i],
+            "bucket_counts": b.bucket_counts[i],
+            "explicit_bounds": b.explicit_bounds[i],
+            "scale": b.scale[i],
+            "zero_count": b.zero_count[i],
+            "zero_threshold": b.zero_threshold[i],
+            "positive_offset": b.positive_offset[i],
+            "positive_bucket_counts": b.positive_bucket_counts[i],
+            "negative_offset": b.negative_offset[i],
+            "negative_bucket_counts": b.negative_bucket_counts[i],
+            "quantile_values": [{"quantile": q, "value": v} for q, v in b.quantile_values[i]],
+            **resources[i],
+            **scopes[i],
+            "ts": timestamp(b.time_unix_nano[i]),
+        }
+        yield with_content_id(doc)
+
+
+def with_content_id(doc: Document) -> Document:
+    """``doc`` with ``_id`` (its content digest) as the first field."""
+    return {"_id": content_id(doc), **doc}
+
+
+# --- DuckDB rows (the local store) to the same documents, for the cloud sync
+
+_JSON_ATTRIBUTE_COLUMNS = ("attributes", "resource_attributes", "scope_attributes")
+
+
+def _json_list(text: str | None) -> list[Any]:
+    value = loads_value(text)
+    return value if isinstance(value, list) else []
+
+
+def document_from_duckdb_row(table: str, row: Mapping[str, Any]) -> Document:
+    """The document the MongoDB store would have written for the batch item this row holds."""
+    doc: Document = dict(row)
+    for column in _JSON_ATTRIBUTE_COLUMNS:
+        doc[column] = encode_attributes(loads_attributes(doc[column]))
+    if table == SPANS:
+        doc["events"] = [
+            {**e, "attributes": encode_attributes(e.get("attributes") or {})}
+            for e in _json_list(doc["events"])
+        ]
+        doc["links"] = [
+            {**link, "attributes": encode_attributes(link.get("attributes") or {})}
+            for link in _json_list(doc["links"])
+        ]
+        doc["ts"] = timestamp(doc["start_time_unix_nano"])
+        return {"_id": span_id_key(doc["trace_id"], doc["span_id"]), **doc}
+    if table == LOGS:
+        doc["body"] = loads_value(doc["body"])
+        doc["ts"] = timestamp(doc["time_unix_nano"] or doc["observed_time_unix_nano"])
+        return with_content_id(doc)
+    doc["metric_metadata"] = encode_attributes(loads_attributes(doc["metric_metadata"]))
+    doc["exemplars"] = [
+        {
+            **e,
+            "filtered_attributes": encode_attributes(e.get("filtered_attributes") or {}),
+        }
+        for e in _json_list(doc["exemplars"])
+    ]
+    doc["quantile_values"] = _json_list(doc["quantile_values"])
+    doc["ts"] = timestamp(doc["time_unix_nano"])
+    return with_content_id(doc)

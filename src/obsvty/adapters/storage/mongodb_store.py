@@ -1,0 +1,221 @@
+"""The MongoDB store: the same write port as DuckDB, on a MongoDB replica set or sharded cluster.
+
+It runs in the flusher thread, so it uses pymongo's synchronous client (connection pooling,
+timeouts and retryable writes come from the settings). Each write turns the columnar batches into
+documents (see ``mongodb_documents``) and inserts them with ``insert_many(ordered=False)`` in
+chunks. Every document has a deterministic ``_id``, so the write is idempotent: duplicate-key
+errors mean "already stored" and are not failures, and a write that failed half-way is retried by
+the flusher without storing anything twice. Any other failure raises :class:`StoreError`.
+
+No state lives in the obsvty process: several instances can write to one cluster and any of them
+can answer any query.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ASCENDING, DESCENDING, IndexModel, MongoClient, WriteConcern
+from pymongo.collection import Collection
+from pymongo.database import Database
+from pymongo.errors import BulkWriteError, PyMongoError
+
+from obsvty.adapters.storage import mongodb_documents as docs
+from obsvty.domain.batches import Batch, LogBatch, MetricBatch, SpanBatch
+from obsvty.ports.store import StoreError
+
+log = logging.getLogger(__name__)
+
+DUPLICATE_KEY = 11000
+INGEST_ID = "ingest_id"
+"""An ObjectId per document, increasing in the order one process writes them: the insertion
+order (metric ties, log page tie breaker) and the cloud sync's cursor."""
+SYNC_STATE = "obsvty_sync_state"
+WATERMARK_ID = "ingest_watermark"
+
+_DOCUMENTS: dict[type[Any], tuple[str, Callable[[Any], Iterator[docs.Document]]]] = {
+    SpanBatch: (docs.SPANS, docs.span_documents),
+    LogBatch: (docs.LOGS, docs.log_documents),
+    MetricBatch: (docs.METRIC_POINTS, docs.metric_documents),
+}
+
+INDEXES: dict[str, list[IndexModel]] = {
+    docs.SPANS: [
+        IndexModel([("trace_id", ASCENDING)], name="trace_id"),
+        IndexModel(
+            [("service_name", ASCENDING), ("start_time_unix_nano", DESCENDING)],
+            name="service_start",
+        ),
+        IndexModel([("start_time_unix_nano", DESCENDING)], name="start"),
+        IndexModel([("attributes.k", ASCENDING), ("attributes.v", ASCENDING)], name="attributes"),
+    ],
+    docs.LOGS: [
+        IndexModel(
+            [("service_name", ASCENDING), ("time_unix_nano", DESCENDING)], name="service_time"
+        ),
+        IndexModel([("time_unix_nano", DESCENDING)], name="time"),
+        IndexModel([("trace_id", ASCENDING)], name="trace_id"),
+    ],
+    docs.METRIC_POINTS: [
+        IndexModel([("metric_name", ASCENDING), ("time_unix_nano", DESCENDING)], name="name_time"),
+        IndexModel(
+            [("service_name", ASCENDING), ("time_unix_nano", DESCENDING)], name="service_time"
+        ),
+    ],
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MongoSettings:
+    """How to reach one MongoDB deployment."""
+
+    uri: str
+    database: str
+    write_concern: str = "majority"
+    timeout_ms: int = 10_000
+    max_pool_size: int = 20
+    retry_writes: bool = True
+    insert_batch_size: int = 5000
+    retention_days: float | None = None
+
+
+def write_concern(w: str) -> WriteConcern:
+    return WriteConcern(w=int(w) if w.isdigit() else w)
+
+
+def connect(
+    settings: MongoSettings, *, app_name: str = "obsvty", **options: Any
+) -> MongoClient[dict[str, Any]]:
+    """A pooled client with the timeouts, retry and write-concern policy of ``settings``
+    (``options``: further MongoClient options, e.g. ``heartbeatFrequencyMS``)."""
+    return MongoClient(
+        settings.uri,
+        appname=app_name,
+        maxPoolSize=settings.max_pool_size,
+        serverSelectionTimeoutMS=settings.timeout_ms,
+        connectTimeoutMS=settings.timeout_ms,
+        socketTimeoutMS=settings.timeout_ms,
+        retryWrites=settings.retry_writes,
+        w=int(settings.write_concern)
+        if settings.write_concern.isdigit()
+        else settings.write_concern,
+        tz_aware=True,
+        connect=False,
+        **options,
+    )
+
+
+def chunks(items: Iterable[docs.Document], size: int) -> Iterator[list[docs.Document]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def insert_idempotent(collection: Collection[docs.Document], documents: list[docs.Document]) -> int:
+    """Insert ``documents`` unordered; ids already present are not errors. Returns how many were
+    new. Raises :class:`BulkWriteError` only for real write errors (everything else was tried)."""
+    if not documents:
+        return 0
+    try:
+        return len(collection.insert_many(documents, ordered=False).inserted_ids)
+    except BulkWriteError as exc:
+        details = exc.details
+        real = [e for e in details.get("writeErrors", []) if e.get("code") != DUPLICATE_KEY]
+        if real or details.get("writeConcernErrors"):
+            raise
+        return int(details.get("nInserted", 0))
+
+
+def ensure_indexes(db: Database[docs.Document], retention_days: float | None) -> None:
+    """Create the query indexes and the TTL (retention) index; adjust or drop the TTL index when
+    the retention changes."""
+    for name in docs.COLLECTIONS:
+        collection = db[name]
+        collection.create_indexes(
+            [*INDEXES[name], IndexModel([(INGEST_ID, ASCENDING)], name=INGEST_ID)]
+        )
+        _ensure_ttl(db, collection, retention_days)
+
+
+def _ensure_ttl(
+    db: Database[docs.Document], collection: Collection[docs.Document], days: float | None
+) -> None:
+    existing = collection.index_information().get("ttl")
+    if days is None:
+        if existing is not None:
+            collection.drop_index("ttl")
+        return
+    seconds = int(days * 86400)
+    if existing is None:
+        collection.create_index([("ts", ASCENDING)], name="ttl", expireAfterSeconds=seconds)
+    elif existing.get("expireAfterSeconds") != seconds:
+        db.command(
+            "collMod",
+            collection.name,
+            index={"name": "ttl", "expireAfterSeconds": seconds},
+        )
+
+
+class MongoDBStore:
+    """Telemetry in one MongoDB database (collections ``spans``, ``logs``, ``metric_points``)."""
+
+    def __init__(
+        self,
+        settings: MongoSettings,
+        *,
+        publish_watermark: bool = False,
+        client: MongoClient[dict[str, Any]] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.client = client if client is not None else connect(settings)
+        self.db: Database[docs.Document] = self.client[settings.database]
+        self._publish_watermark = publish_watermark
+        try:
+            ensure_indexes(self.db, settings.retention_days)
+        except PyMongoError as exc:
+            self.client.close()
+            raise StoreError(
+                f"cannot prepare the MongoDB database {settings.database}: {exc}"
+            ) from exc
+
+    def collection(self, name: str) -> Collection[docs.Document]:
+        return self.db[name]
+
+    def write(self, batches: Sequence[Batch]) -> None:
+        watermark: ObjectId | None = None
+        try:
+            for batch in batches:
+                if not len(batch):
+                    continue
+                name, to_documents = _DOCUMENTS[type(batch)]
+                collection = self.db[name]
+                for chunk in chunks(to_documents(batch), self.settings.insert_batch_size):
+                    for document in chunk:
+                        document[INGEST_ID] = watermark = ObjectId()
+                    insert_idempotent(collection, chunk)
+            if watermark is not None and self._publish_watermark:
+                self.db[SYNC_STATE].update_one(
+                    {"_id": WATERMARK_ID}, {"$max": {"value": watermark}}, upsert=True
+                )
+        except BulkWriteError as exc:
+            first = (
+                exc.details.get("writeErrors") or exc.details.get("writeConcernErrors") or [{}]
+            )[0]
+            raise StoreError(f"MongoDB write failed: {first.get('errmsg', exc)}") from exc
+        except (PyMongoError, OverflowError) as exc:
+            raise StoreError(f"MongoDB write failed: {exc}") from exc
+
+    def ping(self) -> None:
+        """Raise :class:`StoreError` when the primary cannot be reached."""
+        try:
+            self.client.admin.command("ping")
+        except PyMongoError as exc:
+            raise StoreError(f"MongoDB unreachable: {exc}") from exc
+
+    def close(self) -> None:
+        self.client.close()
