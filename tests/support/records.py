@@ -3,7 +3,9 @@ read back through the query port (and compare with ``==``)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from dataclasses import fields
 
 from obsvty.domain.batches import LogBatch, MetricBatch, SpanBatch
 from obsvty.domain.model import LogRecord, MetricPoint, Span
@@ -81,3 +83,18 @@ def metric_batch(points: Iterable[MetricPoint]) -> MetricBatch:
         b.resource.append(p.resource)
         b.scope.append(p.scope)
     return b
+
+
+def batch_rows(batch: LogBatch | MetricBatch | SpanBatch) -> list[tuple[object, ...]]:
+    """Every item as a tuple of all its fields, in a canonical order: equal (``==``) for batches
+    holding the same items in any order (the export groups items by resource and scope)."""
+    columns = [getattr(batch, f.name) for f in fields(batch)]
+    return sorted(zip(*columns, strict=True), key=_canonical)
+
+
+def _canonical(row: tuple[object, ...]) -> str:
+    # an enum member and its plain value are equal, but their reprs differ
+    return _ENUM_REPR.sub(r"\1", repr(row))
+
+
+_ENUM_REPR = re.compile(r"<\w+\.\w+: ('?\w+'?)>")
