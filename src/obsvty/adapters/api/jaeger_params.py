@@ -47,8 +47,13 @@ SPAN_KIND_NAMES = {
     "producer": SpanKind.PRODUCER,
     "consumer": SpanKind.CONSUMER,
 }
-SPAN_KIND_TEXT = {kind: name for name, kind in SPAN_KIND_NAMES.items()}
+SPAN_KIND_TEXT: dict[int, str] = {int(kind): name for name, kind in SPAN_KIND_NAMES.items()}
 SPAN_KIND_TEXT[SpanKind.UNSPECIFIED] = ""
+
+
+def span_kind_text(kind: int) -> str:
+    """Jaeger's name of a span kind (``server``...; ``""`` when unspecified or unknown)."""
+    return SPAN_KIND_TEXT.get(kind, "")
 
 
 class ParameterError(ValueError):
