@@ -49,13 +49,23 @@ def peer_address(peer: str) -> str:
     return kind or "unknown"
 
 
-def retry_status(code: int, message: str, delay: float) -> Any:
-    """A status with ``RetryInfo`` of ``delay`` seconds (sub-second precision)."""
+RETRY_INFO_KEY = "google.rpc.retryinfo-bin"
+
+
+def retry_status(code: int, message: str, delay: float) -> tuple[Any, str, Any]:
+    """``(code, details, trailing metadata)`` for an abort with ``RetryInfo`` of ``delay`` seconds.
+
+    The ``RetryInfo`` travels twice: in the standard ``grpc-status-details-bin`` status details,
+    and alone under ``google.rpc.retryinfo-bin``, the key the OpenTelemetry Python exporter reads.
+    """
     retry_delay = duration_pb2.Duration()
     retry_delay.FromNanoseconds(max(1, int(delay * 1e9)))
+    info = error_details_pb2.RetryInfo(retry_delay=retry_delay)
     detail = any_pb2.Any()
-    detail.Pack(error_details_pb2.RetryInfo(retry_delay=retry_delay))
-    return rpc_status.to_status(status_pb2.Status(code=code, message=message, details=[detail]))
+    detail.Pack(info)
+    status = rpc_status.to_status(status_pb2.Status(code=code, message=message, details=[detail]))
+    trailing = (*status.trailing_metadata, (RETRY_INFO_KEY, info.SerializeToString()))
+    return status.code, status.details, trailing
 
 
 def _authorization(context: grpc.aio.ServicerContext[Any, Any]) -> str | None:
@@ -121,8 +131,7 @@ class GrpcGuard(grpc.aio.ServerInterceptor):
             self._on_refusal(signal, reason)
         if retry_after is None:
             await context.abort(code, message)
-        status = retry_status(code.value[0], message, retry_after)
-        await context.abort(status.code, status.details, status.trailing_metadata)
+        await context.abort(*retry_status(code.value[0], message, retry_after))
 
     def _plain(self, inner: _Unary) -> _Unary:
         async def call(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
