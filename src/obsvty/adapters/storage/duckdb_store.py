@@ -233,7 +233,7 @@ _TABLES: dict[type[Any], tuple[str, Callable[[Any], pa.Table]]] = {
 
 
 _INSERT_NEW_SPANS = """
-INSERT INTO spans SELECT * FROM {source} AS i
+INSERT INTO spans BY NAME SELECT * FROM {source} AS i
 WHERE NOT EXISTS (
     SELECT 1 FROM spans AS s
     WHERE s.start_time_unix_nano BETWEEN $lo AND $hi
@@ -249,9 +249,10 @@ def _insert_statement(table: str, batch: Any) -> tuple[str, dict[str, int] | Non
     lost (a timeout, a kill) adds nothing: duplicates within the batch are skipped, and so are
     spans the table already holds. A re-sent span has the same start time, so only the rows whose
     start time falls in the batch's range are looked at, which DuckDB's zone maps keep cheap.
-    Logs and metric points have no identity: they are inserted as they come."""
+    Logs and metric points have no identity: they are inserted as they come. Columns are matched
+    BY NAME, so that columns added by others (the cloud sync's ``sync_seq``) take their defaults."""
     if not isinstance(batch, SpanBatch):
-        return f"INSERT INTO {table} SELECT * FROM incoming", None  # noqa: S608
+        return f"INSERT INTO {table} BY NAME SELECT * FROM incoming", None  # noqa: S608
     starts = batch.start_time_unix_nano
     unique = len(set(zip(batch.trace_id, batch.span_id, strict=True))) == len(starts)
     source = "incoming" if unique else "(SELECT DISTINCT ON (trace_id, span_id) * FROM incoming)"

@@ -1,0 +1,163 @@
+"""The local DuckDB store as the cloud sync's source.
+
+Additive to the DuckDB schema: each telemetry table gets a ``sync_seq`` column filled from a
+sequence on insert (existing rows are numbered when the column is added). The store writes one
+transaction at a time, so ``sync_seq`` grows in commit order and "everything after the cursor" is
+a stable, resumable range: rows are never renumbered, and a rolled-back write only leaves a gap.
+The cursor and the dead letters are tables of the same file (``sync_state``,
+``sync_dead_letters``), so they survive a restart with the data they describe.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import bson
+import duckdb
+
+from obsvty.adapters.storage import mongodb_documents as docs
+from obsvty.adapters.storage.mongodb_sync import document_key
+from obsvty.ports.sync import DeadLetter, Pending, Refusal
+
+SEQ_COLUMN = "sync_seq"
+_CODEC: bson.CodecOptions[dict[str, Any]] = bson.CodecOptions(tz_aware=True)
+
+_STATE = """
+CREATE TABLE IF NOT EXISTS sync_state (
+    collection VARCHAR PRIMARY KEY,
+    cursor BIGINT NOT NULL
+)
+"""
+_DEAD = """
+CREATE TABLE IF NOT EXISTS sync_dead_letters (
+    id VARCHAR PRIMARY KEY,
+    collection VARCHAR NOT NULL,
+    document BLOB NOT NULL,
+    error VARCHAR NOT NULL,
+    attempts INTEGER NOT NULL,
+    first_failed_unix_nano BIGINT NOT NULL,
+    last_failed_unix_nano BIGINT NOT NULL
+)
+"""
+
+
+class DuckDBSyncSource:
+    collections = docs.COLLECTIONS
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        """``con``: a cursor of the DuckDB store's connection (same database, own transactions).
+        Call before the flusher starts writing (the columns are added here)."""
+        self._con = con
+        self._lock = threading.Lock()
+        for table in self.collections:
+            con.execute(f"CREATE SEQUENCE IF NOT EXISTS {table}_sync_seq")
+            con.execute(
+                f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {SEQ_COLUMN} BIGINT "
+                f"DEFAULT nextval('{table}_sync_seq')"
+            )
+        con.execute(_STATE)
+        con.execute(_DEAD)
+
+    def _cursor(self, collection: str) -> int:
+        row = self._con.execute(
+            "SELECT cursor FROM sync_state WHERE collection = ?", [collection]
+        ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def pending(self, collection: str, limit: int) -> Pending:
+        with self._lock:
+            after = self._cursor(collection)
+            result = self._con.execute(
+                f"SELECT * FROM {collection} WHERE {SEQ_COLUMN} > ? "  # noqa: S608 - fixed names
+                f"ORDER BY {SEQ_COLUMN} LIMIT ?",
+                [after, limit],
+            )
+            names = [d[0] for d in result.description or ()]
+            rows = result.fetchall()
+        documents = []
+        cursor = after
+        for values in rows:
+            row = dict(zip(names, values, strict=True))
+            cursor = row.pop(SEQ_COLUMN)
+            documents.append(docs.document_from_duckdb_row(collection, row))
+        return Pending(collection, documents, cursor)
+
+    def save_cursor(self, collection: str, cursor: int) -> None:
+        with self._lock:
+            self._con.execute(
+                "INSERT OR REPLACE INTO sync_state VALUES (?, ?)", [collection, cursor]
+            )
+
+    def backlog(self) -> int:
+        total = 0
+        with self._lock:
+            for table in self.collections:
+                row = self._con.execute(
+                    f"SELECT count(*) FROM {table} WHERE {SEQ_COLUMN} > "  # noqa: S608
+                    "coalesce((SELECT cursor FROM sync_state WHERE collection = ?), 0)",
+                    [table],
+                ).fetchone()
+                total += int(row[0]) if row else 0
+        return total
+
+    def add_dead_letters(self, collection: str, refusals: list[Refusal]) -> None:
+        now = time.time_ns()
+        with self._lock:
+            for refusal in refusals:
+                self._con.execute(
+                    """
+                    INSERT INTO sync_dead_letters VALUES (?, ?, ?, ?, 1, ?, ?)
+                    ON CONFLICT (id) DO UPDATE SET
+                        attempts = attempts + 1,
+                        error = excluded.error,
+                        document = excluded.document,
+                        last_failed_unix_nano = excluded.last_failed_unix_nano
+                    """,
+                    [
+                        f"{collection}:{document_key(refusal.document)}",
+                        collection,
+                        bson.encode(refusal.document),
+                        refusal.error,
+                        now,
+                        now,
+                    ],
+                )
+
+    def dead_letters(self, limit: int = 100, offset: int = 0) -> list[DeadLetter]:
+        with self._lock:
+            rows = self._con.execute(
+                "SELECT id, collection, error, attempts, first_failed_unix_nano, "
+                "last_failed_unix_nano, document FROM sync_dead_letters "
+                "ORDER BY first_failed_unix_nano, id LIMIT ? OFFSET ?",
+                [limit, offset],
+            ).fetchall()
+        return [
+            DeadLetter(
+                id=r[0],
+                collection=r[1],
+                error=r[2],
+                attempts=r[3],
+                first_failed_unix_nano=r[4],
+                last_failed_unix_nano=r[5],
+                document=bson.decode(bytes(r[6]), codec_options=_CODEC),
+            )
+            for r in rows
+        ]
+
+    def dead_letter_count(self) -> int:
+        with self._lock:
+            row = self._con.execute("SELECT count(*) FROM sync_dead_letters").fetchone()
+        return int(row[0]) if row else 0
+
+    def remove_dead_letters(self, ids: list[str] | None = None) -> int:
+        with self._lock:
+            if ids is None:
+                row = self._con.execute("DELETE FROM sync_dead_letters RETURNING id").fetchall()
+            else:
+                row = self._con.execute(
+                    "DELETE FROM sync_dead_letters WHERE list_contains(?, id) RETURNING id",
+                    [ids],
+                ).fetchall()
+        return len(row)

@@ -1,0 +1,221 @@
+"""The cloud sync's MongoDB sides: the cloud target, and a local MongoDB store as a source.
+
+The target inserts unordered with the same idempotent ``_id``s as the MongoDB store. It tells a
+refusal *for good* (a document too large, or a per-document write error such as a validation
+failure) from the cloud being unavailable (network errors, timeouts, elections, write-concern
+errors, any failure of the whole command): refusals are dead-lettered, unavailability is retried.
+
+A local MongoDB source reads documents by ``ingest_id`` (an ObjectId per document, increasing in
+the order this process writes them) up to the watermark the store publishes after each complete
+write, so a write still in progress is never half-read and skipped. The cursor and the dead
+letters are kept in the local database itself.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import bson
+from bson import ObjectId
+from pymongo import ASCENDING, MongoClient
+from pymongo.database import Database
+from pymongo.errors import BulkWriteError, PyMongoError
+
+from obsvty.adapters.storage import mongodb_documents as docs
+from obsvty.adapters.storage.mongodb_store import (
+    DUPLICATE_KEY,
+    INGEST_ID,
+    SYNC_STATE,
+    WATERMARK_ID,
+    MongoSettings,
+    connect,
+    ensure_indexes,
+)
+from obsvty.ports.sync import (
+    DeadLetter,
+    Document,
+    Pending,
+    Refusal,
+    TargetUnavailableError,
+)
+
+DEAD_LETTERS = "sync_dead_letters"
+MAX_BSON_SIZE = 16 * 1024 * 1024
+
+# Server errors that say "not now" rather than "never" for this document.
+TRANSIENT_CODES = frozenset(
+    {6, 7, 50, 89, 91, 112, 189, 251, 262, 9001, 10107, 11600, 11602, 13435, 13436}
+)
+
+
+def document_key(document: Document) -> str:
+    key = document.get("_id")
+    return key.hex() if isinstance(key, bytes) else str(key)
+
+
+class MongoSyncTarget:
+    """The cloud MongoDB."""
+
+    def __init__(
+        self,
+        settings: MongoSettings,
+        *,
+        client: MongoClient[dict[str, Any]] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.client = client or connect(settings, app_name="obsvty-cloud-sync")
+        self.db: Database[Document] = self.client[settings.database]
+        self._indexed = False
+
+    def send(self, collection: str, documents: list[Document]) -> list[Refusal]:
+        refusals: list[Refusal] = []
+        sendable: list[Document] = []
+        for document in documents:
+            size = len(bson.encode(document))
+            if size > MAX_BSON_SIZE:
+                refusals.append(
+                    Refusal(document, f"document too large: {size} bytes > {MAX_BSON_SIZE}")
+                )
+            elif INGEST_ID in document:
+                sendable.append(document)
+            else:
+                sendable.append({**document, INGEST_ID: ObjectId()})
+        try:
+            if not self._indexed:
+                ensure_indexes(self.db, self.settings.retention_days)
+                self._indexed = True
+            if sendable:
+                self.db[collection].insert_many(sendable, ordered=False)
+        except BulkWriteError as exc:
+            refusals.extend(self._classify(exc, sendable))
+        except PyMongoError as exc:
+            raise TargetUnavailableError(f"cloud MongoDB unavailable: {exc}") from exc
+        return refusals
+
+    @staticmethod
+    def _classify(exc: BulkWriteError, sent: list[Document]) -> list[Refusal]:
+        details = exc.details
+        if details.get("writeConcernErrors"):
+            # written, but not acknowledged as durable: send again (idempotent) later
+            error = details["writeConcernErrors"][0].get("errmsg", "write concern error")
+            raise TargetUnavailableError(f"cloud write concern not satisfied: {error}") from exc
+        refusals = []
+        for error in details.get("writeErrors", []):
+            code = error.get("code")
+            if code == DUPLICATE_KEY:
+                continue
+            if code in TRANSIENT_CODES:
+                raise TargetUnavailableError(f"cloud write failed: {error.get('errmsg')}") from exc
+            refusals.append(
+                Refusal(sent[error["index"]], f"code {code}: {error.get('errmsg', 'refused')}")
+            )
+        return refusals
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _oid(cursor: int) -> ObjectId:
+    return ObjectId(cursor.to_bytes(12, "big"))
+
+
+def _int(oid: ObjectId) -> int:
+    return int.from_bytes(oid.binary, "big")
+
+
+class MongoDeadLetters:
+    """Dead letters in a collection of the local MongoDB database."""
+
+    def __init__(self, db: Database[Document]) -> None:
+        self._dead = db[DEAD_LETTERS]
+
+    def add_dead_letters(self, collection: str, refusals: list[Refusal]) -> None:
+        now = time.time_ns()
+        for refusal in refusals:
+            key = f"{collection}:{document_key(refusal.document)}"
+            self._dead.update_one(
+                {"_id": key},
+                {
+                    "$set": {
+                        "collection": collection,
+                        "document": bson.encode(refusal.document),
+                        "error": refusal.error,
+                        "last_failed_unix_nano": now,
+                    },
+                    "$inc": {"attempts": 1},
+                    "$setOnInsert": {"first_failed_unix_nano": now},
+                },
+                upsert=True,
+            )
+
+    def dead_letters(self, limit: int = 100, offset: int = 0) -> list[DeadLetter]:
+        found = self._dead.find().sort("first_failed_unix_nano", ASCENDING).skip(offset)
+        return [
+            DeadLetter(
+                id=d["_id"],
+                collection=d["collection"],
+                error=d["error"],
+                attempts=d["attempts"],
+                first_failed_unix_nano=d["first_failed_unix_nano"],
+                last_failed_unix_nano=d["last_failed_unix_nano"],
+                document=bson.decode(d["document"], codec_options=_CODEC),
+            )
+            for d in found.limit(limit)
+        ]
+
+    def dead_letter_count(self) -> int:
+        return self._dead.count_documents({})
+
+    def remove_dead_letters(self, ids: list[str] | None = None) -> int:
+        query: dict[str, Any] = {} if ids is None else {"_id": {"$in": ids}}
+        return self._dead.delete_many(query).deleted_count
+
+
+_CODEC: bson.CodecOptions[dict[str, Any]] = bson.CodecOptions(tz_aware=True)
+
+
+class MongoSyncSource(MongoDeadLetters):
+    """A local MongoDB store, read in ``ingest_id`` order up to the published watermark."""
+
+    collections = docs.COLLECTIONS
+
+    def __init__(self, db: Database[Document]) -> None:
+        super().__init__(db)
+        self._db = db
+        self._state = db[SYNC_STATE]
+
+    def _watermark(self) -> ObjectId | None:
+        state = self._state.find_one({"_id": WATERMARK_ID})
+        return None if state is None else state["value"]
+
+    def _cursor(self, collection: str) -> int:
+        state = self._state.find_one({"_id": f"cursor:{collection}"})
+        return 0 if state is None else _int(state["value"])
+
+    def _range(self, collection: str) -> dict[str, Any] | None:
+        watermark = self._watermark()
+        if watermark is None:
+            return None
+        return {INGEST_ID: {"$gt": _oid(self._cursor(collection)), "$lte": watermark}}
+
+    def pending(self, collection: str, limit: int) -> Pending:
+        query = self._range(collection)
+        if query is None:
+            return Pending(collection, [], self._cursor(collection))
+        found = list(self._db[collection].find(query).sort(INGEST_ID, ASCENDING).limit(limit))
+        cursor = _int(found[-1][INGEST_ID]) if found else self._cursor(collection)
+        return Pending(collection, found, cursor)
+
+    def save_cursor(self, collection: str, cursor: int) -> None:
+        self._state.update_one(
+            {"_id": f"cursor:{collection}"}, {"$set": {"value": _oid(cursor)}}, upsert=True
+        )
+
+    def backlog(self) -> int:
+        total = 0
+        for collection in self.collections:
+            query = self._range(collection)
+            if query is not None:
+                total += self._db[collection].count_documents(query)
+        return total
