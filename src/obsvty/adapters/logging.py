@@ -26,7 +26,8 @@ request_id_var: ContextVar[str] = ContextVar("obsvty_request_id", default="")
 _REQUEST_ID_OK = re.compile(r"[A-Za-z0-9._:\-]{1,64}")
 _SECRETS = re.compile(
     r"(?i)(\b(?:bearer|basic)\s+)[A-Za-z0-9._~+/=\-]{4,}"
-    r"|((?:authorization|api[-_]?key|x-api-key|token|password|secret)[\"']?\s*[:=]\s*[\"']?)"
+    r"|((?:authorization|api[-_]?key|x-api-key|token|password|secret)[\"']?\s*[:=]\s*[\"']?"
+    r"(?:(?:bearer|basic)\s+)?)"
     r"[^\s\"',;]{4,}"
 )
 _STANDARD_ATTRS = frozenset(

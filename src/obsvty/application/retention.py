@@ -1,10 +1,10 @@
 """Use case: keep the store within its age and size limits, oldest data first.
 
 A background thread wakes every ``interval`` seconds. It deletes everything older than
-``max_age``, then, while the store uses more than ``max_bytes``, deletes the oldest tenth of the
-remaining time span across all tables. Deletes run in chunks of ``chunk_rows`` items, each its
-own short transaction with a pause between them, so that ingestion never waits long; space is
-reclaimed after each pass.
+``max_age``, then, while the store uses more than ``max_bytes``, deletes the oldest share of the
+remaining time span, across all tables, that holds the excess (assuming an even data rate).
+Deletes run in chunks of ``chunk_rows`` items, each its own short transaction with a pause
+between them, so that ingestion never waits long; space is reclaimed after each pass.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from obsvty.ports.retention import RetentionStorePort
 log = logging.getLogger(__name__)
 
 _NS = 1_000_000_000
-_SIZE_STEP = 0.1
-"""Share of the stored time span deleted per size-enforcement step."""
+_SIZE_STEP_MIN = 0.05
+"""Smallest share of the stored time span deleted per size-enforcement step."""
 _MAX_SIZE_STEPS = 10
 
 
@@ -130,15 +130,31 @@ class RetentionService:
         return total
 
     def _enforce_size(self, max_bytes: int, deleted: dict[str, int]) -> None:
+        previous = None
         for _ in range(_MAX_SIZE_STEPS):
-            if self._store.used_bytes() <= max_bytes or self._stopping.is_set():
+            used = self._store.used_bytes()
+            if used <= max_bytes or self._stopping.is_set():
                 return
+            if previous is not None and used >= previous:
+                # deletes freed nothing (DuckDB gives space back by whole row groups, and only
+                # when a checkpoint can run): stop rather than delete everything; next pass retries
+                log.warning(
+                    "store uses %d bytes, over OBSVTY_MAX_DB_SIZE=%d, and deleting the oldest "
+                    "data freed no space this pass",
+                    used,
+                    max_bytes,
+                )
+                return
+            previous = used
             ranges = [r for t in self._store.tables if (r := self._store.time_range(t))]
             if not ranges:
                 return
             oldest = min(r[0] for r in ranges)
             newest = max(r[1] for r in ranges)
-            cutoff = oldest + max(1, int((newest - oldest) * _SIZE_STEP))
+            # assume data arrived at an even rate: delete the share of the time span that holds
+            # the excess bytes (with a margin); the next step corrects the estimate
+            share = min(1.0, max(_SIZE_STEP_MIN, (used - max_bytes) / used * 1.1))
+            cutoff = oldest + max(1, int((newest - oldest) * share))
             for table in self._store.tables:
                 deleted[table] += self._delete_before(table, cutoff)
             self._store.reclaim()
