@@ -71,7 +71,7 @@ class MemoryBuffer:
         self._dropped_total = 0
         self._dropped_unlogged = 0
         self._drop_log_interval = drop_log_interval
-        self._last_drop_log = 0.0
+        self._last_drop_log = float("-inf")  # the first drop is always logged
         self._cond = threading.Condition(threading.Lock())
 
     @property
