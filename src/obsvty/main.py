@@ -21,13 +21,13 @@ from obsvty.adapters.buffer.memory import MemoryBuffer, OverflowPolicy
 from obsvty.adapters.otlp import grpc_receiver, http_receiver
 from obsvty.adapters.security import tls
 from obsvty.adapters.security.policy import SecurityPolicy
-from obsvty.adapters.storage.duckdb_store import DuckDBStore
 from obsvty.adapters.telemetry.metrics import MeteredStore, ObsvtyMetrics
 from obsvty.application.commit_watermark import CommitWatermark
 from obsvty.application.flush import Flusher
 from obsvty.application.ingest import AckMode, IngestService
 from obsvty.config import Settings
 from obsvty.operability import Operations, build_redactor
+from obsvty.storage_wiring import build_cloud_sync, build_store
 
 log = logging.getLogger("obsvty")
 
@@ -62,7 +62,8 @@ def _overflow_policy(settings: Settings) -> OverflowPolicy:
 class Application:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.store = DuckDBStore(settings.obsvty_db_path, threads=settings.duckdb_threads)
+        self.store = build_store(settings)
+        self.cloud_sync = build_cloud_sync(settings, self.store)
         durable = AckMode(settings.ack_mode) is AckMode.DURABLE
         self.buffer = MemoryBuffer(
             settings.max_buffer_size,
@@ -95,6 +96,8 @@ class Application:
             redactor=self.redactor,
         )
         self.health = self.operations.health
+        if self.cloud_sync is not None:
+            self.health.register(self.cloud_sync)
         self.security = SecurityPolicy.from_settings(settings)
         self.endpoints = Endpoints()
         self.ready = asyncio.Event()
@@ -110,6 +113,8 @@ class Application:
         s = self.settings
         self.flusher.start()
         self.operations.start()
+        if self.cloud_sync is not None:
+            self.cloud_sync.start()
         try:
             security = self.security
             for warning in security.exposure_warnings(
@@ -183,6 +188,8 @@ class Application:
         self.operations.stop(self.settings.shutdown_timeout_s / 2)
         log.info("draining %d buffered items into the store", self.buffer.size())
         self.flusher.stop(self.settings.shutdown_timeout_s)
+        if self.cloud_sync is not None:
+            self.cloud_sync.stop(self.settings.shutdown_timeout_s / 2)
         self.store.close()
         log.info("stopped; everything acknowledged is stored")
 

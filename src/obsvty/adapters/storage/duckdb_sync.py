@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS sync_dead_letters (
 
 
 class DuckDBSyncSource:
-    collections = docs.COLLECTIONS
+    collections: tuple[str, ...] = docs.COLLECTIONS
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         """``con``: a cursor of the DuckDB store's connection (same database, own transactions).

@@ -178,7 +178,7 @@ _CODEC: bson.CodecOptions[dict[str, Any]] = bson.CodecOptions(tz_aware=True)
 class MongoSyncSource(MongoDeadLetters):
     """A local MongoDB store, read in ``ingest_id`` order up to the published watermark."""
 
-    collections = docs.COLLECTIONS
+    collections: tuple[str, ...] = docs.COLLECTIONS
 
     def __init__(self, db: Database[Document]) -> None:
         super().__init__(db)
