@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     otlp_grpc_port: int = Field(4317, ge=0, le=65535, description="OTLP/gRPC port (0: any free).")
     otlp_http_host: str = Field("127.0.0.1", description="Address the OTLP/HTTP receiver binds.")
     otlp_http_port: int = Field(4318, ge=0, le=65535, description="OTLP/HTTP port (0: any free).")
+
+    # --- query API (native /api/v1, Jaeger-compatible /jaeger, web UI) on its own listener
+    obsvty_api_host: str = Field("127.0.0.1", description="Address the query API and UI bind.")
+    obsvty_api_port: int = Field(8000, ge=0, le=65535, description="Query API port (0: any free).")
     grpc_max_message_length: int = Field(
         4 * MiB, gt=0, description="Largest gRPC request accepted, in bytes."
     )
