@@ -11,41 +11,17 @@ from pathlib import Path
 import duckdb
 import httpx
 import pytest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
-from opentelemetry.proto.resource.v1.resource_pb2 import Resource
-from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
-from tests.support.reliability import BASE_TIME, span_id_of, wait_until
+from tests.support.reliability import (
+    PROTOBUF,
+    SPANS_PER_REQUEST,
+    otlp_span_request,
+    span_id_of,
+    wait_until,
+)
 from tests.support.subprocess_server import ObsvtyProcess, obsvty_process
 
 pytestmark = pytest.mark.e2e
-
-SPANS_PER_REQUEST = 50
-TRACE_ID = (42).to_bytes(16, "big")
-PROTOBUF = {"Content-Type": "application/x-protobuf"}
-
-
-def _request(first: int) -> bytes:
-    spans = [
-        Span(
-            trace_id=TRACE_ID,
-            span_id=span_id_of(n),
-            name=f"op-{n}",
-            start_time_unix_nano=BASE_TIME + n,
-            end_time_unix_nano=BASE_TIME + n + 10,
-        )
-        for n in range(first, first + SPANS_PER_REQUEST)
-    ]
-    service = KeyValue(key="service.name", value=AnyValue(string_value="faults"))
-    return ExportTraceServiceRequest(
-        resource_spans=[
-            ResourceSpans(
-                resource=Resource(attributes=[service]),
-                scope_spans=[ScopeSpans(spans=spans)],
-            )
-        ]
-    ).SerializeToString()
 
 
 def _fill_disk(server: ObsvtyProcess) -> None:
@@ -76,14 +52,14 @@ def test_store_disk_full_then_freed_server_stays_up_and_stores_every_acked_span(
         db_path, max_buffer_size=500, flush_interval_ms=50, log_level="WARNING", **settings
     ) as server:
         client = httpx.Client(base_url=server.http_url, headers=PROTOBUF, timeout=30)
-        assert client.post("/v1/traces", content=_request(0)).status_code == 200
+        assert client.post("/v1/traces", content=otlp_span_request(0)).status_code == 200
         acked.append(0)
         _fill_disk(server)
 
         # Act: keep sending while the disk is full, until obsvty refuses
         first = SPANS_PER_REQUEST
         while statuses.count(503) < 3:
-            response = client.post("/v1/traces", content=_request(first))
+            response = client.post("/v1/traces", content=otlp_span_request(first))
             statuses.append(response.status_code)
             if response.status_code == 200:
                 acked.append(first)
@@ -97,7 +73,7 @@ def test_store_disk_full_then_freed_server_stays_up_and_stores_every_acked_span(
         _free_disk(server)
         # the refused requests, re-sent as an SDK would, now go through
         assert wait_until(
-            lambda: client.post("/v1/traces", content=_request(first)).status_code == 200
+            lambda: client.post("/v1/traces", content=otlp_span_request(first)).status_code == 200
         )
         acked.append(first)
         assert server.running()

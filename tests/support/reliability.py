@@ -6,10 +6,17 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1 import common_pb2 as pb_common
+from opentelemetry.proto.resource.v1 import resource_pb2 as pb_resource
+from opentelemetry.proto.trace.v1 import trace_pb2 as pb_trace
+
 from obsvty.domain.batches import Batch, SpanBatch
 from obsvty.domain.model import InstrumentationScope, Resource
 from obsvty.ports.store import StoreError, TelemetryStorePort
 
+PROTOBUF = {"Content-Type": "application/x-protobuf"}
+SPANS_PER_REQUEST = 50
 RESOURCE = Resource({"service.name": "reliability"})
 SCOPE = InstrumentationScope("tests.reliability", "1.0")
 BASE_TIME = 1_700_000_000_000_000_000
@@ -110,3 +117,29 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 30.0) -> bool:
             return False
         time.sleep(0.005)
     return True
+
+
+def otlp_span_request(first: int, count: int = SPANS_PER_REQUEST) -> bytes:
+    """A protobuf ``ExportTraceServiceRequest`` of spans numbered ``first`` .. (as
+    :func:`span_batch` numbers them: the number is the span id)."""
+    spans = [
+        pb_trace.Span(
+            trace_id=(42).to_bytes(16, "big"),
+            span_id=span_id_of(n),
+            name=f"op-{n}",
+            start_time_unix_nano=BASE_TIME + n,
+            end_time_unix_nano=BASE_TIME + n + 10,
+        )
+        for n in range(first, first + count)
+    ]
+    service = pb_common.KeyValue(
+        key="service.name", value=pb_common.AnyValue(string_value="reliability")
+    )
+    return ExportTraceServiceRequest(
+        resource_spans=[
+            pb_trace.ResourceSpans(
+                resource=pb_resource.Resource(attributes=[service]),
+                scope_spans=[pb_trace.ScopeSpans(spans=spans)],
+            )
+        ]
+    ).SerializeToString()
