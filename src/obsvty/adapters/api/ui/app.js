@@ -6,7 +6,8 @@
 'use strict';
 
 (() => {
-  const API = 'api/v1';
+  const API = 'api/v1'; // native API: logs and metrics
+  const JAEGER = 'jaeger/api/v3'; // traces: OTLP/JSON, every field of every span
   const TOKEN_KEY = 'obsvty.queryToken';
   const HEX_ID = /^[0-9a-f]{1,32}$/;
   const $ = (id) => document.getElementById(id);
@@ -92,10 +93,14 @@
     if (!m) return null;
     return Number(m[1]) * (m[2] === 'm' ? 60e9 : 3600e9);
   }
+  const PALETTE = ['#1f77b4', '#e377c2', '#2ca02c', '#ff7f0e', '#9467bd', '#17becf', '#8c564b',
+    '#bcbd22', '#d62728', '#7f7f7f'];
+  let traceColours = new Map(); // distinct colours for the services of the trace on screen
   function serviceColour(name) {
+    if (traceColours.has(name)) return traceColours.get(name);
     let h = 0;
     for (const ch of String(name)) h = (h * 31 + ch.codePointAt(0)) >>> 0;
-    return `hsl(${(h % 360 + 360) % 360}, 62%, 46%)`;
+    return PALETTE[h % PALETTE.length];
   }
   const KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
   function kindName(k) {
@@ -108,8 +113,8 @@
 
   // ------------------------------------------------------------------ API access
   class Unauthorized extends Error {}
-  async function getJSON(path, params) {
-    const url = new URL(`${API}/${path}`, document.baseURI);
+  async function getJSON(path, params, base = API) {
+    const url = new URL(`${base}/${path}`, document.baseURI);
     if (params) {
       for (const [key, value] of Object.entries(params)) {
         if (Array.isArray(value)) value.forEach((v) => url.searchParams.append(key, v));
@@ -171,7 +176,7 @@
   let servicesLoaded = false;
   async function loadServices() {
     if (servicesLoaded) return;
-    const services = list(await getJSON('services'), 'services', 'data');
+    const services = list(await getJSON('services', null, JAEGER), 'services');
     for (const select of [$('ts-service'), $('ls-service')]) {
       const keep = select.value;
       clear(select).append(el('option', { value: '' }, 'any'));
@@ -185,7 +190,7 @@
     const select = clear($('ts-operation'));
     select.append(el('option', { value: '' }, 'any'));
     if (!service) return;
-    const ops = list(await getJSON(`services/${encodeURIComponent(service)}/operations`), 'operations', 'data');
+    const ops = list(await getJSON('operations', { service }, JAEGER), 'operations');
     const names = [...new Set(ops.map((o) => (typeof o === 'string' ? o : o.name)))].sort();
     for (const name of names) select.append(el('option', { value: name }, name));
   }
@@ -211,19 +216,26 @@
     const tbody = $('trace-results').tBodies[0];
     try {
       const range = timeRange($('ts-lookback'), $('ts-from'), $('ts-to'));
+      const attrs = {};
+      for (const f of attrFilter($('ts-attr').value)) {
+        const at = f.indexOf('=');
+        attrs[f.slice(0, at).trim()] = f.slice(at + 1).trim();
+      }
+      if ($('ts-errors').checked) attrs.error = 'true';
+      const min = parseDuration($('ts-min').value);
+      const max = parseDuration($('ts-max').value);
       const params = {
-        service: $('ts-service').value,
-        operation: $('ts-operation').value,
-        min_duration: parseDuration($('ts-min').value),
-        max_duration: parseDuration($('ts-max').value),
-        start: range.start,
-        end: range.end,
-        attr: attrFilter($('ts-attr').value),
-        status: $('ts-errors').checked ? 'error' : null,
-        limit: $('ts-limit').value || 20,
+        'query.service_name': $('ts-service').value,
+        'query.operation_name': $('ts-operation').value,
+        'query.duration_min': min === null ? null : `${min}ns`,
+        'query.duration_max': max === null ? null : `${max}ns`,
+        'query.start_time_min': range.start === null ? null : rfc3339(range.start),
+        'query.start_time_max': range.end === null ? null : rfc3339(range.end),
+        'query.attributes': Object.keys(attrs).length ? JSON.stringify(attrs) : null,
+        'query.search_depth': $('ts-limit').value || 20,
       };
       summary.textContent = 'Searching…';
-      const traces = list(await getJSON('traces', params), 'traces', 'data');
+      const traces = summarise(otlpSpans(await getJSON('traces', params, JAEGER)));
       clear(tbody);
       const rows = document.createDocumentFragment();
       for (const t of traces) rows.append(traceRow(t));
@@ -234,6 +246,100 @@
       report(err, summary);
     }
   }
+  // ------------------------------------------------------------------ OTLP/JSON -> UI records
+  function anyValue(v) {
+    if (!v || typeof v !== 'object') return null;
+    if ('stringValue' in v) return v.stringValue;
+    if ('boolValue' in v) return v.boolValue;
+    if ('intValue' in v) {
+      const n = Number(v.intValue);
+      return Number.isSafeInteger(n) ? n : String(v.intValue);
+    }
+    if ('doubleValue' in v) return Number(v.doubleValue);
+    if ('bytesValue' in v) return { bytes: v.bytesValue };
+    if ('arrayValue' in v) return ((v.arrayValue && v.arrayValue.values) || []).map(anyValue);
+    if ('kvlistValue' in v) return kvs((v.kvlistValue && v.kvlistValue.values) || []);
+    return null;
+  }
+  function kvs(list) {
+    const out = {};
+    for (const kv of list || []) out[kv.key] = anyValue(kv.value);
+    return out;
+  }
+  function otlpSpans(body) {
+    const spans = [];
+    const resourceSpans = (body && body.result && body.result.resourceSpans) || [];
+    for (const rs of resourceSpans) {
+      const resource = { attributes: kvs(rs.resource && rs.resource.attributes) };
+      for (const ss of rs.scopeSpans || []) {
+        const scope = ss.scope || {};
+        for (const sp of ss.spans || []) {
+          const status = sp.status || {};
+          spans.push({
+            trace_id: sp.traceId || '',
+            span_id: sp.spanId || '',
+            parent_span_id: sp.parentSpanId || '',
+            name: sp.name || '',
+            kind: sp.kind || 0,
+            start_time_unix_nano: sp.startTimeUnixNano || '0',
+            end_time_unix_nano: sp.endTimeUnixNano || '0',
+            status_code: status.code || 0,
+            status_message: status.message || '',
+            trace_state: sp.traceState || '',
+            attributes: kvs(sp.attributes),
+            events: (sp.events || []).map((e) => ({
+              time_unix_nano: e.timeUnixNano || '0', name: e.name || '', attributes: kvs(e.attributes),
+            })),
+            links: (sp.links || []).map((l) => ({
+              trace_id: l.traceId || '', span_id: l.spanId || '', attributes: kvs(l.attributes),
+            })),
+            resource,
+            scope: { name: scope.name || '', version: scope.version || '' },
+          });
+        }
+      }
+    }
+    return spans;
+  }
+  function summarise(spans) {
+    // One search hit per trace: root (no parent, else earliest), services, counts, extent.
+    const traces = new Map();
+    for (const s of spans) {
+      if (!traces.has(s.trace_id)) traces.set(s.trace_id, []);
+      traces.get(s.trace_id).push(normaliseSpan(s));
+    }
+    const out = [];
+    for (const [id, list] of traces) {
+      const ids = new Set(list.map((s) => s.id));
+      let root = null;
+      let start = null;
+      let end = null;
+      for (const s of list) {
+        if (start === null || s.start < start) start = s.start;
+        if (end === null || s.end > end) end = s.end;
+        const isRoot = !s.parent || !ids.has(s.parent);
+        const better = !root || (isRoot && !root.isRoot) || (isRoot === root.isRoot && s.start < root.span.start);
+        if (better) root = { span: s, isRoot };
+      }
+      out.push({
+        trace_id: id,
+        root_service: root.span.service,
+        root_name: root.span.name,
+        start_time_unix_nano: start,
+        duration_ns: Number(end - start),
+        span_count: list.length,
+        error_count: list.filter((s) => isErrorStatus(s.statusCode)).length,
+        services: [...new Set(list.map((s) => s.service))].sort(),
+      });
+    }
+    return out.sort((a, b) => (a.start_time_unix_nano > b.start_time_unix_nano ? -1 : 1));
+  }
+  function rfc3339(ns) {
+    const b = big(ns);
+    const iso = new Date(Number(b / 1000000n)).toISOString(); // ...T10:00:00.123Z
+    return `${iso.slice(0, 19)}.${(b % 1000000000n).toString().padStart(9, '0')}Z`;
+  }
+
   function traceRow(t) {
     const id = t.trace_id || t.traceId || '';
     const services = el('td');
@@ -330,6 +436,7 @@
     }
     const total = Number(end - start) || 1;
     const services = [...new Set(spans.map((s) => s.service))].sort();
+    traceColours = new Map(services.map((name, i) => [name, PALETTE[i % PALETTE.length]]));
     const errors = spans.filter((s) => isErrorStatus(s.statusCode)).length;
     const root = rows.length ? rows[0][0] : null;
     $('tr-title').textContent = root ? `${root.service}: ${root.name}` : traceId;
@@ -366,7 +473,12 @@
       bar.style.width = `${width}%`;
       bar.style.backgroundColor = colour;
       const dur = el('span', { class: 'wf-dur' }, fmtDuration(duration));
-      dur.style.left = `${Math.min(left + width, 88)}%`;
+      if (left + width > 85) {
+        dur.classList.add('inside');
+        dur.style.right = `${Math.max(100 - left - width, 0)}%`;
+      } else {
+        dur.style.left = `${left + width}%`;
+      }
       const row = el('div', { class: error ? 'wf-row error' : 'wf-row', role: 'row' },
         label, el('div', { class: 'wf-timeline' }, bar, dur));
       row.dataset.index = String(index);
@@ -438,8 +550,7 @@
     clear($('span-panel'));
     try {
       if (!HEX_ID.test(traceId)) throw new Error('not a trace id');
-      const body = await getJSON(`traces/${traceId}`);
-      const spans = list(body, 'spans', 'data');
+      const spans = otlpSpans(await getJSON(`traces/${traceId}`, null, JAEGER));
       if (!spans.length) throw new Error('trace not found');
       renderTrace(traceId, spans);
     } catch (err) {
