@@ -1,0 +1,104 @@
+"""Settings: environment variables, the .env file, defaults, and the one-line error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from obsvty.config import Settings, SettingsError, load_settings
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No setting from the developer's shell or a .env in the checkout leaks into the tests."""
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_load_settings_defaults_bind_loopback_on_otlp_ports() -> None:
+    # Act
+    settings = load_settings()
+
+    # Assert
+    assert (settings.otlp_grpc_host, settings.otlp_grpc_port) == ("127.0.0.1", 4317)
+    assert (settings.otlp_http_host, settings.otlp_http_port) == ("127.0.0.1", 4318)
+    assert settings.obsvty_db_path == Path("data/obsvty.duckdb")
+    assert settings.buffer_overflow_policy == "drop_oldest"
+
+
+def test_load_settings_environment_variable_is_the_upper_case_field_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Arrange
+    monkeypatch.setenv("MAX_BUFFER_SIZE", "123")
+    monkeypatch.setenv("BUFFER_OVERFLOW_POLICY", "reject")
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+
+    # Act
+    settings = load_settings()
+
+    # Assert
+    assert settings.max_buffer_size == 123
+    assert settings.buffer_overflow_policy == "reject"
+    assert settings.log_level == "DEBUG"
+
+
+def test_load_settings_dotenv_file_is_read_and_environment_wins(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Arrange
+    (tmp_path / ".env").write_text(
+        "# comment\nFLUSH_INTERVAL_MS=250\nFLUSH_BATCH_SIZE=77\nOBSVTY_DB_PATH=elsewhere.duckdb\n"
+    )
+    monkeypatch.setenv("FLUSH_BATCH_SIZE", "88")
+
+    # Act
+    settings = load_settings()
+
+    # Assert
+    assert settings.flush_interval_ms == 250
+    assert settings.flush_batch_size == 88
+    assert settings.obsvty_db_path == Path("elsewhere.duckdb")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("OTLP_GRPC_PORT", "65536"),
+        ("OTLP_HTTP_PORT", "-1"),
+        ("MAX_BUFFER_SIZE", "0"),
+        ("FLUSH_INTERVAL_MS", "soon"),
+        ("BUFFER_OVERFLOW_POLICY", "block"),
+        ("LOG_LEVEL", "LOUD"),
+        ("HTTP_MAX_REQUEST_SIZE", "0"),
+    ],
+)
+def test_load_settings_invalid_value_is_one_line_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    # Arrange
+    monkeypatch.setenv(name, value)
+
+    # Act
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+
+    # Assert
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(f"invalid setting {name}=")
+    assert value in message
+
+
+def test_load_settings_override_argument_wins_over_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Arrange
+    monkeypatch.setenv("OTLP_GRPC_PORT", "1234")
+
+    # Act / Assert
+    assert load_settings(otlp_grpc_port=0).otlp_grpc_port == 0
