@@ -95,3 +95,15 @@ def test_rate_invalid_values_are_refused_and_retry_after_rounds_up() -> None:
         Rate(1, 0)
     assert [retry_after_seconds(w) for w in (0.01, 1.0, 1.2)] == [1, 1, 2]
     assert not RateLimiter({}).enabled
+
+
+def test_rate_limiter_counts_refusals() -> None:
+    # Arrange
+    limiter = RateLimiter({Signal.TRACES: Rate(1, 1)}, ManualClock())
+
+    # Act
+    for _ in range(3):
+        limiter.check("a", Signal.TRACES)
+
+    # Assert
+    assert limiter.refused == 2

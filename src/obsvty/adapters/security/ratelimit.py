@@ -64,6 +64,8 @@ class RateLimiter:
         self._clock = clock
         self._max_clients = max_clients
         self._buckets: dict[tuple[str, Signal], TokenBucket] = {}
+        self.refused = 0
+        """Requests refused so far (for metrics and tests)."""
 
     @property
     def enabled(self) -> bool:
@@ -84,7 +86,10 @@ class RateLimiter:
             if len(self._buckets) >= self._max_clients:
                 del self._buckets[next(iter(self._buckets))]
             bucket = self._buckets[key] = TokenBucket(rate, now)
-        return bucket.take(now)
+        wait = bucket.take(now)
+        if wait:
+            self.refused += 1
+        return wait
 
 
 def retry_after_seconds(wait: float) -> int:
