@@ -60,6 +60,10 @@ test: lint typecheck pytest audit ## the whole quality gate, as CI runs it
 bench: venv ## ingest benchmark against a fresh obsvty (see docs/PERFORMANCE.md)
 	$(BIN)/python -m bench.ingest $(BENCH_ARGS)
 
+.PHONY: bench-ui
+bench-ui: venv ## browser benchmark: the trace view rendering a 1,000-span trace (needs chromium)
+	$(BIN)/python -m bench.ui_render $(BENCH_ARGS)
+
 .PHONY: clean
 clean: ## remove the virtualenvs and caches (keeps data/)
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache .coverage* coverage.xml

@@ -17,16 +17,21 @@ from dataclasses import dataclass, field
 import grpc
 import uvicorn
 
+from obsvty.adapters.api.query_api import create_query_app
 from obsvty.adapters.buffer.memory import MemoryBuffer, OverflowPolicy
 from obsvty.adapters.otlp import grpc_receiver, http_receiver
 from obsvty.adapters.security import tls
 from obsvty.adapters.security.policy import SecurityPolicy
+from obsvty.adapters.storage.duckdb_query import DuckDBQuery
+from obsvty.adapters.storage.duckdb_store import DuckDBStore
 from obsvty.adapters.telemetry.metrics import MeteredStore, ObsvtyMetrics
 from obsvty.application.commit_watermark import CommitWatermark
 from obsvty.application.flush import Flusher
 from obsvty.application.ingest import AckMode, IngestService
+from obsvty.application.query import QueryService
 from obsvty.config import Settings
 from obsvty.operability import Operations, build_redactor
+from obsvty.ports.query import TelemetryQueryPort
 from obsvty.storage_wiring import build_cloud_sync, build_store
 
 log = logging.getLogger("obsvty")
@@ -46,6 +51,7 @@ class Endpoints:
 
     grpc: str = ""
     http: str = ""
+    api: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -99,6 +105,9 @@ class Application:
         if self.cloud_sync is not None:
             self.health.register(self.cloud_sync)
         self.security = SecurityPolicy.from_settings(settings)
+        self.query_port = _query_port(self.store)
+        self.query = QueryService(self.query_port) if self.query_port is not None else None
+        self._api: _EmbeddedUvicorn | None = None
         self.endpoints = Endpoints()
         self.ready = asyncio.Event()
         self._stop = asyncio.Event()
@@ -168,12 +177,60 @@ class Application:
                 self.endpoints.http,
                 s.obsvty_db_path,
             )
+            api_task = await self._start_api()
             self.ready.set()
             await self._stop.wait()
             log.info("shutting down: stopping receivers")
             await self._shutdown_receivers(http_task)
+            await self._stop_api(api_task)
         finally:
             await asyncio.to_thread(self._drain_and_close)
+
+    async def _start_api(self) -> asyncio.Task[None] | None:
+        """The query API (native /api/v1, Jaeger /jaeger) on its own listener."""
+        s = self.settings
+        if self.query is None or self.query_port is None:
+            log.warning("the query API is not available on this store")
+            return None
+        from obsvty.adapters.api.jaeger import create_jaeger_router
+
+        app = create_query_app(
+            self.query, routers={"/jaeger": create_jaeger_router(self.query_port)}
+        )
+        for warning in self.security.exposure_warnings({}, {"query API": s.obsvty_api_host}):
+            log.warning(warning)
+        self._api = _EmbeddedUvicorn(
+            uvicorn.Config(
+                self.security.guard_query_app(app),
+                host=s.obsvty_api_host,
+                port=s.obsvty_api_port,
+                log_config=None,
+                access_log=False,
+                lifespan="off",
+                timeout_graceful_shutdown=int(s.shutdown_timeout_s),
+                **self.security.uvicorn_options(),
+            )
+        )
+        task = asyncio.create_task(self._api.serve())
+        while not self._api.started:
+            if task.done():
+                await task  # re-raises the start-up failure
+                raise RuntimeError("query API server stopped during start-up")
+            await asyncio.sleep(0.01)
+        port = self._api.servers[0].sockets[0].getsockname()[1]
+        self.endpoints.api = f"{s.obsvty_api_host}:{port}"
+        log.info("query API on %s://%s/docs", self._scheme(), self.endpoints.api)
+        return task
+
+    def _scheme(self) -> str:
+        return "https" if self.security.tls is not None else "http"
+
+    async def _stop_api(self, task: asyncio.Task[None] | None) -> None:
+        if self._api is None or task is None:
+            return
+        self._api.should_exit = True
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(task, self.settings.shutdown_timeout_s / 2)
 
     async def _shutdown_receivers(self, http_task: asyncio.Task[None]) -> None:
         grace = self.settings.shutdown_timeout_s / 2
@@ -192,6 +249,13 @@ class Application:
             self.cloud_sync.stop(self.settings.shutdown_timeout_s / 2)
         self.store.close()
         log.info("stopped; everything acknowledged is stored")
+
+
+def _query_port(store: object) -> TelemetryQueryPort | None:
+    """The read side of ``store``."""
+    if isinstance(store, DuckDBStore):
+        return DuckDBQuery(store)
+    return None
 
 
 async def serve(settings: Settings) -> None:

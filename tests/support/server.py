@@ -32,6 +32,11 @@ class RunningObsvty:
         return f"http://{self.app.endpoints.http}"
 
     @property
+    def api_url(self) -> str:
+        """The query API's base URL (``/api/v1``, ``/jaeger``, ``/docs`` below it)."""
+        return f"http://{self.app.endpoints.api}"
+
+    @property
     def db_path(self) -> Path:
         return Path(self.settings.obsvty_db_path)
 
@@ -46,6 +51,7 @@ def running_obsvty(tmp_path: Path, **overrides: Any) -> Iterator[RunningObsvty]:
     defaults: dict[str, Any] = {
         "otlp_grpc_port": 0,
         "otlp_http_port": 0,
+        "obsvty_api_port": 0,
         "obsvty_db_path": tmp_path / "obsvty.duckdb",
         "flush_interval_ms": 50,
         "shutdown_timeout_s": 5,
