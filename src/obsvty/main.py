@@ -193,10 +193,12 @@ class Application:
             log.warning("the query API is not available on this store")
             return None
         from obsvty.adapters.api.jaeger import create_jaeger_router
+        from obsvty.adapters.api.ui import mount_ui
 
         app = create_query_app(
             self.query, routers={"/jaeger": create_jaeger_router(self.query_port)}
         )
+        mount_ui(app)  # the web UI at / (its files by name only: shadows no API route)
         for warning in self.security.exposure_warnings({}, {"query API": s.obsvty_api_host}):
             log.warning(warning)
         self._api = _EmbeddedUvicorn(
