@@ -1,0 +1,241 @@
+"""Query use cases: parameter parsing, log cursors, and series aggregation on the reference
+(in-process DuckDB) store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from obsvty.adapters.storage.duckdb_query import DuckDBQuery
+from obsvty.adapters.storage.duckdb_store import DuckDBStore
+from obsvty.application.query import (
+    NotFoundError,
+    QueryError,
+    QueryService,
+    SeriesMode,
+    SeriesRequest,
+    decode_cursor,
+    encode_cursor,
+    parse_attribute_filter,
+    parse_duration,
+    parse_limit,
+    parse_severity,
+    parse_span_kind,
+    parse_time,
+    parse_trace_id,
+)
+from obsvty.domain.model import InstrumentationScope as Scope
+from obsvty.domain.model import MetricDescriptor, MetricPoint, MetricType, Resource
+from obsvty.ports.query import AttributeFilter, LogCursor, TraceQuery
+from tests.support.records import metric_batch
+
+pytestmark = pytest.mark.unit
+
+S = 1_000_000_000
+
+
+@pytest.mark.parametrize(
+    ("text", "ns"),
+    [("250ms", 250_000_000), ("1.5s", 1_500_000_000), ("1h30m", 5400 * S), ("100us", 100_000)],
+)
+def test_parse_duration_units(text: str, ns: int) -> None:
+    assert parse_duration("d", text) == ns
+
+
+@pytest.mark.parametrize("text", ["", "fast", "1x", "-1s", "1s2"])
+def test_parse_duration_invalid_names_parameter(text: str) -> None:
+    with pytest.raises(QueryError, match="'min_duration'"):
+        parse_duration("min_duration", text)
+
+
+def test_parse_time_forms() -> None:
+    now = 1_700_000_000 * S
+    assert parse_time("t", "now", now) == now
+    assert parse_time("t", "now-1m", now) == now - 60 * S
+    assert parse_time("t", "2024-01-10T10:00:00Z") == 1_704_880_800 * S
+    assert parse_time("t", "2024-01-10T10:00:00.5") == 1_704_880_800 * S + S // 2
+    assert parse_time("t", "123") == 123
+    with pytest.raises(QueryError, match="'t'"):
+        parse_time("t", "yesterday")
+
+
+def test_parse_trace_id_hex_padding_and_errors() -> None:
+    assert parse_trace_id("id", "AB" * 16) == bytes.fromhex("ab" * 16)
+    assert parse_trace_id("id", "00000000000000ff") == bytes(15) + b"\xff"
+    for bad in ("0" * 32, "zz" * 16, "abc"):
+        with pytest.raises(QueryError):
+            parse_trace_id("id", bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("http.status_code=200", AttributeFilter("http.status_code", 200)),
+        ("ratio=1.5", AttributeFilter("ratio", 1.5)),
+        ("ok=true", AttributeFilter("ok", True)),
+        ('code="200"', AttributeFilter("code", "200")),
+        ("name=checkout", AttributeFilter("name", "checkout")),
+        ("q=a=b", AttributeFilter("q", "a=b")),
+        ("empty=", AttributeFilter("empty", "")),
+        ("arr=[1]", AttributeFilter("arr", "[1]")),
+    ],
+)
+def test_parse_attribute_filter_typed_values(text: str, expected: AttributeFilter) -> None:
+    assert parse_attribute_filter("attr", text) == expected
+
+
+def test_parse_attribute_filter_without_key_rejected() -> None:
+    for bad in ("novalue", "=1"):
+        with pytest.raises(QueryError, match="'attr'"):
+            parse_attribute_filter("attr", bad)
+
+
+def test_parse_limit_severity_span_kind() -> None:
+    assert parse_limit("limit", None, 20) == 20
+    assert parse_limit("limit", "1000", 20) == 1000
+    for bad in ("0", "1001", "x"):
+        with pytest.raises(QueryError):
+            parse_limit("limit", bad, 20)
+    assert parse_severity("s", "warn") == 13
+    assert parse_severity("s", "21") == 21
+    assert parse_span_kind("k", "SPAN_KIND_CLIENT") == 3
+    assert parse_span_kind("k", "5") == 5
+    for bad in ("25", "loud"):
+        with pytest.raises(QueryError):
+            parse_severity("s", bad)
+    with pytest.raises(QueryError):
+        parse_span_kind("k", "9")
+
+
+def test_cursor_round_trip_and_garbage_rejected() -> None:
+    cursor = LogCursor(1_700_000_000_123_456_789, 42)
+    assert decode_cursor("cursor", encode_cursor(cursor)) == cursor
+    for bad in ("!!", "", "bnVsbA", "WzEsIngiXQ"):  # invalid, empty, null, [1,"x"]
+        with pytest.raises(QueryError, match="'cursor'"):
+            decode_cursor("cursor", bad)
+
+
+def test_attribute_filter_reference_semantics() -> None:
+    f = AttributeFilter("k", 200)
+    assert f.matches(200)
+    assert f.matches(200.0)
+    assert f.matches("200")
+    assert not f.matches(True)
+    assert not f.matches(b"200")
+    assert AttributeFilter("k", True).matches("true")
+    assert not AttributeFilter("k", True).matches(1)
+    assert AttributeFilter("k", "x").matches("x")
+    assert not AttributeFilter("k", "1").matches(1)
+    assert AttributeFilter("k", float("inf")).matches(float("inf"))
+
+
+# ------------------------------------------------------------------------------ series
+
+SUM = MetricDescriptor("requests", "", "1", MetricType.SUM, 2, True)
+DELTA = MetricDescriptor("delta.requests", "", "1", MetricType.SUM, 1, True)
+HIST = MetricDescriptor("latency", "", "ms", MetricType.HISTOGRAM, 2)
+GAUGE = MetricDescriptor("temp", "", "C", MetricType.GAUGE)
+RES = Resource({"service.name": "svc"})
+SC = Scope("s")
+
+
+def _sum(t: int, v: int, start: int = S) -> MetricPoint:
+    return MetricPoint(SUM, RES, SC, start, t * S, {"a": 1}, value_int=v)
+
+
+def _hist(t: int, counts: tuple[int, ...], total: float, start: int = S) -> MetricPoint:
+    return MetricPoint(
+        HIST,
+        RES,
+        SC,
+        start,
+        t * S,
+        count=sum(counts),
+        sum=total,
+        bucket_counts=counts,
+        explicit_bounds=(10.0, 20.0),
+    )
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[QueryService]:
+    store = DuckDBStore(tmp_path / "series.duckdb", threads=1)
+    points = [
+        _sum(2, 10),
+        _sum(3, 40),
+        _sum(4, 5, start=4 * S - S // 2),  # restarted: counts from its new start
+        MetricPoint(DELTA, RES, SC, 1 * S, 2 * S, value_int=4),
+        MetricPoint(DELTA, RES, SC, 2 * S, 3 * S, value_int=6),
+        MetricPoint(GAUGE, RES, SC, 0, 1 * S, value_double=20.5),
+        MetricPoint(GAUGE, RES, SC, 0, 2 * S, value_double=21.5),
+        _hist(2, (1, 1, 0), 15.0),
+        _hist(3, (1, 3, 2), 95.0),
+    ]
+    store.write([metric_batch(points)])
+    try:
+        yield QueryService(DuckDBQuery(store))
+    finally:
+        store.close()
+
+
+def _values(service: QueryService, name: str, **kw: object) -> list[float | None]:
+    result = service.metric_series(SeriesRequest(name, **kw))  # type: ignore[arg-type]
+    return [s.value for s in result.series[0].samples]
+
+
+def test_series_cumulative_sum_values_and_rates_with_reset(service: QueryService) -> None:
+    assert _values(service, "requests") == [10, 40, 5]
+    # 10 over [1s, 2s], 30 over [2s, 3s], then a restart: 5 over its own half second
+    assert _values(service, "requests", mode=SeriesMode.RATE) == [10.0, 30.0, 10.0]
+    # 2-second steps aligned on the epoch: [2s, 4s) holds 10 + 30, [4s, 6s) holds 5
+    assert _values(service, "requests", mode=SeriesMode.RATE, step_ns=2 * S) == [20.0, 2.5]
+
+
+def test_series_delta_sum_and_gauge(service: QueryService) -> None:
+    assert _values(service, "delta.requests", step_ns=10 * S) == [10]
+    assert _values(service, "delta.requests", mode=SeriesMode.RATE) == [4.0, 6.0]
+    assert _values(service, "temp") == [20.5, 21.5]
+    assert _values(service, "temp", step_ns=10 * S) == [21.5]
+
+
+def test_series_cumulative_histogram_increments_and_percentiles(service: QueryService) -> None:
+    # Act
+    series = service.metric_series(SeriesRequest("latency", percentiles=(50.0, 100.0)))
+
+    # Assert: the second point adds (0, 2, 2) observations and 80.0 to the sum
+    first, second = series.series[0].samples
+    assert (first.count, first.sum) == (2, 15.0)
+    assert (second.count, second.sum) == (4, 80.0)
+    assert second.percentiles["p50"] == pytest.approx(20.0)
+    assert second.percentiles["p100"] == 20.0  # no max known: the last bound
+
+
+def test_series_errors(service: QueryService) -> None:
+    with pytest.raises(NotFoundError):
+        service.metric_series(SeriesRequest("nothing"))
+    with pytest.raises(QueryError, match="'mode'"):
+        service.metric_series(SeriesRequest("temp", mode=SeriesMode.RATE))
+    with pytest.raises(QueryError, match="'step'"):
+        service.metric_series(SeriesRequest("temp", step_ns=0))
+    with pytest.raises(QueryError, match="'step'"):
+        service.metric_series(SeriesRequest("temp", start_unix_nano=0, end_unix_nano=S, step_ns=1))
+    with pytest.raises(QueryError, match="'percentiles'"):
+        service.metric_series(SeriesRequest("latency", percentiles=(101.0,)))
+    with pytest.raises(QueryError, match="'min_duration'"):
+        service.find_traces(TraceQuery(min_duration_ns=2, max_duration_ns=1))
+    with pytest.raises(NotFoundError):
+        service.get_trace(b"\x01" * 16)
+
+
+def test_series_truncated_when_more_points_than_allowed(service: QueryService) -> None:
+    # Arrange
+    small = QueryService(service.store, max_points=2)
+
+    # Act
+    result = small.metric_series(SeriesRequest("requests"))
+
+    # Assert
+    assert result.truncated
+    assert [s.value for s in result.series[0].samples] == [10, 40]
