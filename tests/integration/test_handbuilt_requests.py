@@ -582,3 +582,60 @@ def test_export_empty_request_succeeds_and_stores_nothing(
     con = obsvty.app.store.cursor()
     counts = [len(rows(con, table)) for table in ("spans", "logs", "metric_points")]
     assert counts == [0, 0, 0]
+
+
+def test_export_unknown_enum_values_are_rejected_not_acknowledged_and_lost(
+    obsvty: RunningObsvty, send: Any
+) -> None:
+    # Arrange: protobuf keeps enum numbers it does not know; stores cannot give them a meaning
+    spans = [
+        trace_pb2.Span(
+            trace_id=TRACE_ID,
+            span_id=(i + 1).to_bytes(8, "big"),
+            start_time_unix_nano=T0,
+            end_time_unix_nano=T0,
+        )
+        for i in range(3)
+    ]
+    spans[0].kind = 300  # type: ignore[assignment]
+    spans[1].status.code = 999  # type: ignore[assignment]
+    traces = trace_service_pb2.ExportTraceServiceRequest(
+        resource_spans=[trace_pb2.ResourceSpans(scope_spans=[trace_pb2.ScopeSpans(spans=spans)])]
+    )
+    point = metrics_pb2.NumberDataPoint(time_unix_nano=T0, as_int=1)
+    metrics = metrics_service_pb2.ExportMetricsServiceRequest(
+        resource_metrics=[
+            metrics_pb2.ResourceMetrics(
+                scope_metrics=[
+                    metrics_pb2.ScopeMetrics(
+                        metrics=[
+                            metrics_pb2.Metric(
+                                name="odd",
+                                sum=metrics_pb2.Sum(
+                                    aggregation_temporality=7,  # type: ignore[arg-type]
+                                    data_points=[point, point],
+                                ),
+                            ),
+                            metrics_pb2.Metric(
+                                name="fine", gauge=metrics_pb2.Gauge(data_points=[point])
+                            ),
+                        ]
+                    )
+                ]
+            )
+        ]
+    )
+
+    # Act
+    traces_response = send("traces", traces)
+    metrics_response = send("metrics", metrics)
+    obsvty.flush()
+    con = obsvty.app.store.cursor()
+
+    # Assert
+    assert traces_response.partial_success.rejected_spans == 2
+    assert "span kind must be 0..5, got 300" in traces_response.partial_success.error_message
+    assert [r["span_id"] for r in rows(con, "spans")] == ["0000000000000003"]
+    assert metrics_response.partial_success.rejected_data_points == 2
+    assert "aggregation_temporality" in metrics_response.partial_success.error_message
+    assert [r["metric_name"] for r in rows(con, "metric_points")] == ["fine"]

@@ -118,3 +118,29 @@ def test_normalize_ids_all_zero_means_absent() -> None:
     assert v.normalize_optional_id(bytes(16)) == b""
     assert v.normalize_optional_id(b"") == b""
     assert v.normalize_optional_id(TRACE) == TRACE
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "fragment"),
+    [
+        (0, 0, None),
+        (5, 2, None),
+        (6, 0, "span kind must be 0..5, got 6"),
+        (-1, 0, "span kind"),
+        (1, 3, "status code must be 0..2, got 3"),
+    ],
+)
+def test_span_enums_problem_unknown_enum_values_are_refused(
+    kind: int, status: int, fragment: str | None
+) -> None:
+    # Act
+    problem = v.span_enums_problem(kind, status)
+
+    # Assert
+    assert (problem is None) if fragment is None else (fragment in (problem or ""))
+
+
+def test_temporality_problem_only_known_temporalities_pass() -> None:
+    # Act / Assert
+    assert [v.temporality_problem(t) for t in (0, 1, 2)] == [None, None, None]
+    assert "got 3" in (v.temporality_problem(3) or "")

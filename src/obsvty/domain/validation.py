@@ -13,6 +13,9 @@ TRACE_ID_SIZE = 16
 SPAN_ID_SIZE = 8
 MAX_TIMESTAMP = 2**63 - 1  # stores keep nanoseconds in signed 64-bit columns
 MAX_SEVERITY_NUMBER = 24
+MAX_SPAN_KIND = 5  # SPAN_KIND_CONSUMER
+MAX_STATUS_CODE = 2  # STATUS_CODE_ERROR
+MAX_AGGREGATION_TEMPORALITY = 2  # AGGREGATION_TEMPORALITY_CUMULATIVE
 
 _ZERO_TRACE_ID = bytes(TRACE_ID_SIZE)
 _ZERO_SPAN_ID = bytes(SPAN_ID_SIZE)
@@ -49,6 +52,23 @@ def span_problem(
         return "end_time_unix_nano is before start_time_unix_nano"
     if end > MAX_TIMESTAMP:
         return "timestamp out of range"
+    return None
+
+
+def span_enums_problem(kind: int, status_code: int) -> str | None:
+    """Protobuf keeps enum values it does not know; the data model has no meaning for them."""
+    if not 0 <= kind <= MAX_SPAN_KIND:
+        return f"span kind must be 0..{MAX_SPAN_KIND}, got {kind}"
+    if not 0 <= status_code <= MAX_STATUS_CODE:
+        return f"status code must be 0..{MAX_STATUS_CODE}, got {status_code}"
+    return None
+
+
+def temporality_problem(temporality: int) -> str | None:
+    if not 0 <= temporality <= MAX_AGGREGATION_TEMPORALITY:
+        return (
+            f"aggregation_temporality must be 0..{MAX_AGGREGATION_TEMPORALITY}, got {temporality}"
+        )
     return None
 
 

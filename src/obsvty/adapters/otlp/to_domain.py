@@ -31,7 +31,9 @@ from obsvty.domain.validation import (
     normalize_parent,
     optional_ids_problem,
     point_time_problem,
+    span_enums_problem,
     span_problem,
+    temporality_problem,
 )
 
 _SCALAR_KINDS = frozenset(
@@ -107,6 +109,8 @@ def traces(request: ExportTraceServiceRequest) -> DecodedRequest:
                 start = span.start_time_unix_nano
                 end = span.end_time_unix_nano
                 problem = span_problem(trace_id, span_id, parent, start, end)
+                if problem is None:
+                    problem = span_enums_problem(span.kind, span.status.code)
                 links: list[model.SpanLink] = []
                 if problem is None and span.links:
                     links, problem = _links(span.links)
@@ -242,6 +246,11 @@ def _metric_points(
         decoded.reject("metric name is required")
         return
     data = getattr(metric, kind)
+    problem = temporality_problem(getattr(data, "aggregation_temporality", 0))
+    if problem is not None:
+        for _point in data.data_points:
+            decoded.reject(f"metric {metric.name!r}: {problem}")
+        return
     descriptor = _descriptor(
         metric,
         MetricType(kind).value,

@@ -303,11 +303,15 @@ class DuckDBStore:
         if not grouped:
             return
         tables = []
-        for batch_type, group in grouped.items():
-            name, to_arrow = _TABLES[batch_type]
-            merged = group[0] if len(group) == 1 else batch_type.concat(group)
-            statement, params = _insert_statement(name, merged)
-            tables.append((statement, params, to_arrow(merged)))
+        try:
+            for batch_type, group in grouped.items():
+                name, to_arrow = _TABLES[batch_type]
+                merged = group[0] if len(group) == 1 else batch_type.concat(group)
+                statement, params = _insert_statement(name, merged)
+                tables.append((statement, params, to_arrow(merged)))
+        except (pa.ArrowException, OverflowError, TypeError, ValueError) as exc:
+            # a value the columns cannot hold: nothing of this write is stored (port contract)
+            raise StoreError(f"DuckDB write failed: cannot convert the batch: {exc}") from exc
         with self._lock:
             con = self._con
             try:
