@@ -13,6 +13,7 @@ JSON type, as :class:`obsvty.ports.query.AttributeFilter` defines.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from collections.abc import Iterator, Sequence
 from typing import Any, cast
@@ -101,6 +102,14 @@ class _Where:
 
     def attributes(self, filters: Sequence[AttributeFilter], columns: Sequence[str]) -> None:
         for f in filters:
+            # first a cheap substring test on the JSON text of every column, as a condition of
+            # its own (DuckDB evaluates the next conditions only on the rows that pass it) ...
+            needles = _needles(f)
+            self.add(
+                "(" + " OR ".join(f"contains({c}, ?)" for c in columns for _ in needles) + ")",
+                *(n for _ in columns for n in needles),
+            )
+            # ... then the exact typed comparison, which parses JSON
             parts: list[str] = []
             params: list[Any] = []
             for column in columns:
@@ -110,24 +119,42 @@ class _Where:
             self.add("(" + " OR ".join(parts) + ")", *params)
 
 
+def _needles(f: AttributeFilter) -> list[str]:
+    """Texts one of which the JSON of any matching attribute map contains: orjson writes a
+    top-level key and its value as ``"key":value``, with no spaces."""
+    key = dumps(f.key) + ":"
+    value = f.value
+    if isinstance(value, str):
+        return [key + dumps(value)]
+    texts = [key + dumps(filter_text(value))]  # the string form, e.g. "200"
+    if isinstance(value, bool):
+        return [*texts, key + dumps(value)]
+    texts.append(key + dumps(value))
+    if isinstance(value, int):
+        double = float(value)
+        if math.isfinite(double) and double == value:
+            texts.append(key + dumps(double))
+    elif value.is_integer():
+        texts.append(key + str(int(value)))
+    return texts
+
+
 def _attribute_match(column: str, f: AttributeFilter) -> tuple[str, list[Any]]:
     """SQL true when ``column`` (typed JSON) holds ``f.key`` with a value ``f`` matches."""
     path = _json_pointer(f.key)
-    # substring pre-test on the JSON text: orjson writes top-level keys as "key": with no spaces
-    needle = dumps(f.key) + ":"
     kind = f"json_type({column}, ?)"
     text = f"json_extract_string({column}, ?)"
     value = f.value
     if isinstance(value, str):
         return (
-            f"(contains({column}::VARCHAR, ?) AND {kind} = 'VARCHAR' AND {text} = ?)",
-            [needle, path, path, value],
+            f"({kind} = 'VARCHAR' AND {text} = ?)",
+            [path, path, value],
         )
     if isinstance(value, bool):
         # a JSON boolean's text is true/false, the same as the string form it also matches
         return (
-            f"(contains({column}::VARCHAR, ?) AND {kind} IN ('BOOLEAN', 'VARCHAR') AND {text} = ?)",
-            [needle, path, path, filter_text(value)],
+            f"({kind} IN ('BOOLEAN', 'VARCHAR') AND {text} = ?)",
+            [path, path, filter_text(value)],
         )
     number = f"json_extract({column}, ?)"
     if isinstance(value, int):
@@ -140,8 +167,8 @@ def _attribute_match(column: str, f: AttributeFilter) -> tuple[str, list[Any]]:
         numeric = f"({kind} IN ('BIGINT', 'UBIGINT', 'DOUBLE') AND {number}::DOUBLE = ?::DOUBLE)"
         numeric_params = [path, path, value]
     return (
-        f"(contains({column}::VARCHAR, ?) AND ({numeric} OR ({kind} = 'VARCHAR' AND {text} = ?)))",
-        [needle, *numeric_params, path, path, filter_text(value)],
+        f"({numeric} OR ({kind} = 'VARCHAR' AND {text} = ?))",
+        [*numeric_params, path, path, filter_text(value)],
     )
 
 
