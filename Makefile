@@ -64,6 +64,10 @@ bench: venv ## ingest benchmark against a fresh obsvty (see docs/PERFORMANCE.md)
 bench-ui: venv ## browser benchmark: the trace view rendering a 1,000-span trace (needs chromium)
 	$(BIN)/python -m bench.ui_render $(BENCH_ARGS)
 
+.PHONY: bench-query
+bench-query: venv ## query benchmark: trace search and loading on 1,000,000 stored spans
+	$(BIN)/python -m bench.query --with-ingest $(BENCH_ARGS)
+
 .PHONY: soak
 soak: venv ## soak benchmark: 10 min at half the max load, RSS/latency/throughput over time (not in CI)
 	$(BIN)/python -m bench.soak $(SOAK_ARGS)
