@@ -107,4 +107,3 @@ def _once(items: list[_Shared], redact: Callable[[_Shared], _Shared]) -> list[_S
             new = done[key] = redact(item)
         out.append(new)
     return out
-
