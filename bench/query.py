@@ -111,7 +111,7 @@ def queries(q: DuckDBQuery) -> dict[str, Callable[[], object]]:
                 attributes=(AttributeFilter("user.id", "u70"),),
             )
         ),
-        "load: trace of 10 spans": lambda: q.get_trace(bytes.fromhex("%032x" % 4242)),
+        "load: trace of 10 spans": lambda: q.get_trace(bytes.fromhex(f"{4242:032x}")),
         "load: trace of 1,000 spans": lambda: q.get_trace(bytes.fromhex(BIG_TRACE)),
     }
 
