@@ -37,6 +37,7 @@ class ObsvtyProcess:
             **os.environ,
             "OTLP_GRPC_PORT": str(self.grpc_port),
             "OTLP_HTTP_PORT": str(self.http_port),
+            "OBSVTY_API_PORT": "0",
             "OBSVTY_DB_PATH": str(db_path),
             **{name.upper(): str(value) for name, value in settings.items()},
         }
