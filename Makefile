@@ -53,8 +53,23 @@ audit: venv ## known vulnerabilities in the locked dependencies
 	$(UV) export --frozen --format requirements-txt --no-emit-project --all-groups -o $(VENV)/audit-requirements.txt -q
 	$(BIN)/pip-audit --progress-spinner off --disable-pip --require-hashes -r $(VENV)/audit-requirements.txt
 
+.PHONY: security
+security: venv ## static security scan of src/ (bandit; exceptions justified in pyproject.toml)
+	$(BIN)/bandit -c pyproject.toml -r src -q
+
+FUZZ_SECONDS ?= 6
+.PHONY: fuzz
+fuzz: venv ## fuzz the protobuf, JSON and gzip decoders with atheris, FUZZ_SECONDS each
+	@mkdir -p .fuzz
+	@set -o pipefail; for target in protobuf json gzip; do \
+		echo "fuzz: $$target decoder, $(FUZZ_SECONDS)s"; \
+		$(BIN)/python -m fuzz.decoders $$target -max_total_time=$(FUZZ_SECONDS) \
+			-rss_limit_mb=2048 -artifact_prefix=.fuzz/ -print_final_stats=0 2>&1 \
+			| grep -Ev '^INFO: Instrumenting|^#[0-9]+\s+(NEW|REDUCE|pulse)' || exit 1; \
+	done
+
 .PHONY: test
-test: lint typecheck pytest audit ## the whole quality gate, as CI runs it
+test: lint typecheck security pytest fuzz audit ## the whole quality gate, as CI runs it
 
 .PHONY: bench
 bench: venv ## ingest benchmark against a fresh obsvty (see docs/PERFORMANCE.md)
