@@ -43,10 +43,12 @@ class ObsvtyProcess:
         self.log_path = workdir / "obsvty.log"
         self.grpc_port = free_port()
         self.http_port = free_port()
+        self.api_port = free_port()
         self.env = {
             **os.environ,
             "OTLP_GRPC_PORT": str(self.grpc_port),
             "OTLP_HTTP_PORT": str(self.http_port),
+            "OBSVTY_API_PORT": str(self.api_port),
             "OBSVTY_DB_PATH": str(self.db_path),
             "LOG_LEVEL": "WARNING",
             **(settings or {}),

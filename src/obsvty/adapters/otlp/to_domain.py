@@ -53,15 +53,42 @@ def any_value(value: AnyValue) -> AttributeValue:
     return None
 
 
+# Most attributes repeat from span to span (http.method=GET, server.port=8080, ...). Reading a
+# key and a value out of protobuf costs several Python-level accesses; serialising the KeyValue
+# back to its wire bytes is one C call. So key/values are remembered by their wire bytes (equal
+# bytes are an equal key and value): scalars as themselves, flat arrays as a tuple that each hit
+# copies into a fresh list (no two spans share a mutable value). The cache is bounded in entries
+# and in entry size, and emptied when full, so high-cardinality values cost one miss each.
+_KV_CACHE_ENTRIES = 8192
+_KV_CACHE_MAX_BYTES = 256
+_kv_cache: dict[bytes, tuple[str, AttributeValue | tuple[AttributeValue, ...]]] = {}
+
+
 def attributes(kvs: Iterable[KeyValue]) -> Attributes:
     out: Attributes = {}
+    cache = _kv_cache
     for kv in kvs:
+        wire = kv.SerializeToString()
+        hit = cache.get(wire)
+        if hit is not None:
+            key, cached = hit
+            out[key] = list(cached) if type(cached) is tuple else cached  # type: ignore[assignment]
+            continue
         v = kv.value
         kind = v.WhichOneof("value")
+        value: AttributeValue
+        remembered: AttributeValue | tuple[AttributeValue, ...] = None
         if kind in _SCALAR_KINDS:
-            out[kv.key] = getattr(v, kind)
+            value = remembered = getattr(v, kind)
         else:
-            out[kv.key] = any_value(v)
+            value = any_value(v)
+            if type(value) is list and not any(type(x) in (list, dict) for x in value):
+                remembered = tuple(value)
+        out[kv.key] = value
+        if remembered is not None and len(wire) <= _KV_CACHE_MAX_BYTES:
+            if len(cache) >= _KV_CACHE_ENTRIES:
+                cache.clear()
+            cache[wire] = (kv.key, remembered)
     return out
 
 
