@@ -1,11 +1,15 @@
-"""Realistic OTLP trace export requests, serialised once and stamped with fresh ids per request.
+"""Realistic OTLP trace export requests, serialised once and stamped with fresh ids and times
+per request.
 
 A template request is built and serialised up front with every trace and span id containing the
 same 4-byte placeholder. Request ``n`` is then the template with that placeholder replaced by
 ``n`` (``seq.join(chunks)``): one bytes join per request, no protobuf work in the timed phase, and
 ids that are unique per run and per request (``span_id = n:u32 || slot:u32``,
-``trace_id = run_nonce:8 || n:u32 || trace:u32``). Ids are fixed-length, so the protobuf
-framing is unchanged by the substitution.
+``trace_id = run_nonce:8 || n:u32 || trace:u32``). Timestamps advance with the clock the same
+way: each is ``high:u32 || offset:u32`` (a fixed64, so little-endian on the wire), the template's
+``high`` is a second placeholder, and each request puts ``(now >> 32) - 1`` there, so its spans
+lie within the ~9 s before it is sent, as an SDK's batch exporter sends them. Ids and times are
+fixed-length, so the protobuf framing is unchanged by the substitutions.
 """
 
 from __future__ import annotations
@@ -81,12 +85,13 @@ def _resource_attributes(service: str, instance: int) -> list[KeyValue]:
 
 
 def build_template(
-    spans: int, placeholder: bytes, nonce: bytes, seed: int, now_ns: int
+    spans: int, placeholder: bytes, nonce: bytes, seed: int, time_high: bytes
 ) -> ExportTraceServiceRequest:
     """One export request of ``spans`` spans: two resources of two scopes each, traces of ten
     spans with parent/child structure (a server root, client and internal children), events on
     every fourth span, an error status on every twentieth."""
     rng = random.Random(seed)
+    high = int.from_bytes(time_high, "little") << 32
     traces = max(1, spans // TRACES_PER_REQUEST_DIVISOR)
     request = ExportTraceServiceRequest()
     groups: list[ScopeSpans] = []
@@ -112,7 +117,7 @@ def build_template(
             if root
             else rng.choice((Span.SPAN_KIND_CLIENT, Span.SPAN_KIND_INTERNAL))
         )
-        start = now_ns - rng.randrange(1_000_000, 60_000_000_000)
+        start = high | rng.randrange(0, 2**32 - 2**30)
         span = Span(
             trace_id=trace_ids[trace],
             span_id=span_ids[i],
@@ -120,7 +125,7 @@ def build_template(
             name=f"{'GET' if root else 'query'} {rng.choice(_HTTP_ROUTES)}",
             kind=kind,
             start_time_unix_nano=start,
-            end_time_unix_nano=start + rng.randrange(50_000, 900_000_000),
+            end_time_unix_nano=start + rng.randrange(50_000, 2**30),
             flags=0x100 | 1,
         )
         span.attributes.extend(_span_attributes(rng, kind))
@@ -135,10 +140,27 @@ def build_template(
     return request
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Template:
-    chunks: tuple[bytes, ...]
-    """The serialised request split at every occurrence of the placeholder."""
+    pieces: tuple[tuple[bytes, ...], ...]
+    """The serialised request split at every id placeholder, each part split at every time one."""
+    high: bytes = b""
+    chunks: tuple[bytes, ...] = ()
+    """``pieces`` joined with the current ``high`` (recomputed when the clock moves on)."""
+
+    def stamped(self, high: bytes) -> tuple[bytes, ...]:
+        if high != self.high:
+            self.chunks = tuple(high.join(parts) for parts in self.pieces)
+            self.high = high
+        return self.chunks
+
+
+def _placeholder(rng: random.Random, avoid: bytes = b"") -> bytes:
+    """Four bytes, none zero, below 2**31 read little-endian (a valid high half of a time)."""
+    while True:
+        candidate = rng.randbytes(3) + bytes([rng.randrange(1, 0x80)])
+        if b"\x00" not in candidate and candidate != avoid:
+            return candidate
 
 
 class PayloadFactory:
@@ -149,27 +171,34 @@ class PayloadFactory:
             raise ValueError("spans_per_request must be positive")
         self.spans_per_request = spans_per_request
         self.nonce = os.urandom(8)
-        now = time.time_ns()
-        self._templates = [self._split(spans_per_request, seed + v, now) for v in range(variants)]
+        self._templates = [self._split(spans_per_request, seed + v) for v in range(variants)]
 
-    def _split(self, spans: int, seed: int, now_ns: int) -> _Template:
+    def _split(self, spans: int, seed: int) -> _Template:
         traces = max(1, spans // TRACES_PER_REQUEST_DIVISOR)
         rng = random.Random(seed)
         for _ in range(100):
-            placeholder = rng.randbytes(4)
-            if b"\x00" in placeholder:
-                continue
-            request = build_template(spans, placeholder, self.nonce, seed, now_ns)
+            ids = _placeholder(rng)
+            times = _placeholder(rng, avoid=ids)
+            request = build_template(spans, ids, self.nonce, seed, times)
             payload = request.SerializeToString()
-            expected = spans + spans + (spans - traces)  # span ids, trace ids, parent ids
-            if payload.count(placeholder) == expected:
-                return _Template(tuple(payload.split(placeholder)))
-        raise RuntimeError("could not find a placeholder absent from the request body")
+            all_spans = [
+                s for rs in request.resource_spans for ss in rs.scope_spans for s in ss.spans
+            ]
+            expected_ids = spans + spans + (spans - traces)  # span ids, trace ids, parent ids
+            expected_times = sum(2 + len(span.events) for span in all_spans)
+            if payload.count(ids) == expected_ids and payload.count(times) == expected_times:
+                pieces = tuple(tuple(part.split(times)) for part in payload.split(ids))
+                if sum(len(p) - 1 for p in pieces) == expected_times:
+                    return _Template(pieces)
+        raise RuntimeError("could not find placeholders absent from the request body")
 
-    def payload(self, number: int) -> bytes:
-        """The body of request ``number`` (0 <= number < 2**32 - 1)."""
+    def payload(self, number: int, now_ns: int | None = None) -> bytes:
+        """The body of request ``number`` (0 <= number < 2**32 - 1), its spans in the ~9 s
+        before ``now_ns`` (default: the clock)."""
+        now = time.time_ns() if now_ns is None else now_ns
         template = self._templates[number % len(self._templates)]
-        return _SEQ.pack(number + 1).join(template.chunks)
+        chunks = template.stamped(_SEQ.pack((now >> 32) - 1)[::-1])
+        return _SEQ.pack(number + 1).join(chunks)
 
     def span_ids(self, number: int) -> list[str]:
         """The hex span ids request ``number`` carries, as the store keeps them."""

@@ -108,3 +108,22 @@ def test_check_store_every_span_once_is_ok(tmp_path: Path) -> None:
     assert check.ok
     assert check.stored_rows == 6
     assert check.missing == check.duplicates == check.unacknowledged_stored == 0
+
+
+def test_payload_factory_span_times_follow_the_clock() -> None:
+    # Arrange
+    factory = PayloadFactory(spans_per_request=20)
+    now = 1_800_000_000_000_000_000
+    later = now + 3600 * 10**9
+
+    # Act
+    early_spans = _spans(factory.payload(0, now_ns=now))
+    late_spans = _spans(factory.payload(1, now_ns=later))
+
+    # Assert
+    for spans, clock in ((early_spans, now), (late_spans, later)):
+        assert all(
+            clock - 10 * 10**9 < s.start_time_unix_nano <= s.end_time_unix_nano for s in spans
+        )
+        assert all(s.end_time_unix_nano <= clock for s in spans)
+        assert all(e.time_unix_nano >= s.start_time_unix_nano for s in spans for e in s.events)
