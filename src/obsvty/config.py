@@ -71,7 +71,9 @@ class Settings(BaseSettings):
     mongodb_max_pool_size: int = Field(
         20, gt=0, description="Largest number of pooled connections per MongoDB server."
     )
-    mongodb_retry_writes: bool = Field(True, description="Let the driver retry a failed write once.")
+    mongodb_retry_writes: bool = Field(
+        True, description="Let the driver retry a failed write once."
+    )
     mongodb_insert_batch_size: int = Field(
         5000, gt=0, description="Documents per insert_many call."
     )
