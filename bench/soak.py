@@ -189,12 +189,22 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="obsvty-soak-") as tmp:
         api_port = free_port()
         settings = {"OBSVTY_API_PORT": str(api_port), **dict(args.env)}
-        with ObsvtyProcess(Path(tmp), settings) as server:
-            rate = args.rate
-            probed = None
-            if rate is None:
-                probed = asyncio.run(_probe_max(server, args))
-                rate = max(1.0, probed / 2)
+        rate = args.rate
+        probed = None
+        if rate is None:
+            # a server of its own (fresh file, no backlog), rejecting when full: the probe
+            # measures what the store sustains, not how fast a dropping buffer acknowledges
+            probe_dir = Path(tmp) / "probe"
+            probe_dir.mkdir()
+            with ObsvtyProcess(
+                probe_dir, {**settings, "BUFFER_OVERFLOW_POLICY": "reject"}
+            ) as probe_server:
+                probed = asyncio.run(_probe_max(probe_server, args))
+                probe_server.stop()
+            rate = max(1.0, probed / 2)
+        soak_dir = Path(tmp) / "soak"
+        soak_dir.mkdir()
+        with ObsvtyProcess(soak_dir, settings) as server:
             print(f"soak: {rate:.1f} req/s for {args.duration:.0f}s (max probed: {probed})")
             windows, acked = asyncio.run(_soak(server, f"http://127.0.0.1:{api_port}", rate, args))
             stopped = server.stop()
