@@ -121,4 +121,7 @@ def test_grpc_receiver_full_buffer_reject_policy_answers_unavailable_with_retry_
     info = error_details_pb2.RetryInfo()
     retry_infos[0].Unpack(info)
     assert info.retry_delay.seconds >= 1
+    # the OpenTelemetry Python exporter reads the delay from this trailing key
+    trailing = dict(caught.value.trailing_metadata() or ())
+    assert error_details_pb2.RetryInfo.FromString(trailing["google.rpc.retryinfo-bin"]) == info
     assert not retried.HasField("partial_success")

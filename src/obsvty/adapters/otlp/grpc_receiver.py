@@ -11,11 +11,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import grpc
-from google.protobuf import any_pb2, duration_pb2
-from google.rpc import code_pb2, error_details_pb2, status_pb2
-from grpc_status import rpc_status
+from google.rpc import code_pb2
 
 from obsvty.adapters.otlp.codec import CODECS, PayloadError, SignalCodec
+from obsvty.adapters.otlp.grpc_status import retry_status
 from obsvty.adapters.telemetry.metrics import ObsvtyMetrics, ReceiverMetrics
 from obsvty.application.ingest import IngestService, NotCommittedError
 from obsvty.domain.model import Signal
@@ -30,15 +29,6 @@ _SERVICES = {
     Signal.LOGS: "opentelemetry.proto.collector.logs.v1.LogsService",
     Signal.METRICS: "opentelemetry.proto.collector.metrics.v1.MetricsService",
 }
-
-
-def retryable_status(code: int, message: str, delay_seconds: int = RETRY_AFTER_SECONDS) -> Any:
-    """A gRPC status carrying ``RetryInfo``, which OTLP exporters honour before retrying."""
-    detail = any_pb2.Any()
-    detail.Pack(
-        error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=delay_seconds))
-    )
-    return rpc_status.to_status(status_pb2.Status(code=code, message=message, details=[detail]))
 
 
 def _request_id(context: grpc.aio.ServicerContext[Any, Any]) -> str | None:
@@ -69,8 +59,11 @@ class _ExportHandler:
                 result = await self._ingest.submit(decoded, len(payload))
             except (BufferFullError, NotCommittedError) as exc:
                 observed.fail("overloaded", len(decoded.batch) + decoded.rejected)
-                status = retryable_status(code_pb2.UNAVAILABLE, f"obsvty is overloaded: {exc}")
-                await context.abort(status.code, status.details, status.trailing_metadata)
+                await context.abort(
+                    *retry_status(
+                        code_pb2.UNAVAILABLE, f"obsvty is overloaded: {exc}", RETRY_AFTER_SECONDS
+                    )
+                )
             observed.done(result)
             return codec.response(result).SerializeToString()
 

@@ -15,10 +15,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
-from google.protobuf import any_pb2, duration_pb2
-from google.rpc import error_details_pb2, status_pb2
-from grpc_status import rpc_status
 
+from obsvty.adapters.otlp.grpc_status import retry_status
 from obsvty.adapters.security.auth import TokenSet, bearer_token, token_client
 from obsvty.adapters.security.ratelimit import RateLimiter
 from obsvty.domain.model import Signal
@@ -47,25 +45,6 @@ def peer_address(peer: str) -> str:
     if kind == "ipv6":
         return rest.rsplit(":", 1)[0].strip("[]")
     return kind or "unknown"
-
-
-RETRY_INFO_KEY = "google.rpc.retryinfo-bin"
-
-
-def retry_status(code: int, message: str, delay: float) -> tuple[Any, str, Any]:
-    """``(code, details, trailing metadata)`` for an abort with ``RetryInfo`` of ``delay`` seconds.
-
-    The ``RetryInfo`` travels twice: in the standard ``grpc-status-details-bin`` status details,
-    and alone under ``google.rpc.retryinfo-bin``, the key the OpenTelemetry Python exporter reads.
-    """
-    retry_delay = duration_pb2.Duration()
-    retry_delay.FromNanoseconds(max(1, int(delay * 1e9)))
-    info = error_details_pb2.RetryInfo(retry_delay=retry_delay)
-    detail = any_pb2.Any()
-    detail.Pack(info)
-    status = rpc_status.to_status(status_pb2.Status(code=code, message=message, details=[detail]))
-    trailing = (*status.trailing_metadata, (RETRY_INFO_KEY, info.SerializeToString()))
-    return status.code, status.details, trailing
 
 
 def _authorization(context: grpc.aio.ServicerContext[Any, Any]) -> str | None:
