@@ -25,6 +25,8 @@ from obsvty.adapters.security import tls
 from obsvty.adapters.security.policy import SecurityPolicy
 from obsvty.adapters.storage.duckdb_query import DuckDBQuery
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
+from obsvty.adapters.storage.mongodb_query import MongoDBQuery
+from obsvty.adapters.storage.mongodb_store import MongoDBStore
 from obsvty.adapters.telemetry.metrics import MeteredStore, ObsvtyMetrics
 from obsvty.application.commit_watermark import CommitWatermark
 from obsvty.application.flush import Flusher
@@ -258,6 +260,8 @@ def _query_port(store: object) -> TelemetryQueryPort | None:
     """The read side of ``store``."""
     if isinstance(store, DuckDBStore):
         return DuckDBQuery(store)
+    if isinstance(store, MongoDBStore):
+        return MongoDBQuery(store.db)
     return None
 
 

@@ -15,6 +15,8 @@ import pytest
 
 from obsvty.adapters.storage.duckdb_query import DuckDBQuery
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
+from obsvty.adapters.storage.mongodb_query import MongoDBQuery
+from obsvty.adapters.storage.mongodb_store import MongoDBStore, MongoSettings
 from obsvty.domain.model import (
     LogRecord,
     Signal,
@@ -30,6 +32,7 @@ from obsvty.ports.query import (
     TraceQuery,
 )
 from obsvty.ports.store import TelemetryStorePort
+from tests.support.mongodb import scratch_database
 from tests.support.records import log_batch, metric_batch, span_batch
 from tests.support.telemetry_dataset import (
     A1,
@@ -49,11 +52,11 @@ from tests.support.telemetry_dataset import (
 pytestmark = pytest.mark.integration
 
 Stores = tuple[TelemetryStorePort, TelemetryQueryPort]
-StoreFactory = Callable[[Path], AbstractContextManager[Stores]]
+StoreFactory = Callable[[Path, pytest.FixtureRequest], AbstractContextManager[Stores]]
 
 
 @contextmanager
-def duckdb_stores(tmp_path: Path) -> Iterator[Stores]:
+def duckdb_stores(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Stores]:
     store = DuckDBStore(tmp_path / "contract.duckdb", threads=1)
     try:
         yield store, DuckDBQuery(store)
@@ -61,12 +64,35 @@ def duckdb_stores(tmp_path: Path) -> Iterator[Stores]:
         store.close()
 
 
-STORE_FACTORIES: dict[str, StoreFactory] = {"duckdb": duckdb_stores}
+@contextmanager
+def mongodb_stores(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Stores]:
+    """A database of its own on the session's MongoDB (secantusdb, or OBSVTY_TEST_MONGODB_URI)."""
+    uri = request.getfixturevalue("mongodb_uri")
+    with scratch_database(uri) as name:
+        store = MongoDBStore(MongoSettings(uri, name, timeout_ms=5000))
+        try:
+            yield store, MongoDBQuery(store.db)
+        finally:
+            store.close()
+
+
+STORE_FACTORIES: dict[str, StoreFactory] = {"duckdb": duckdb_stores, "mongodb": mongodb_stores}
 
 
 @pytest.fixture(params=list(STORE_FACTORIES), ids=list(STORE_FACTORIES))
-def reader(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TelemetryQueryPort]:
-    with STORE_FACTORIES[request.param](tmp_path) as (writer, query):
+def open_stores(
+    request: pytest.FixtureRequest,
+) -> Callable[[Path], AbstractContextManager[Stores]]:
+    """Opens a fresh pair of stores of one kind in a directory."""
+    factory = STORE_FACTORIES[request.param]
+    return lambda path: factory(path, request)
+
+
+@pytest.fixture
+def reader(
+    open_stores: Callable[[Path], AbstractContextManager[Stores]], tmp_path: Path
+) -> Iterator[TelemetryQueryPort]:
+    with open_stores(tmp_path) as (writer, query):
         writer.write([span_batch(SPANS), log_batch(LOGS), metric_batch(POINTS)])
         yield query
 
@@ -357,13 +383,14 @@ def test_stats_counts_and_time_ranges(reader: TelemetryQueryPort) -> None:
     assert stats.size_bytes is None or stats.size_bytes > 0
 
 
-def test_stats_empty_store_zero_counts(tmp_path: Path) -> None:
+def test_stats_empty_store_zero_counts(
+    open_stores: Callable[[Path], AbstractContextManager[Stores]], tmp_path: Path
+) -> None:
     # Arrange
-    for factory in STORE_FACTORIES.values():
-        with factory(tmp_path / "empty") as (_, query):
-            # Act
-            stats = query.stats()
+    with open_stores(tmp_path / "empty") as (_, query):
+        # Act
+        stats = query.stats()
 
-            # Assert
-            assert all(s.count == 0 and s.oldest_unix_nano is None for s in stats.signals.values())
-            assert set(stats.signals) == set(Signal)
+        # Assert
+        assert all(s.count == 0 and s.oldest_unix_nano is None for s in stats.signals.values())
+        assert set(stats.signals) == set(Signal)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import math
 import re
 import time
@@ -191,17 +192,18 @@ def check_range(start: int | None, end: int | None) -> None:
 
 def encode_cursor(cursor: LogCursor) -> str:
     """An opaque, URL-safe text for a log cursor."""
-    raw = orjson.dumps([cursor.time_unix_nano, cursor.tiebreak])
+    # the text form of the numbers: a tie breaker may exceed 64 bits (MongoDB: a 96-bit ObjectId)
+    raw = f"[{cursor.time_unix_nano},{cursor.tiebreak}]".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(parameter: str, text: str) -> LogCursor:
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        t, tiebreak = orjson.loads(raw)
+        t, tiebreak = json.loads(raw)
         if not (isinstance(t, int) and isinstance(tiebreak, int)):
             raise TypeError
-    except (binascii.Error, ValueError, TypeError, orjson.JSONDecodeError):
+    except (binascii.Error, ValueError, TypeError):
         raise QueryError(parameter, "not a cursor returned by a previous page") from None
     return LogCursor(t, tiebreak)
 
