@@ -1,6 +1,7 @@
 """The contract of the store port (``TelemetryStorePort.write``), run against every store.
 
-A store factory opens a fresh store in ``tmp_path`` and yields a :class:`StoreUnderTest`:
+A store factory opens a fresh store in ``tmp_path`` (with the test's request, to reach session
+fixtures such as ``mongodb_uri``) and yields a :class:`StoreUnderTest`:
 
 - ``store``: the store, written through the port only;
 - ``read_back(signal)``: every item the store holds for that signal, as a columnar batch of the
@@ -23,6 +24,12 @@ from typing import Any
 import pytest
 
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
+from obsvty.adapters.storage.mongodb_query import (
+    log_from_document,
+    metric_point_from_document,
+    span_from_document,
+)
+from obsvty.adapters.storage.mongodb_store import MongoDBStore, MongoSettings
 from obsvty.domain.batches import Batch, LogBatch, MetricBatch, MetricDescriptor, SpanBatch
 from obsvty.domain.model import (
     Exemplar,
@@ -34,6 +41,7 @@ from obsvty.domain.model import (
 )
 from obsvty.ports.store import StoreError, TelemetryStorePort
 from tests.support.duckdb_rows import rows
+from tests.support.mongodb import scratch_database
 from tests.support.records import batch_rows, log_batch, metric_batch, span_batch
 from tests.support.telemetry_dataset import LOGS, POINTS, SPANS
 
@@ -47,7 +55,7 @@ class StoreUnderTest:
     unstorable: Callable[[], Batch | None]
 
 
-StoreFactory = Callable[[Path], AbstractContextManager[StoreUnderTest]]
+StoreFactory = Callable[[Path, pytest.FixtureRequest], AbstractContextManager[StoreUnderTest]]
 
 
 # --- DuckDB: read the tables back into batches
@@ -184,7 +192,7 @@ _DUCKDB_TABLES: dict[Signal, tuple[str, Callable[[list[dict[str, Any]]], Batch]]
 
 
 @contextmanager
-def duckdb_store(tmp_path: Path) -> Iterator[StoreUnderTest]:
+def duckdb_store(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[StoreUnderTest]:
     store = DuckDBStore(tmp_path / "contract.duckdb", threads=1)
 
     def read_back(signal: Signal) -> Batch:
@@ -202,12 +210,46 @@ def duckdb_store(tmp_path: Path) -> Iterator[StoreUnderTest]:
         store.close()
 
 
-STORE_FACTORIES: list[StoreFactory] = [duckdb_store]
+# --- MongoDB: read the documents back through the query adapter's decoders
+
+_MONGODB_COLLECTIONS: dict[Signal, tuple[str, Callable[[list[Any]], Batch]]] = {
+    Signal.TRACES: ("spans", lambda d: span_batch([span_from_document(x) for x in d])),
+    Signal.LOGS: ("logs", lambda d: log_batch([log_from_document(x) for x in d])),
+    Signal.METRICS: (
+        "metric_points",
+        lambda d: metric_batch([metric_point_from_document(x) for x in d]),
+    ),
+}
+
+
+@contextmanager
+def mongodb_store(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[StoreUnderTest]:
+    """A database of its own on the session's MongoDB (secantusdb, or OBSVTY_TEST_MONGODB_URI)."""
+    uri = request.getfixturevalue("mongodb_uri")
+    with scratch_database(uri) as name:
+        store = MongoDBStore(MongoSettings(uri, name, timeout_ms=5000, insert_batch_size=2))
+
+        def read_back(signal: Signal) -> Batch:
+            collection, to_batch = _MONGODB_COLLECTIONS[signal]
+            return to_batch(list(store.db[collection].find()))
+
+        def unstorable() -> Batch:
+            batch = span_batch(SPANS)
+            batch.trace_state[-1] = "\ud800"  # a lone surrogate: no BSON string can hold it
+            return batch
+
+        try:
+            yield StoreUnderTest(store, read_back, unstorable)
+        finally:
+            store.close()
+
+
+STORE_FACTORIES: list[StoreFactory] = [duckdb_store, mongodb_store]
 
 
 @pytest.fixture(params=STORE_FACTORIES, ids=lambda factory: factory.__name__)
 def under_test(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreUnderTest]:
-    with request.param(tmp_path) as store_under_test:
+    with request.param(tmp_path, request) as store_under_test:
         yield store_under_test
 
 

@@ -20,6 +20,7 @@ from itertools import islice
 from typing import Any
 
 from bson import ObjectId
+from bson.errors import BSONError
 from pymongo import ASCENDING, DESCENDING, IndexModel, MongoClient, WriteConcern
 from pymongo.collection import Collection
 from pymongo.database import Database
@@ -116,19 +117,32 @@ def chunks(items: Iterable[docs.Document], size: int) -> Iterator[list[docs.Docu
         yield chunk
 
 
-def insert_idempotent(collection: Collection[docs.Document], documents: list[docs.Document]) -> int:
+def insert_idempotent(
+    collection: Collection[docs.Document],
+    documents: list[docs.Document],
+    inserted: list[Any] | None = None,
+) -> int:
     """Insert ``documents`` unordered; ids already present are not errors. Returns how many were
-    new. Raises :class:`BulkWriteError` only for real write errors (everything else was tried)."""
+    new, and adds their ids to ``inserted`` (also when it raises). Raises
+    :class:`BulkWriteError` only for real write errors (everything else was tried)."""
     if not documents:
         return 0
+    new: list[Any] = []
     try:
-        return len(collection.insert_many(documents, ordered=False).inserted_ids)
+        collection.insert_many(documents, ordered=False)
+        new = [d["_id"] for d in documents]
     except BulkWriteError as exc:
         details = exc.details
-        real = [e for e in details.get("writeErrors", []) if e.get("code") != DUPLICATE_KEY]
+        errors = details.get("writeErrors", [])
+        failed = {e.get("index") for e in errors}
+        new = [d["_id"] for i, d in enumerate(documents) if i not in failed]
+        real = [e for e in errors if e.get("code") != DUPLICATE_KEY]
         if real or details.get("writeConcernErrors"):
             raise
-        return int(details.get("nInserted", 0))
+    finally:
+        if inserted is not None:
+            inserted.extend(new)
+    return len(new)
 
 
 def ensure_indexes(db: Database[docs.Document], retention_days: float | None) -> None:
@@ -187,7 +201,11 @@ class MongoDBStore:
         return self.db[name]
 
     def write(self, batches: Sequence[Batch]) -> None:
+        """Insert every item; on a failure, remove what this write inserted (best effort: when
+        the server is gone, the flusher's retry completes the write without doubles) and raise
+        :class:`StoreError`."""
         watermark: ObjectId | None = None
+        inserted: dict[str, list[Any]] = {}
         try:
             for batch in batches:
                 if not len(batch):
@@ -197,18 +215,31 @@ class MongoDBStore:
                 for chunk in chunks(to_documents(batch), self.settings.insert_batch_size):
                     for document in chunk:
                         document[INGEST_ID] = watermark = ObjectId()
-                    insert_idempotent(collection, chunk)
+                    insert_idempotent(collection, chunk, inserted.setdefault(name, []))
             if watermark is not None and self._publish_watermark:
                 self.db[SYNC_STATE].update_one(
                     {"_id": WATERMARK_ID}, {"$max": {"value": watermark}}, upsert=True
                 )
         except BulkWriteError as exc:
+            self._roll_back(inserted)
             first = (
                 exc.details.get("writeErrors") or exc.details.get("writeConcernErrors") or [{}]
             )[0]
             raise StoreError(f"MongoDB write failed: {first.get('errmsg', exc)}") from exc
-        except (PyMongoError, OverflowError) as exc:
+        except (PyMongoError, BSONError, OverflowError, ValueError) as exc:
+            self._roll_back(inserted)
             raise StoreError(f"MongoDB write failed: {exc}") from exc
+
+    def _roll_back(self, inserted: dict[str, list[Any]]) -> None:
+        """Delete the documents a failed write inserted, so that it stores nothing."""
+        try:
+            for name, ids in inserted.items():
+                for part in chunks(({"_id": i} for i in ids), self.settings.insert_batch_size):
+                    self.db[name].delete_many({"_id": {"$in": [d["_id"] for d in part]}})
+        except PyMongoError as exc:
+            log.warning(
+                "could not remove the part of a failed write (a retry completes it): %s", exc
+            )
 
     def ping(self) -> None:
         """Raise :class:`StoreError` when the primary cannot be reached."""
