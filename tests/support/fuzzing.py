@@ -109,10 +109,12 @@ def assert_items_valid(batch: Any) -> None:
 
 def decode_protobuf(codec: SignalCodec[Any], payload: bytes) -> None:
     try:
-        message = codec.parse_protobuf(payload)
+        # span attributes are decoded while converting (to_domain.TRACE_REQUEST_VIEW), so a
+        # malformed one is a PayloadError from to_domain rather than from parse_protobuf
+        decoded = codec.to_domain(codec.parse_protobuf(payload))
     except PayloadError:
         return
-    assert_items_valid(codec.to_domain(message).batch)
+    assert_items_valid(decoded.batch)
 
 
 def decode_json(codec: SignalCodec[Any], payload: bytes) -> None:

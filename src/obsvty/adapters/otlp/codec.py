@@ -12,7 +12,7 @@ import base64
 import binascii
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import orjson
 from google.protobuf import json_format
@@ -104,10 +104,13 @@ class SignalCodec(Generic[RequestT]):
     response_type: type[Message]
     to_domain: Callable[[RequestT], DecodedRequest]
     rejected_field: str
+    wire_type: type[Message] | None = None
+    """What binary requests are parsed into, when not ``request_type``: a message with the same
+    fields and wire format that ``to_domain`` reads faster (``to_domain.TRACE_REQUEST_VIEW``)."""
 
     def parse_protobuf(self, payload: bytes) -> RequestT:
         try:
-            return self.request_type.FromString(payload)
+            return cast(RequestT, (self.wire_type or self.request_type).FromString(payload))
         except (DecodeError, RuntimeError, ValueError) as exc:
             raise PayloadError(f"invalid protobuf {self.request_type.__name__}: {exc}") from None
 
@@ -135,12 +138,21 @@ class SignalCodec(Generic[RequestT]):
         return response
 
 
+def _traces_to_domain(request: ExportTraceServiceRequest) -> DecodedRequest:
+    try:
+        return to_domain.traces(request)
+    except to_domain.UndecodableAttributeError as exc:
+        # the official parser would have refused the whole request: so does this one
+        raise PayloadError(f"invalid protobuf ExportTraceServiceRequest: {exc}") from None
+
+
 TRACES: SignalCodec[ExportTraceServiceRequest] = SignalCodec(
     Signal.TRACES,
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
-    to_domain.traces,
+    _traces_to_domain,
     "rejected_spans",
+    wire_type=to_domain.TRACE_REQUEST_VIEW,
 )
 LOGS: SignalCodec[ExportLogsServiceRequest] = SignalCodec(
     Signal.LOGS,

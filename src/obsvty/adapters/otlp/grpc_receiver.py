@@ -50,11 +50,10 @@ class _ExportHandler:
         codec = self._codec
         with self._metrics.request(_request_id(context)) as observed:
             try:
-                request = codec.parse_protobuf(payload)
-            except PayloadError as exc:
+                decoded = codec.to_domain(codec.parse_protobuf(payload))
+            except PayloadError as exc:  # undecodable, or refused by a limit while converted
                 observed.fail("invalid")
                 await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-            decoded = codec.to_domain(request)
             try:
                 result = await self._ingest.submit(decoded, len(payload))
             except (BufferFullError, NotCommittedError) as exc:
