@@ -22,7 +22,7 @@ from obsvty.adapters.api.query_api import create_query_app
 from obsvty.adapters.buffer.memory import MemoryBuffer, OverflowPolicy
 from obsvty.adapters.otlp import grpc_receiver, http_receiver
 from obsvty.adapters.security import tls
-from obsvty.adapters.security.policy import SecurityPolicy
+from obsvty.adapters.security.policy import SecurityPolicy, is_loopback
 from obsvty.adapters.storage.duckdb_query import DuckDBQuery
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
 from obsvty.adapters.storage.mongodb_query import MongoDBQuery
@@ -198,9 +198,19 @@ class Application:
         from obsvty.adapters.api.jaeger import create_jaeger_router
         from obsvty.adapters.api.ui import mount_ui
 
-        app = create_query_app(
-            self.query, routers={"/jaeger": create_jaeger_router(self.query_port)}
-        )
+        routers = {"/jaeger": create_jaeger_router(self.query_port)}
+        stats_extras = None
+        if self.cloud_sync is not None:
+            from obsvty.adapters.api.admin import create_admin_router, dead_letter_stats
+
+            refused = None
+            if not self.security.query_tokens.enabled and not is_loopback(s.obsvty_api_host):
+                refused = "dead-letter changes need OBSVTY_QUERY_TOKENS on a non-loopback API"
+            routers["/api/v1/admin"] = create_admin_router(
+                self.cloud_sync, changes_refused=refused
+            )
+            stats_extras = dead_letter_stats(self.cloud_sync)
+        app = create_query_app(self.query, routers=routers, stats_extras=stats_extras)
         mount_ui(app)  # the web UI at / (its files by name only: shadows no API route)
         for warning in self.security.exposure_warnings({}, {"query API": s.obsvty_api_host}):
             log.warning(warning)

@@ -26,7 +26,13 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from obsvty.ports.health import ComponentHealth
-from obsvty.ports.sync import Refusal, SyncSourcePort, SyncTargetPort, TargetUnavailableError
+from obsvty.ports.sync import (
+    DeadLetter,
+    Refusal,
+    SyncSourcePort,
+    SyncTargetPort,
+    TargetUnavailableError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -290,6 +296,10 @@ class SyncService:
                 self._source.add_dead_letters(collection, refusals)
         self._refresh_status()
         return RetryResult(resent, failing)
+
+    def dead_letters(self, limit: int = 100, offset: int = 0) -> list[DeadLetter]:
+        """A page of the dead letters, oldest first."""
+        return self._source.dead_letters(limit, offset)
 
     def purge_dead_letters(self, ids: list[str] | None = None) -> int:
         with self._lock:

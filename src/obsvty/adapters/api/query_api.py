@@ -24,7 +24,7 @@ query port is safe to use from several threads.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Query, Request
@@ -256,6 +256,9 @@ class SignalStatsOut(BaseModel):
 class StatsOut(BaseModel):
     signals: dict[str, SignalStatsOut]
     size_bytes: int | None
+    cloud_sync: dict[str, Any] | None = Field(
+        None, description="With a cloud sync: its breaker, backlog and dead-letter count."
+    )
 
 
 # ------------------------------------------------------------------------------- encoding
@@ -388,8 +391,11 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 
-def create_native_router(service: QueryService) -> APIRouter:
-    """The native routes, relative: included under ``/api/v1``."""
+def create_native_router(
+    service: QueryService, stats_extras: Callable[[], Mapping[str, Any]] | None = None
+) -> APIRouter:
+    """The native routes, relative: included under ``/api/v1``. ``stats_extras`` adds fields to
+    ``/stats`` (e.g. the cloud sync's dead-letter count)."""
     router = APIRouter(tags=["query"])
 
     @router.get("/services", response_model=ServicesOut, summary="Service names")
@@ -623,6 +629,7 @@ def create_native_router(service: QueryService) -> APIRouter:
                     for signal, s in st.signals.items()
                 },
                 "size_bytes": st.size_bytes,
+                **(stats_extras() if stats_extras is not None else {}),
             }
         )
 
@@ -634,6 +641,7 @@ def create_query_app(
     *,
     routers: Mapping[str, APIRouter] | None = None,
     ui: ASGIApp | None = None,
+    stats_extras: Callable[[], Mapping[str, Any]] | None = None,
 ) -> FastAPI:
     """The query API app: native routes under ``/api/v1``, then each of ``routers`` under its
     prefix (e.g. ``{"/jaeger": jaeger_router}``), then ``ui`` mounted at ``/``."""
@@ -660,7 +668,7 @@ def create_query_app(
     async def _not_found(_: Request, exc: NotFoundError) -> Response:
         return _json({"error": "not_found", "message": str(exc.args[0])}, 404)
 
-    app.include_router(create_native_router(service), prefix="/api/v1")
+    app.include_router(create_native_router(service, stats_extras), prefix="/api/v1")
     for prefix, router in (routers or {}).items():
         app.include_router(router, prefix=prefix)
     if ui is not None:
