@@ -10,6 +10,8 @@ from collections import Counter
 import pytest
 
 from obsvty.adapters.buffer.memory import MemoryBuffer, OverflowPolicy
+from obsvty.domain.batches import LogBatch
+from obsvty.domain.model import Signal
 from obsvty.ports.buffer import BufferFullError
 from tests.support.reliability import span_batch, span_numbers
 
@@ -246,3 +248,48 @@ def test_buffer_concurrent_producers_ample_capacity_drops_nothing() -> None:
     # Assert
     assert sorted(taken) == sorted(_all_numbers())
     assert buffer.dropped_total == 0
+
+
+def _log_batch(count: int) -> LogBatch:
+    batch = LogBatch()
+    batch.time_unix_nano.extend(range(count))
+    return batch
+
+
+def test_buffer_drop_oldest_counts_drops_per_signal_of_the_dropped_items() -> None:
+    # Arrange: 3 spans then 2 log records fill the buffer
+    buffer = MemoryBuffer(5, OverflowPolicy.DROP_OLDEST)
+    buffer.put(span_batch(0, 3))
+    buffer.put(_log_batch(2))
+
+    # Act: 4 more log records push out the 3 spans and the oldest log record
+    buffer.put(_log_batch(4))
+
+    # Assert
+    assert buffer.dropped_by_signal == {Signal.TRACES: 3, Signal.LOGS: 1, Signal.METRICS: 0}
+    assert buffer.dropped_total == 4
+
+
+def test_buffer_drop_oldest_oversized_batch_counts_its_own_dropped_items_per_signal() -> None:
+    # Arrange
+    buffer = MemoryBuffer(3, OverflowPolicy.DROP_OLDEST)
+
+    # Act: a batch of 5 log records keeps its newest 3
+    buffer.put(_log_batch(5))
+
+    # Assert
+    assert buffer.dropped_by_signal[Signal.LOGS] == 2
+    assert buffer.dropped_by_signal[Signal.TRACES] == 0
+
+
+def test_buffer_byte_bound_drops_are_counted_per_signal() -> None:
+    # Arrange
+    buffer = MemoryBuffer(100, OverflowPolicy.DROP_OLDEST, max_bytes=100)
+    buffer.put(span_batch(0, 2), nbytes=60)
+
+    # Act: the spans' bytes must go for the log records' bytes to fit
+    buffer.put(_log_batch(1), nbytes=60)
+
+    # Assert
+    assert buffer.dropped_by_signal[Signal.TRACES] == 2
+    assert buffer.bytes_held() == 60

@@ -8,6 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 
 from obsvty.adapters.buffer.memory import MemoryBuffer
 from obsvty.adapters.logging import (
@@ -17,6 +19,7 @@ from obsvty.adapters.logging import (
     request_id_var,
     reset_request_id,
 )
+from obsvty.adapters.telemetry.metrics import ObsvtyMetrics, StateSources, watch_state
 from obsvty.application.flush import Flusher
 from obsvty.application.health import BufferHealth, HealthRegistry, StoreHealth
 from obsvty.config import SettingsError, load_settings, parse_duration, parse_size
@@ -275,3 +278,23 @@ def test_load_settings_retention_and_size(tmp_path: Path) -> None:
     settings = load_settings(obsvty_retention="2d", obsvty_max_db_size="1GiB")
     assert settings.obsvty_retention == timedelta(days=2)
     assert settings.obsvty_max_db_size == 1024**3
+
+
+def test_metrics_scrape_reports_buffer_drops_per_signal() -> None:
+    # Arrange: a real buffer that drops 2 of 5 spans
+    buffer = MemoryBuffer(3)
+    metrics = ObsvtyMetrics()
+    watch_state(metrics, StateSources(buffer=buffer))
+    buffer.put(_spans(5))
+
+    # Act
+    samples = {
+        (s.name, tuple(s.labels.values())): s.value
+        for family in text_string_to_metric_families(generate_latest(metrics.registry).decode())
+        for s in family.samples
+    }
+
+    # Assert
+    assert samples[("obsvty_items_dropped_total", ("traces",))] == 2
+    assert samples[("obsvty_items_dropped_total", ("logs",))] == 0
+    assert samples[("obsvty_items_dropped_total", ("metrics",))] == 0

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
 from obsvty.domain.batches import Batch
+from obsvty.domain.model import Signal
 
 
 class BufferFullError(Exception):
@@ -77,4 +79,9 @@ class BufferPort(Protocol):
     @property
     def dropped_total(self) -> int:
         """Items discarded by the overflow policy since start."""
+        ...
+
+    @property
+    def dropped_by_signal(self) -> Mapping[Signal, int]:
+        """:attr:`dropped_total`, per signal."""
         ...

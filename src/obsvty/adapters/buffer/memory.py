@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from obsvty.domain.batches import Batch
+from obsvty.domain.model import Signal
 from obsvty.ports.buffer import BufferFullError, PutResult, TakenBatches
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class MemoryBuffer:
         self._bytes = 0
         self._sequence = 0
         self._dropped_total = 0
+        self._dropped_by_signal = dict.fromkeys(Signal, 0)
         self._dropped_unlogged = 0
         self._drop_log_interval = drop_log_interval
         self._last_drop_log = float("-inf")  # the first drop is always logged
@@ -89,6 +91,12 @@ class MemoryBuffer:
     @property
     def dropped_total(self) -> int:
         return self._dropped_total
+
+    @property
+    def dropped_by_signal(self) -> dict[Signal, int]:
+        """Items discarded by the overflow policy since start, per signal (a copy)."""
+        with self._cond:
+            return dict(self._dropped_by_signal)
 
     def size(self) -> int:
         return self._size
@@ -118,6 +126,7 @@ class MemoryBuffer:
                     )
                 if n > self._capacity:  # the batch alone overflows: keep its newest items
                     dropped += n - self._capacity
+                    self._dropped_by_signal[batch.signal] += n - self._capacity
                     nbytes -= nbytes * (n - self._capacity) // n
                     batch = batch.slice(n - self._capacity)
                     n = self._capacity
@@ -142,14 +151,18 @@ class MemoryBuffer:
             head = entries[0]
             excess = items_wanted - dropped
             gone = entries.popleft() if len(head.batch) <= excess else head.split(excess)
-            dropped += len(gone.batch)
-            self._bytes -= gone.nbytes
+            dropped += self._discard(gone)
         while entries and self._bytes_overflow(incoming_bytes):
-            gone = entries.popleft()
-            dropped += len(gone.batch)
-            self._bytes -= gone.nbytes
+            dropped += self._discard(entries.popleft())
         self._size -= dropped
         return dropped
+
+    def _discard(self, gone: _Entry) -> int:
+        """Account for an entry the overflow policy removed; returns its items."""
+        n = len(gone.batch)
+        self._bytes -= gone.nbytes
+        self._dropped_by_signal[gone.batch.signal] += n
+        return n
 
     def _note_drops(self, dropped: int) -> None:
         with self._cond:

@@ -239,12 +239,9 @@ class StateCollector(Collector):
                 "Items discarded by the buffer overflow policy (drop_oldest), by signal.",
                 labels=["signal"],
             )
-            by_signal: Mapping[Signal, int] | None = getattr(s.buffer, "dropped_by_signal", None)
-            if by_signal is None:  # the buffer counts drops in total only
-                dropped.add_metric(["any"], s.buffer.dropped_total)
-            else:
-                for signal in Signal:
-                    dropped.add_metric([signal.value], by_signal.get(signal, 0))
+            by_signal = s.buffer.dropped_by_signal
+            for signal in Signal:
+                dropped.add_metric([signal.value], by_signal.get(signal, 0))
             yield dropped
         if s.store_size is not None:
             yield GaugeMetricFamily(
