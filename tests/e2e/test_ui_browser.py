@@ -1,29 +1,41 @@
 """The web UI in a real headless Chromium, on telemetry sent through the OpenTelemetry SDK.
 
-Search traces, open one, check the waterfall rows (order, nesting, bar positions, error and orphan
-marks) and the side panel; a span named with HTML stays text. Screenshots go to
-``test-artifacts/`` (kept by CI). Skipped, with the reason, where no Chromium is installed.
+The UI is served by a real obsvty (``running_obsvty``) on its query API listener, reading the
+native API and the Jaeger API there. Traces: search, open one, check the waterfall rows (order,
+nesting, bar positions, error and orphan marks) and the side panel; a span named with HTML stays
+text. Logs: newest first, severity colours, the trace link, live refresh (new and late records in
+place, none repeated), filters. Metrics: a counter as a rate and as totals, a histogram as
+percentile lines. Screenshots go to ``test-artifacts/`` (kept by CI). Skipped, with the reason,
+where no Chromium is installed.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
+from opentelemetry._logs import SeverityNumber
+from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from playwright.sync_api import expect
 
-from obsvty.adapters.api.jaeger import create_jaeger_router
-from obsvty.adapters.api.ui import mount_ui
-from obsvty.adapters.storage.duckdb_query import DuckDBQuery
-from tests.support.asgi_server import serving
 from tests.support.browser import ARTIFACTS, chromium, chromium_path
-from tests.support.sample_trace import BASE_NS, SampleTrace, send_sample_trace
-from tests.support.server import running_obsvty
+from tests.support.sample_trace import (
+    BASE_NS,
+    SampleTrace,
+    send_sample_logs,
+    send_sample_metric,
+    send_sample_trace,
+)
+from tests.support.server import RunningObsvty, running_obsvty
 
 pytestmark = [
     pytest.mark.e2e,
@@ -46,17 +58,42 @@ def _send_hostile_span(http_url: str) -> None:
     provider.shutdown()
 
 
+def _send_log(http_url: str, body: str, severity: SeverityNumber, time_ns: int) -> None:
+    provider = LoggerProvider(resource=Resource.create({"service.name": "frontend"}))
+    exporter = OTLPLogExporter(endpoint=f"{http_url}/v1/logs", timeout=10)
+    provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
+    provider.get_logger("shop.web").emit(
+        timestamp=time_ns, severity_number=severity, severity_text=severity.name, body=body
+    )
+    provider.shutdown()
+
+
+@dataclass(frozen=True)
+class Served:
+    server: RunningObsvty
+    sample: SampleTrace
+    logs_at_ns: int
+
+    @property
+    def url(self) -> str:
+        return self.server.api_url  # the real query API listener: /api/v1, /jaeger and the UI
+
+
 @pytest.fixture(scope="module")
-def ui_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, SampleTrace]]:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     with running_obsvty(Path(tmp_path_factory.mktemp("ui"))) as server:
         sample = send_sample_trace(server.http_url)
         _send_hostile_span(server.http_url)
+        now_ns = time.time_ns()
+        send_sample_logs(server.http_url, sample.trace_id, now_ns)
+        send_sample_metric(server.http_url)
         server.flush()
-        app = FastAPI()
-        app.include_router(create_jaeger_router(DuckDBQuery(server.app.store)), prefix="/jaeger")
-        mount_ui(app)
-        with serving(app) as url:
-            yield url, sample
+        yield Served(server, sample, now_ns)
+
+
+@pytest.fixture(scope="module")
+def ui_url(served: Served) -> tuple[str, SampleTrace]:
+    return served.url, served.sample
 
 
 @pytest.fixture(scope="module")
@@ -171,4 +208,133 @@ def test_ui_telemetry_strings_render_as_text_never_markup(
     assert page.locator("#span-panel h2").inner_text() == HOSTILE
     assert page.evaluate("window.__xss === undefined")
     assert page.locator("main img, main b, main script").count() == 0
+    page.close()
+
+
+def _log_bodies(page: object) -> list[str]:
+    return page.locator("#log-results tbody td.body").all_inner_texts()  # type: ignore[attr-defined,no-any-return]
+
+
+def test_ui_logs_newest_first_coloured_linked_live_and_filtered(
+    browser: object, served: Served
+) -> None:
+    # Arrange
+    page = _page(browser)
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    # Act: open the Logs screen
+    page.goto(f"{served.url}/#/logs")
+    expect(page.locator("#log-results tbody tr")).to_have_count(3)
+
+    # Assert: newest first, one row per record, severity classes and distinct colours
+    assert _log_bodies(page) == ["checkout failed", "slow query", "cart loaded"]
+    rows = page.locator("#log-results tbody tr")
+    assert [rows.nth(i).get_attribute("data-severity") for i in range(3)] == [
+        "error",
+        "warn",
+        "info",
+    ]
+    colours = [
+        rows.nth(i).locator(".sev").evaluate("e => getComputedStyle(e).color") for i in range(3)
+    ]
+    assert colours[0] == "rgb(207, 34, 46)"  # --error
+    assert len(set(colours)) == 3
+    assert rows.nth(0).locator("td").nth(2).inner_text() == "frontend"
+    assert rows.nth(1).locator("a").count() == 0  # only the record with a trace id links
+
+    # Act: two records arrive while the screen is open: a new one, and a late one stamped
+    # before the others (as a batching SDK delivers it)
+    _send_log(served.server.http_url, "payment declined", SeverityNumber.FATAL, time.time_ns())
+    late_ns = served.logs_at_ns - 10_000_000_000
+    _send_log(served.server.http_url, "late batch", SeverityNumber.DEBUG, late_ns)
+    served.server.flush()
+    expect(page.locator("#log-results tbody tr")).to_have_count(5)
+    page.wait_for_timeout(2500)  # one more live refresh must not change the list
+    page.screenshot(path=str(ARTIFACTS / "ui-logs.png"), full_page=True)
+
+    # Assert: each lands in its place, is marked new, and nothing is repeated
+    assert _log_bodies(page) == [
+        "payment declined",
+        "checkout failed",
+        "slow query",
+        "cart loaded",
+        "late batch",
+    ]
+    assert "new" in (rows.nth(0).get_attribute("class") or "")
+    assert "new" in (rows.nth(4).get_attribute("class") or "")
+    assert "new" not in (rows.nth(1).get_attribute("class") or "")
+    assert rows.nth(0).get_attribute("data-severity") == "fatal"
+
+    # Act + Assert: filters (minimum severity, text in the body, trace id)
+    page.select_option("#ls-severity", "17")
+    expect(page.locator("#log-results tbody td.body")).to_have_text(
+        ["payment declined", "checkout failed"]
+    )
+    page.select_option("#ls-severity", "")
+    page.fill("#ls-text", "SLOW")
+    page.click("#ls-submit")
+    expect(page.locator("#log-results tbody td.body")).to_have_text(["slow query"])
+    page.fill("#ls-text", "")
+    page.fill("#ls-trace", served.sample.trace_id)
+    page.click("#ls-submit")
+    expect(page.locator("#log-results tbody td.body")).to_have_text(["checkout failed"])
+
+    # Act: follow the record's trace link
+    page.locator(f"#log-results a[href='#/trace/{served.sample.trace_id}']").click()
+    page.wait_for_selector(".wf-row")
+
+    # Assert: the trace view of that trace
+    assert page.locator(".wf-row").count() == 3
+    assert served.sample.trace_id in page.locator("#tr-meta").inner_text()
+    page.close()
+
+
+def _point_values(page: object) -> list[float]:
+    titles = page.locator("#chart circle.point title").all_text_contents()  # type: ignore[attr-defined]
+    return [float(t.splitlines()[-1].split()[0]) for t in titles]
+
+
+def test_ui_metrics_counter_as_rate_and_totals_histogram_as_percentiles(
+    browser: object, served: Served
+) -> None:
+    # Arrange
+    page = _page(browser)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(f"{served.url}/#/metrics")
+    page.wait_for_selector("#ms-name option[value='orders.placed']", state="attached")
+
+    # Act: pick the counter (auto: a rate per second)
+    page.select_option("#ms-name", "orders.placed")
+    page.wait_for_selector("#chart path.line")
+    page.screenshot(path=str(ARTIFACTS / "ui-metrics-counter.png"), full_page=True)
+
+    # Assert: one line (the one series), a point per export, all positive rates
+    assert "rate per second" in page.locator("#ms-summary").inner_text()
+    assert page.locator("#chart path.line").count() == 1
+    assert page.locator("#chart-legend li").all_inner_texts() == ["frontend · region=eu"]
+    rates = _point_values(page)
+    assert len(rates) == 5
+    assert all(r > 0 for r in rates)
+
+    # Act: show the running totals instead
+    page.select_option("#ms-show", "value")
+    expect(page.locator("#ms-summary")).to_contain_text("value")
+
+    # Assert: the cumulative counter: 1, 1+2, ... 1+2+3+4+5
+    assert _point_values(page) == [1, 3, 6, 10, 15]
+
+    # Act: pick the histogram (auto: percentiles)
+    page.select_option("#ms-show", "auto")
+    page.select_option("#ms-name", "checkout.duration")
+    expect(page.locator("#ms-summary")).to_contain_text("percentiles")
+    page.screenshot(path=str(ARTIFACTS / "ui-metrics-histogram.png"), full_page=True)
+
+    # Assert: p50, p90, p99 lines, estimates within the recorded 10..100 ms, ordered
+    legend = page.locator("#chart-legend li").all_inner_texts()
+    assert legend == ["p50 · frontend", "p90 · frontend", "p99 · frontend"]
+    values = _point_values(page)
+    assert len(values) == 15
+    assert all(10 <= v <= 100 for v in values)
+    p50, p90, p99 = values[0], values[5], values[10]
+    assert p50 < p90 <= p99
     page.close()

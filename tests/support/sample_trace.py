@@ -148,16 +148,22 @@ def send_sample_logs(http_url: str, trace_id: str, now_ns: int) -> None:
 
 
 def send_sample_metric(http_url: str, points: int = 5) -> None:
-    """A counter ``orders.placed`` collected ``points`` times, exported over OTLP/HTTP."""
+    """A counter ``orders.placed`` (+1, +2, ... per collection, ``region=eu``) and a histogram
+    ``checkout.duration`` (ms; 10, 20, ... 100 per collection), collected ``points`` times and
+    exported over OTLP/HTTP."""
     reader = InMemoryMetricReader()
     provider = MeterProvider(
         resource=Resource.create({"service.name": "frontend"}), metric_readers=[reader]
     )
     exporter = OTLPMetricExporter(endpoint=f"{http_url}/v1/metrics", timeout=10)
     try:
-        counter = provider.get_meter("shop.web").create_counter("orders.placed", unit="1")
+        meter = provider.get_meter("shop.web")
+        counter = meter.create_counter("orders.placed", unit="1")
+        histogram = meter.create_histogram("checkout.duration", unit="ms")
         for i in range(points):
             counter.add(i + 1, {"region": "eu"})
+            for value in range(10, 101, 10):
+                histogram.record(value)
             data = reader.get_metrics_data()
             assert data is not None
             assert exporter.export(data) == MetricExportResult.SUCCESS

@@ -130,13 +130,23 @@
       throw new Unauthorized('a query token is needed');
     }
     let body = null;
-    try { body = await res.json(); } catch { body = null; }
+    try { body = parseJSON(await res.text(), base === API); } catch { body = null; }
     if (!res.ok) {
       const detail = body && (body.detail || body.message || body.error);
       throw new Error(typeof detail === 'string' ? detail : `${res.status} ${res.statusText}`);
     }
     return body;
   }
+  // The native API sends unix-nanosecond times as JSON numbers, beyond a double's exact range:
+  // where the browser gives a reviver the source text, such integers are kept exact as strings
+  // (every consumer here goes through big()/fmtValue()).
+  function exactIntegers(key, value, context) {
+    if (typeof value === 'number' && !Number.isSafeInteger(value) && context && /^-?\d+$/.test(context.source)) {
+      return context.source;
+    }
+    return value;
+  }
+  function parseJSON(text, exact) { return exact ? JSON.parse(text, exactIntegers) : JSON.parse(text); }
   function list(body, ...keys) {
     if (Array.isArray(body)) return body;
     for (const key of keys) if (body && Array.isArray(body[key])) return body[key];
@@ -161,7 +171,7 @@
     }
     setStatus('');
     if (view === 'trace') showTrace(decodeURIComponent(arg));
-    else if (view === 'logs') showLogs();
+    else if (view === 'logs') showLogs(arg);
     else if (view === 'metrics') showMetrics();
     else showTraces();
   }
@@ -546,6 +556,7 @@
     $('view-trace').hidden = false;
     $('tr-title').textContent = traceId;
     $('tr-meta').textContent = 'Loading…';
+    $('tr-logs').href = traceHref(traceId) ? `#/logs?trace_id=${traceId}` : '#/logs';
     clear($('wf-rows'));
     clear($('span-panel'));
     try {
@@ -563,87 +574,201 @@
   });
 
   // ------------------------------------------------------------------ logs
+  // A live list, newest first, on GET api/v1/logs. The API orders logs by (time, store order)
+  // descending and pages towards older records with `cursor` (= the previous page's
+  // `next_cursor`); "Older logs" follows that cursor, so paging down never skips or repeats.
+  // Live refresh asks for everything from LIVE_WINDOW_NS before the newest record shown
+  // (`start`, inclusive) and replaces that window of the list with the answer: records already
+  // shown are recognised by their full content (a multiset, so identical records are counted,
+  // not merged), the rest are new, and logs that arrive late (an SDK batches them for seconds)
+  // still land in their place. When the window holds more than LIVE_MAX_PAGES pages, the list
+  // restarts from the newest page; the older ones stay reachable through "Older logs".
   const SEVERITIES = [[21, 'fatal'], [17, 'error'], [13, 'warn'], [9, 'info'], [5, 'debug'], [1, 'trace']];
+  const LOG_PAGE = 200;
+  const LIVE_PAGE = 1000;
+  const LIVE_MAX_PAGES = 5;
+  const LIVE_WINDOW_NS = 60n * 1000000000n;
+  const LIVE_INTERVAL_MS = 2000;
   function severityClass(number, text) {
     for (const [min, name] of SEVERITIES) if (Number(number) >= min) return name;
     const t = String(text || '').toLowerCase();
     for (const [, name] of SEVERITIES) if (t.startsWith(name)) return name;
-    return 'info';
+    return 'unset';
   }
-  let logCursor = null;
-  let logKeys = new Set();
+  const logState = { records: [], older: null, generation: 0, busy: false };
   let liveTimer = null;
-  function logParams() {
+  function logFilters() {
     return {
       service: $('ls-service').value,
       min_severity: $('ls-severity').value,
-      body_contains: $('ls-text').value.trim(),
+      body: $('ls-text').value.trim(),
       trace_id: $('ls-trace').value.trim().toLowerCase(),
       attr: attrFilter($('ls-attr').value),
-      limit: 100,
     };
   }
-  function logKey(r) {
-    return `${r.time_unix_nano}|${r.observed_time_unix_nano}|${r.trace_id || ''}|${r.span_id || ''}|${fmtValue(r.body)}`;
+  function logTime(r) {
+    const t = big(r.time_unix_nano);
+    return t !== 0n ? t : big(r.observed_time_unix_nano);
   }
+  function logKey(r) { return JSON.stringify(r); }
   function logRow(r, fresh) {
     const sevClass = severityClass(r.severity_number, r.severity_text);
-    const sevText = r.severity_text || sevClass.toUpperCase();
-    const resource = (r.resource && r.resource.attributes) || {};
-    const service = r.service || resource['service.name'] || '';
-    const time = big(r.time_unix_nano) !== 0n ? r.time_unix_nano : r.observed_time_unix_nano;
-    const row = el('tr', { class: fresh ? 'log-row new' : 'log-row' },
-      el('td', { class: 'time' }, fmtTime(time)),
+    const sevText = r.severity_text || (sevClass === 'unset' ? '—' : sevClass.toUpperCase());
+    const resource = r.resource || {};
+    const service = resource.service_name || (resource.attributes || {})['service.name'] || '';
+    const traceCell = el('td', { class: 'trace' });
+    if (r.trace_id) {
+      const link = traceLink(r.trace_id, String(r.trace_id).slice(0, 16));
+      link.title = `open trace ${r.trace_id}`;
+      traceCell.append(link);
+    }
+    const row = el('tr', { class: `log-row sev-row-${sevClass}${fresh ? ' new' : ''}` },
+      el('td', { class: 'time' }, fmtTime(logTime(r))),
       el('td', null, el('span', { class: `sev sev-${sevClass}` }, sevText)),
       el('td', null, service),
       el('td', { class: 'body' }, fmtValue(r.body)),
-      el('td', null, r.trace_id ? traceLink(r.trace_id, String(r.trace_id).slice(0, 8)) : ''));
+      traceCell);
     row.dataset.severity = sevClass;
     return row;
   }
-  async function searchLogs(event, options = {}) {
+  function logSummary() {
+    const n = logState.records.length;
+    $('ls-summary').textContent = `${n} log record${n === 1 ? '' : 's'}` +
+      `${logState.older ? ' (older ones below)' : ''}${$('ls-live').checked ? ' · live' : ''}`;
+    $('ls-more').hidden = !logState.older;
+  }
+  function rowsOf(records, fresh) {
+    const fragment = document.createDocumentFragment();
+    for (const r of records) fragment.append(logRow(r, fresh && fresh.has(r)));
+    return fragment;
+  }
+  async function searchLogs(event) {
     if (event) event.preventDefault();
     const summary = $('ls-summary');
     summary.classList.remove('error');
-    const tbody = $('log-results').tBodies[0];
+    const generation = ++logState.generation; // answers to an older search are dropped
     try {
-      const params = logParams();
-      if (options.older && logCursor) params.cursor = logCursor;
-      const page = await getJSON('logs', params);
-      const records = list(page, 'records', 'logs', 'data');
-      const fragment = document.createDocumentFragment();
-      const keys = new Set();
-      for (const r of records) {
-        const key = logKey(r);
-        keys.add(key);
-        fragment.append(logRow(r, options.live && !logKeys.has(key)));
-      }
-      if (options.older) {
-        tbody.append(fragment);
-        for (const k of keys) logKeys.add(k);
-      } else {
-        clear(tbody).append(fragment);
-        logKeys = keys;
-      }
-      logCursor = page && (page.next_cursor || page.nextCursor) ? (page.next_cursor || page.nextCursor) : null;
-      $('ls-more').hidden = !logCursor;
-      summary.textContent = `${tbody.rows.length} log records${$('ls-live').checked ? ' · live' : ''}`;
+      const page = await getJSON('logs', { ...logFilters(), limit: LOG_PAGE });
+      if (generation !== logState.generation) return;
+      logState.records = list(page, 'records');
+      logState.older = page.next_cursor || null;
+      clear($('log-results').tBodies[0]).append(rowsOf(logState.records));
+      logSummary();
     } catch (err) {
-      report(err, summary);
+      if (generation === logState.generation) report(err, summary);
     }
   }
-  function showLogs() {
+  async function olderLogs() {
+    if (!logState.older) return;
+    const generation = logState.generation;
+    try {
+      const page = await getJSON('logs', { ...logFilters(), limit: LOG_PAGE, cursor: logState.older });
+      if (generation !== logState.generation) return;
+      const records = list(page, 'records');
+      logState.records.push(...records);
+      logState.older = page.next_cursor || null;
+      $('log-results').tBodies[0].append(rowsOf(records));
+      logSummary();
+    } catch (err) {
+      report(err, $('ls-summary'));
+    }
+  }
+  async function refreshLogs() {
+    // One live refresh (see above). Returns how many new records were shown.
+    if (logState.busy) return 0;
+    logState.busy = true;
+    const generation = logState.generation;
+    try {
+      if (!logState.records.length) {
+        const page = await getJSON('logs', { ...logFilters(), limit: LOG_PAGE });
+        if (generation !== logState.generation) return 0;
+        const records = list(page, 'records');
+        if (!records.length) return 0;
+        logState.records = records;
+        logState.older = page.next_cursor || null;
+        clear($('log-results').tBodies[0]).append(rowsOf(records, new Set(records)));
+        logSummary();
+        return records.length;
+      }
+      let newest = 0n;
+      for (const r of logState.records) { const t = logTime(r); if (t > newest) newest = t; }
+      const since = newest > LIVE_WINDOW_NS ? newest - LIVE_WINDOW_NS : 0n;
+      const fetched = [];
+      let cursor = null;
+      for (let i = 0; i < LIVE_MAX_PAGES; i += 1) {
+        const params = { ...logFilters(), start: since.toString(), limit: LIVE_PAGE };
+        if (cursor) params.cursor = cursor;
+        const page = await getJSON('logs', params);
+        if (generation !== logState.generation) return 0;
+        fetched.push(...list(page, 'records'));
+        cursor = page.next_cursor || null;
+        if (!cursor) break;
+      }
+      if (cursor) { // more arrived than one refresh reads: start again from the newest page
+        await searchLogs();
+        return LIVE_PAGE * LIVE_MAX_PAGES;
+      }
+      let windowLength = 0;
+      const shown = new Map();
+      while (windowLength < logState.records.length && logTime(logState.records[windowLength]) >= since) {
+        const key = logKey(logState.records[windowLength]);
+        shown.set(key, (shown.get(key) || 0) + 1);
+        windowLength += 1;
+      }
+      const fresh = new Set();
+      for (const r of fetched) {
+        const key = logKey(r);
+        const left = shown.get(key) || 0;
+        if (left > 0) shown.set(key, left - 1);
+        else fresh.add(r);
+      }
+      if (!fresh.size) return 0;
+      logState.records = fetched.concat(logState.records.slice(windowLength));
+      const tbody = $('log-results').tBodies[0];
+      for (let i = 0; i < windowLength; i += 1) tbody.rows[0].remove();
+      tbody.prepend(rowsOf(fetched, fresh));
+      logSummary();
+      return fresh.size;
+    } catch (err) {
+      report(err, $('ls-summary'));
+      return 0;
+    } finally {
+      logState.busy = false;
+    }
+  }
+  let logServicesLoaded = false;
+  async function loadLogServices() {
+    if (logServicesLoaded) return;
+    const services = list(await getJSON('services', { signal: 'logs' }), 'services');
+    const select = $('ls-service');
+    const keep = select.value;
+    clear(select).append(el('option', { value: '' }, 'any'));
+    for (const s of services) select.append(el('option', { value: s }, s));
+    select.value = keep;
+    logServicesLoaded = true;
+  }
+  function showLogs(arg) {
     $('view-logs').hidden = false;
-    loadServices().catch((err) => report(err));
+    const query = new URLSearchParams(arg && arg.startsWith('?') ? arg.slice(1) : '');
+    if (query.has('trace_id')) $('ls-trace').value = query.get('trace_id');
+    loadLogServices().catch((err) => report(err));
     searchLogs();
     liveTimer = setInterval(() => {
-      if ($('ls-live').checked && !document.hidden) searchLogs(null, { live: true });
-    }, 2000);
-    leaveView = () => { clearInterval(liveTimer); liveTimer = null; };
+      if ($('ls-live').checked && !document.hidden) refreshLogs();
+    }, LIVE_INTERVAL_MS);
+    leaveView = () => { clearInterval(liveTimer); liveTimer = null; logState.generation += 1; };
   }
 
   // ------------------------------------------------------------------ metrics
+  // GET api/v1/metrics lists names and types; GET api/v1/metrics/{name}/series answers one
+  // series per service and attribute set. Shown as: gauges by value, sums as a per-second rate
+  // (mode=rate; "value" shows the running total), histograms as percentile lines (p50/p90/p99
+  // estimated from the buckets by the API), summaries by their quantiles.
   const SVG_NS = 'http://www.w3.org/2000/svg';
+  const CHART_PERCENTILES = ['p50', 'p90', 'p99'];
+  const MAX_RAW_SAMPLES = 240; // more samples than this per series: ask for steps instead
+  const metricInfo = new Map();
+  let metricRequest = 0;
   function svg(tag, attrs, text) {
     const node = document.createElementNS(SVG_NS, tag);
     for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, String(v));
@@ -651,94 +776,202 @@
     return node;
   }
   async function loadMetricNames() {
-    const metrics = list(await getJSON('metrics'), 'metrics', 'data');
+    const metrics = list(await getJSON('metrics'), 'metrics');
     const select = $('ms-name');
     const keep = select.value;
+    metricInfo.clear();
     clear(select).append(el('option', { value: '' }, 'choose a metric'));
     for (const m of metrics) {
-      const name = typeof m === 'string' ? m : m.name;
-      const label = typeof m === 'string' ? m : `${m.name} (${m.type}${m.unit ? `, ${m.unit}` : ''})`;
-      select.append(el('option', { value: name }, label));
+      metricInfo.set(m.name, m);
+      select.append(el('option', { value: m.name }, `${m.name} (${m.type}${m.unit ? `, ${m.unit}` : ''})`));
     }
-    if (keep) select.value = keep;
+    if (keep && metricInfo.has(keep)) select.value = keep;
   }
-  function seriesPoints(series) {
-    // [{t: ns(bigint), v: number}] from the native API's series JSON
-    const points = series.points || series.values || [];
-    return points.map((p) => (Array.isArray(p)
-      ? { t: big(p[0]), v: Number(p[1]) }
-      : { t: big(p.time_unix_nano ?? p.t ?? p.time), v: Number(p.value ?? p.v) }))
-      .filter((p) => Number.isFinite(p.v));
+  function metricServices(name) {
+    const select = $('ms-service');
+    const keep = select.value;
+    clear(select).append(el('option', { value: '' }, 'any'));
+    const info = metricInfo.get(name);
+    for (const s of (info && info.services) || []) select.append(el('option', { value: s }, s));
+    select.value = keep;
+    if (select.value !== keep) select.value = '';
   }
-  function seriesLabel(series, index) {
-    const attrs = series.attributes || series.labels || {};
-    const text = Object.entries(attrs).map(([k, v]) => `${k}=${fmtValue(v)}`).join(', ');
-    return text || series.name || `series ${index + 1}`;
+  function isHistogram(type) { return type === 'histogram' || type === 'exponential_histogram'; }
+  function chartMode(type) {
+    // what to ask the API for and what to plot, from the metric's type and the "show" choice
+    const show = $('ms-show').value;
+    if (isHistogram(type)) {
+      if (show === 'rate') return { mode: 'rate', plot: 'value', unit: 'obs/s' };
+      return { mode: 'value', plot: 'percentiles' };
+    }
+    if (type === 'summary') return { mode: 'value', plot: 'percentiles' };
+    if (type === 'sum') {
+      if (show === 'value') return { mode: 'value', plot: 'value' };
+      return { mode: 'rate', plot: 'value', unit: '/s' };
+    }
+    return { mode: 'value', plot: 'value' };
   }
-  function drawChart(allSeries) {
+  function niceStep(ns) {
+    const steps = [1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400];
+    for (const s of steps) if (s * 1e9 >= ns) return `${s}s`;
+    return '86400s';
+  }
+  function attributesLabel(series) {
+    const parts = [];
+    if (series.service) parts.push(series.service);
+    for (const [k, v] of Object.entries(series.attributes || {})) parts.push(`${k}=${fmtValue(v)}`);
+    return parts.join(' · ') || 'all';
+  }
+  function chartLines(body, how) {
+    // [{label, points: [{t: bigint, v: number|null}]}]: one line per series (per percentile)
+    const lines = [];
+    for (const s of list(body, 'series')) {
+      const base = attributesLabel(s);
+      const samples = s.samples || [];
+      if (how.plot === 'percentiles') {
+        const keys = new Set();
+        for (const p of samples) for (const k of Object.keys(p.percentiles || {})) keys.add(k);
+        const wanted = CHART_PERCENTILES.filter((k) => keys.has(k));
+        for (const k of wanted.length ? wanted : [...keys].sort()) {
+          lines.push({ label: `${k} · ${base}`, points: samples.map((p) => ({ t: big(p.time_unix_nano), v: num((p.percentiles || {})[k]) })) });
+        }
+      } else {
+        lines.push({ label: base, points: samples.map((p) => ({ t: big(p.time_unix_nano), v: num(p.value) })) });
+      }
+    }
+    return lines.filter((l) => l.points.some((p) => p.v !== null));
+  }
+  function num(v) {
+    const n = typeof v === 'number' ? v : (typeof v === 'string' && v !== '' ? Number(v) : NaN);
+    return Number.isFinite(n) ? n : null;
+  }
+  function niceTicks(lo, hi, count) {
+    const raw = (hi - lo) / count;
+    const mag = 10 ** Math.floor(Math.log10(raw));
+    const step = [1, 2, 2.5, 5, 10].map((f) => f * mag).find((s) => s >= raw) || raw;
+    const ticks = [];
+    const top = Math.ceil(hi / step - 1e-9) * step;
+    for (let v = Math.floor(lo / step + 1e-9) * step; v <= top + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
+    return ticks;
+  }
+  function fmtNumber(v) {
+    const a = Math.abs(v);
+    if (a !== 0 && (a >= 1e6 || a < 1e-3)) return v.toExponential(2);
+    return Number(v.toPrecision(4)).toString();
+  }
+  function drawChart(lines, unit) {
     const chart = clear($('chart'));
     const legend = clear($('chart-legend'));
-    const width = 1000;
+    if (!lines.length) { chart.append(el('p', { class: 'hint' }, 'No points in this range.')); return 0; }
+    const width = Math.max(400, Math.round(chart.clientWidth - 16)); // one layout read: 1 unit = 1 px
     const height = 360;
-    const m = { l: 64, r: 16, t: 12, b: 28 };
-    const plotted = allSeries.map((s, i) => ({ label: seriesLabel(s, i), points: seriesPoints(s) }))
-      .filter((s) => s.points.length);
-    if (!plotted.length) { chart.append(el('p', { class: 'hint' }, 'No points in this range.')); return 0; }
+    const m = { l: 70, r: 24, t: 16, b: 28 };
     let t0 = null; let t1 = null; let v0 = Infinity; let v1 = -Infinity;
-    for (const s of plotted) for (const p of s.points) {
+    for (const line of lines) for (const p of line.points) {
       if (t0 === null || p.t < t0) t0 = p.t;
       if (t1 === null || p.t > t1) t1 = p.t;
-      v0 = Math.min(v0, p.v); v1 = Math.max(v1, p.v);
+      if (p.v !== null) { v0 = Math.min(v0, p.v); v1 = Math.max(v1, p.v); }
     }
-    if (v0 === v1) { v0 -= 1; v1 += 1; }
-    if (v0 > 0 && v0 < v1 * 0.5) v0 = 0;
-    const tSpan = Number(t1 - t0) || 1;
-    const x = (t) => m.l + (Number(t - t0) / tSpan) * (width - m.l - m.r);
+    if (v0 > 0) v0 = 0;
+    if (v1 < 0) v1 = 0;
+    if (v0 === v1) v1 = v0 + 1;
+    const ticks = niceTicks(v0, v1, 5);
+    v0 = Math.min(v0, ticks[0]); v1 = Math.max(v1, ticks[ticks.length - 1]);
+    const tSpan = Number(t1 - t0);
+    const plotW = width - m.l - m.r;
+    const x = (t) => (tSpan ? m.l + (Number(t - t0) / tSpan) * plotW : m.l + plotW / 2);
     const y = (v) => height - m.b - ((v - v0) / (v1 - v0)) * (height - m.t - m.b);
-    const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: 'none', role: 'img' });
-    for (let i = 0; i <= 4; i += 1) {
-      const v = v0 + ((v1 - v0) * i) / 4;
-      root.append(svg('line', { class: 'grid', x1: m.l, x2: width - m.r, y1: y(v), y2: y(v) }));
-      root.append(svg('text', { x: m.l - 6, y: y(v) + 4, 'text-anchor': 'end' }, Number(v.toPrecision(4)).toString()));
+    const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': 'metric chart' });
+    for (const v of ticks) {
+      root.append(svg('line', { class: 'grid', x1: m.l, x2: width - m.r, y1: y(v).toFixed(1), y2: y(v).toFixed(1) }));
+      root.append(svg('text', { x: m.l - 6, y: (y(v) + 4).toFixed(1), 'text-anchor': 'end' }, fmtNumber(v)));
     }
+    if (unit) root.append(svg('text', { class: 'unit', x: 4, y: m.t + 4 }, unit));
+    const longRange = tSpan > 86400e9;
     for (let i = 0; i <= 4; i += 1) {
-      const t = t0 + (BigInt(Math.round((tSpan * i) / 4)));
-      root.append(svg('text', { x: x(t), y: height - 8, 'text-anchor': i === 0 ? 'start' : i === 4 ? 'end' : 'middle' }, fmtTime(t).slice(11, 19)));
+      if (!tSpan && i !== 2) continue;
+      const t = t0 + BigInt(Math.round((tSpan * i) / 4));
+      const text = longRange ? fmtTime(t).slice(5, 16) : fmtTime(t).slice(11, tSpan < 10e9 ? 23 : 19);
+      root.append(svg('text', { x: x(t).toFixed(1), y: height - 8, 'text-anchor': i === 0 ? 'start' : i === 4 ? 'end' : 'middle' }, text));
     }
     root.append(svg('line', { class: 'axis', x1: m.l, x2: m.l, y1: m.t, y2: height - m.b }));
     root.append(svg('line', { class: 'axis', x1: m.l, x2: width - m.r, y1: height - m.b, y2: height - m.b }));
-    plotted.forEach((s, i) => {
-      const colour = serviceColour(`${s.label}#${i}`);
-      const d = s.points.map((p, j) => `${j ? 'L' : 'M'}${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`).join('');
+    lines.forEach((line, i) => {
+      const colour = PALETTE[i % PALETTE.length];
+      let d = '';
+      let pen = false;
+      for (const p of line.points) { // a null value (no estimate in that step) breaks the line
+        if (p.v === null) { pen = false; continue; }
+        d += `${pen ? 'L' : 'M'}${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`;
+        pen = true;
+      }
       const path = svg('path', { class: 'line', d });
       path.style.stroke = colour;
       root.append(path);
+      const group = svg('g', { class: 'points' });
+      group.style.fill = colour;
+      if (line.points.length <= MAX_RAW_SAMPLES) {
+        for (const p of line.points) {
+          if (p.v === null) continue;
+          const dot = svg('circle', { class: 'point', cx: x(p.t).toFixed(1), cy: y(p.v).toFixed(1), r: 2.5 });
+          dot.append(svg('title', null, `${line.label}\n${fmtTime(p.t)}\n${fmtNumber(p.v)}${unit ? ` ${unit}` : ''}`));
+          group.append(dot);
+        }
+      }
+      root.append(group);
       const swatch = el('span', { class: 'swatch' });
       swatch.style.backgroundColor = colour;
-      legend.append(el('li', null, swatch, s.label));
+      legend.append(el('li', null, swatch, line.label));
     });
     chart.append(root);
-    return plotted.length;
+    return lines.length;
   }
   async function showSeries(event) {
     if (event) event.preventDefault();
     const name = $('ms-name').value;
     const summary = $('ms-summary');
     summary.classList.remove('error');
-    if (!name) { summary.textContent = 'Pick a metric.'; return; }
+    if (!name) { summary.textContent = 'Pick a metric.'; clear($('chart')); clear($('chart-legend')); return; }
+    const request = ++metricRequest;
     try {
+      const info = metricInfo.get(name) || { type: '', unit: '' };
+      const how = chartMode(info.type);
       const range = timeRange($('ms-lookback'));
-      const body = await getJSON(`metrics/${encodeURIComponent(name)}/series`, { start: range.start, end: range.end });
-      const series = list(body, 'series', 'data');
-      const count = drawChart(series);
-      summary.textContent = `${name}: ${count} series`;
+      const params = {
+        start: range.start,
+        end: range.end,
+        service: $('ms-service').value,
+        attr: attrFilter($('ms-attr').value),
+        mode: how.mode,
+        percentiles: how.plot === 'percentiles' && info.type !== 'summary' ? '50,90,99' : null,
+      };
+      const path = `metrics/${encodeURIComponent(name)}/series`;
+      summary.textContent = 'Loading…';
+      let body = await getJSON(path, params); // one sample per point first: full detail
+      const samples = Math.max(0, ...list(body, 'series').map((s) => (s.samples || []).length));
+      if (body.truncated || samples > MAX_RAW_SAMPLES) { // too many: one sample per step
+        const times = list(body, 'series').flatMap((s) => (s.samples || []).map((p) => big(p.time_unix_nano)));
+        const from = range.start !== null ? big(range.start) : times.reduce((a, b) => (b < a ? b : a));
+        const to = range.end !== null ? big(range.end) : BigInt(Date.now()) * 1000000n;
+        body = await getJSON(path, { ...params, step: niceStep(Number(to - from) / 150) });
+      }
+      if (request !== metricRequest) return;
+      const unit = how.unit ? (info.unit && info.unit !== '1' ? `${info.unit}${how.unit}` : how.unit) : info.unit;
+      const count = drawChart(chartLines(body, how), unit);
+      const shownAs = how.plot === 'percentiles' ? 'percentiles' : how.mode === 'rate' ? 'rate per second' : 'value';
+      summary.textContent = `${name} (${info.type || 'metric'}): ${count} line${count === 1 ? '' : 's'}, ${shownAs}` +
+        `${body.step_ns ? `, step ${fmtDuration(body.step_ns)}` : ''}${body.truncated ? ' (truncated)' : ''}`;
     } catch (err) {
-      report(err, summary);
+      if (request === metricRequest) report(err, summary);
     }
   }
   async function showMetrics() {
     $('view-metrics').hidden = false;
-    try { await loadMetricNames(); } catch (err) { report(err); }
+    try {
+      await loadMetricNames();
+      metricServices($('ms-name').value);
+      if ($('ms-name').value) showSeries();
+    } catch (err) { report(err); }
   }
 
   // ------------------------------------------------------------------ wiring
@@ -750,14 +983,18 @@
   });
   for (const label of document.querySelectorAll('.custom-range')) label.hidden = true;
   $('log-search').addEventListener('submit', searchLogs);
-  $('ls-more').addEventListener('click', () => searchLogs(null, { older: true }));
+  $('ls-more').addEventListener('click', olderLogs);
+  for (const id of ['ls-service', 'ls-severity']) $(id).addEventListener('change', () => searchLogs());
+  $('ls-live').addEventListener('change', logSummary);
   $('metric-search').addEventListener('submit', showSeries);
-  $('ms-name').addEventListener('change', () => showSeries());
+  $('ms-name').addEventListener('change', () => { metricServices($('ms-name').value); showSeries(); });
+  for (const id of ['ms-lookback', 'ms-service', 'ms-show']) $(id).addEventListener('change', () => showSeries());
   $('auth-form').addEventListener('submit', (event) => {
     event.preventDefault();
     sessionStorage.setItem(TOKEN_KEY, $('auth-token').value);
     $('auth').hidden = true;
     servicesLoaded = false;
+    logServicesLoaded = false;
     route();
   });
   window.addEventListener('hashchange', route);
