@@ -147,6 +147,14 @@ class Settings(BaseSettings):
     obsvty_query_tokens_file: FilePath | None = Field(
         None, description="File of query tokens, one per line (# lines ignored)."
     )
+    obsvty_metrics_tokens: SecretStr | None = Field(
+        None,
+        description="Bearer tokens a scraper needs for /metrics on every listener, "
+        "comma-separated (none: /metrics is open).",
+    )
+    obsvty_metrics_tokens_file: FilePath | None = Field(
+        None, description="File of metrics tokens, one per line (# lines ignored)."
+    )
     tls_cert_file: FilePath | None = Field(
         None, description="PEM certificate (chain): serve gRPC and HTTP listeners over TLS."
     )

@@ -27,6 +27,7 @@ from obsvty.adapters.storage.duckdb_query import DuckDBQuery
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
 from obsvty.adapters.storage.mongodb_query import MongoDBQuery
 from obsvty.adapters.storage.mongodb_store import MongoDBStore
+from obsvty.adapters.telemetry.http_endpoints import operability_routes
 from obsvty.adapters.telemetry.metrics import MeteredStore, ObsvtyMetrics
 from obsvty.application.commit_watermark import CommitWatermark
 from obsvty.application.flush import Flusher
@@ -108,6 +109,7 @@ class Application:
         if self.cloud_sync is not None:
             self.health.register(self.cloud_sync)
         self.security = SecurityPolicy.from_settings(settings)
+        self.security.on_refusal = self.metrics.refused
         self.query_port = _query_port(self.store)
         self.query = QueryService(self.query_port) if self.query_port is not None else None
         self._api: _EmbeddedUvicorn | None = None
@@ -211,6 +213,8 @@ class Application:
             )
             stats_extras = dead_letter_stats(self.cloud_sync)
         app = create_query_app(self.query, routers=routers, stats_extras=stats_extras)
+        # the probes and metrics, as on the OTLP/HTTP listener (before the UI claims /)
+        app.router.routes.extend(operability_routes(self.health, self.metrics))
         mount_ui(app)  # the web UI at / (its files by name only: shadows no API route)
         for warning in self.security.exposure_warnings({}, {"query API": s.obsvty_api_host}):
             log.warning(warning)

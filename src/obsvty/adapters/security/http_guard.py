@@ -7,7 +7,9 @@ with ``WWW-Authenticate``) and the per-client rate limit (429 with ``Retry-After
 :class:`QueryGuard` sits in front of the query API and UI: bearer-token authentication with the
 *query* token set (from the ``Authorization`` header, or the ``obsvty_token`` cookie a browser
 UI can hold) and security headers on every answer. :func:`secure_query_app` adds it, and CORS
-when origins are allowed (closed by default), to any ASGI application.
+when origins are allowed (closed by default), to any ASGI application. The probes (``/healthz``,
+``/readyz``) and ``/metrics`` are open to it: :class:`MetricsGuard`, on every listener, asks for a
+*metrics* token on ``/metrics`` when such tokens are set.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ TOKEN_COOKIE = "obsvty_token"  # noqa: S105 - the cookie's name, not a secret
 INGEST_PATHS: Mapping[str, Signal] = {f"/v1/{s.value}": s for s in Signal}
 
 Refusal = Callable[[Signal, str], None]
+OPEN_PATHS = ("/healthz", "/readyz", "/livez", "/metrics")
+"""Paths the query token does not guard: probes for orchestrators, metrics for scrapers."""
+METRICS_PATH = "/metrics"
 
 SECURITY_HEADERS: Sequence[tuple[str, str]] = (
     ("X-Content-Type-Options", "nosniff"),
@@ -138,10 +143,12 @@ class QueryGuard:
         app: ASGIApp,
         tokens: TokenSet | None = None,
         *,
-        open_paths: Collection[str] = ("/healthz", "/readyz", "/livez"),
+        open_paths: Collection[str] = OPEN_PATHS,
         hsts: bool = False,
+        on_refusal: Callable[[str], None] | None = None,
     ) -> None:
         self.app = app
+        self._on_refusal = on_refusal
         self._tokens = tokens if tokens is not None and tokens.enabled else None
         self._open = frozenset(open_paths)
         self._headers = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS]
@@ -165,9 +172,44 @@ class QueryGuard:
         if self._tokens is not None and scope["path"] not in self._open:
             refusal = _query_refusal(self._tokens, Headers(scope=scope))
             if refusal is not None:
+                if self._on_refusal is not None:
+                    self._on_refusal("unauthenticated")
                 await refusal(scope, receive, send_with_headers)
                 return
         await self.app(scope, receive, send_with_headers)
+
+
+class MetricsGuard:
+    """``/metrics`` only for a bearer token of ``tokens`` (a scraper's, e.g. Prometheus's
+    ``authorization`` or ``bearer_token_file``); every other path passes through."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        tokens: TokenSet,
+        on_refusal: Callable[[str], None] | None = None,
+    ) -> None:
+        self.app = app
+        self._tokens = tokens
+        self._on_refusal = on_refusal
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == METRICS_PATH:
+            presented = bearer_token(Headers(scope=scope).get("authorization"))
+            if self._tokens.match(presented) is None:
+                if self._on_refusal is not None:
+                    self._on_refusal("unauthenticated")
+                error = None if presented is None else "invalid_token"
+                body = {"error": "unauthenticated", "message": "a metrics bearer token is required"}
+                response = Response(
+                    orjson.dumps(body),
+                    401,
+                    {"WWW-Authenticate": challenge(error)},
+                    "application/json",
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _query_refusal(tokens: TokenSet, headers: Headers) -> Response | None:
@@ -190,10 +232,11 @@ def secure_query_app(
     cors_allow_origins: Sequence[str] = (),
     *,
     hsts: bool = False,
+    on_refusal: Callable[[str], None] | None = None,
 ) -> ASGIApp:
     """``app`` behind :class:`QueryGuard`, and behind CORS for ``cors_allow_origins`` if any
     (outermost, so that a browser's pre-flight, which carries no credentials, is answered)."""
-    guarded: ASGIApp = QueryGuard(app, tokens, hsts=hsts)
+    guarded: ASGIApp = QueryGuard(app, tokens, hsts=hsts, on_refusal=on_refusal)
     if cors_allow_origins:
         guarded = CORSMiddleware(
             guarded,

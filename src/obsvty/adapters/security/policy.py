@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +16,12 @@ from starlette.types import ASGIApp
 from obsvty.adapters.otlp.codec import CODECS, SignalCodec
 from obsvty.adapters.security.auth import TokenSet
 from obsvty.adapters.security.grpc_guard import GrpcGuard, Refusal
-from obsvty.adapters.security.http_guard import IngestGuard, origins, secure_query_app
+from obsvty.adapters.security.http_guard import (
+    IngestGuard,
+    MetricsGuard,
+    origins,
+    secure_query_app,
+)
 from obsvty.adapters.security.limits import ItemLimits, LimitCounters, limited_codec
 from obsvty.adapters.security.ratelimit import Rate, RateLimiter
 from obsvty.adapters.security.tls import TlsFiles
@@ -24,6 +29,11 @@ from obsvty.domain.model import Signal
 
 if TYPE_CHECKING:
     from obsvty.config import Settings
+
+GuardRefusal = Callable[[str, str, "Signal | None"], None]
+"""Told of every request a guard refuses: the listener (``grpc``, ``http``, ``api``), the reason
+(``unauthenticated``, ``rate_limited``, ...) and, for an export request, its signal. Never the
+token. E.g. :meth:`obsvty.adapters.telemetry.metrics.ObsvtyMetrics.refused`."""
 
 
 def is_loopback(host: str) -> bool:
@@ -49,6 +59,8 @@ def _rates(settings: Settings) -> dict[Signal, Rate]:
 class SecurityPolicy:
     ingest_tokens: TokenSet = field(default_factory=TokenSet)
     query_tokens: TokenSet = field(default_factory=TokenSet)
+    metrics_tokens: TokenSet = field(default_factory=TokenSet)
+    """Needed for ``/metrics`` on every listener when set; probes are always open."""
     tls: TlsFiles | None = None
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter({}))
     limits: ItemLimits = field(default_factory=ItemLimits)
@@ -57,8 +69,8 @@ class SecurityPolicy:
     grpc_max_requests_per_client: int | None = None
     grpc_max_connections_per_client: int | None = None
     cors_allow_origins: list[str] = field(default_factory=list)
-    on_refusal: Refusal | None = None
-    """Told of every refused export request (signal, reason); set it before building servers."""
+    on_refusal: GuardRefusal | None = None
+    """Told of every refused request; set it before building servers."""
 
     @classmethod
     def from_settings(cls, s: Settings) -> SecurityPolicy:
@@ -70,6 +82,9 @@ class SecurityPolicy:
                 s.obsvty_ingest_tokens, s.obsvty_ingest_tokens_file
             ),
             query_tokens=TokenSet.from_sources(s.obsvty_query_tokens, s.obsvty_query_tokens_file),
+            metrics_tokens=TokenSet.from_sources(
+                s.obsvty_metrics_tokens, s.obsvty_metrics_tokens_file
+            ),
             tls=tls,
             limiter=RateLimiter(_rates(s)),
             limits=ItemLimits(
@@ -101,7 +116,7 @@ class SecurityPolicy:
                 self.limiter,
                 max_requests_per_client=self.grpc_max_requests_per_client,
                 max_connections_per_client=self.grpc_max_connections_per_client,
-                on_refusal=self.on_refusal,
+                on_refusal=self._refusal("grpc"),
             )
         ]
 
@@ -111,15 +126,42 @@ class SecurityPolicy:
         return [("grpc.max_concurrent_streams", self.grpc_max_concurrent_streams)]
 
     def guard_ingest_app(self, app: ASGIApp) -> ASGIApp:
-        if not self.ingest_tokens.enabled and not self.limiter.enabled:
+        """The OTLP/HTTP app behind the ingest guard (tokens, rate limit) on the export paths
+        and the metrics guard on ``/metrics``, each only when configured."""
+        if self.ingest_tokens.enabled or self.limiter.enabled:
+            app = IngestGuard(app, self.ingest_tokens, self.limiter, self._refusal("http"))
+        return self._guard_metrics(app, "http")
+
+    def _guard_metrics(self, app: ASGIApp, protocol: str) -> ASGIApp:
+        if not self.metrics_tokens.enabled:
             return app
-        return IngestGuard(app, self.ingest_tokens, self.limiter, self.on_refusal)
+        hook = self.on_refusal
+        return MetricsGuard(
+            app,
+            self.metrics_tokens,
+            None if hook is None else lambda reason: hook(protocol, reason, None),
+        )
 
     # --- query API and UI
     def guard_query_app(self, app: ASGIApp) -> ASGIApp:
+        hook = self.on_refusal
         return secure_query_app(
-            app, self.query_tokens, self.cors_allow_origins, hsts=self.tls is not None
+            self._guard_metrics(app, "api"),
+            self.query_tokens,
+            self.cors_allow_origins,
+            hsts=self.tls is not None,
+            on_refusal=None if hook is None else lambda reason: hook("api", reason, None),
         )
+
+    def _refusal(self, protocol: str) -> Refusal | None:
+        hook = self.on_refusal
+        if hook is None:
+            return None
+
+        def refused(signal: Signal, reason: str) -> None:
+            hook(protocol, reason, signal)
+
+        return refused
 
     # --- all listeners
     def uvicorn_options(self) -> dict[str, Any]:

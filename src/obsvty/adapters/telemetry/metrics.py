@@ -78,7 +78,7 @@ class ObsvtyMetrics:
         )
         self.refusals = Counter(
             "obsvty_refusals",
-            "Requests refused before decoding, by reason (auth, rate_limit).",
+            "Requests refused by a security guard before decoding, by reason.",
             ["reason", "protocol"],
             registry=r,
         )
@@ -101,9 +101,13 @@ class ObsvtyMetrics:
     def receiver(self, signal: Signal, protocol: str) -> ReceiverMetrics:
         return ReceiverMetrics(self, signal, protocol)
 
-    def refused(self, reason: str, protocol: str) -> None:
-        """Count a request refused before decoding (``auth``, ``rate_limit``)."""
+    def refused(self, protocol: str, reason: str, signal: Signal | None = None) -> None:
+        """Count a request a security guard refused before decoding: ``reason`` is
+        ``unauthenticated``, ``rate_limited``, ``too_many_requests`` or ``too_many_connections``
+        (never the token). An export request of ``signal`` also counts as a ``refused`` request."""
         self.refusals.labels(reason, protocol).inc()
+        if signal is not None:
+            self.requests.labels(signal.value, protocol, "refused").inc()
 
 
 class ReceiverMetrics:
