@@ -160,6 +160,7 @@ def summarize(
             "rss_peak_mib": server.rss_peak / 2**20,
             "rss_end_mib": server.rss_last / 2**20,
             "cpu_cores_used": cpu["server"],
+            "cpu_us_per_span": cpu["server_us_per_span"],
             "shutdown_s": stop.shutdown_seconds,
             "exit_code": stop.exit_code,
         },
@@ -192,7 +193,8 @@ def print_report(report: dict[str, Any]) -> None:
     )
     print(
         f"  server       RSS peak {srv['rss_peak_mib']:.0f} MiB, end {srv['rss_end_mib']:.0f} MiB, "
-        f"CPU {srv['cpu_cores_used']:.2f} cores, shutdown {srv['shutdown_s']:.1f}s, "
+        f"CPU {srv['cpu_cores_used']:.2f} cores ({srv['cpu_us_per_span']:.0f} us/span), "
+        f"shutdown {srv['shutdown_s']:.1f}s, "
         f"exit {srv['exit_code']}"
     )
     print(f"  generator    CPU {report['generator']['cpu_cores_used']:.2f} cores")
@@ -229,7 +231,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             after = cpu_now()
             stop = server.stop()
         wall = after[0] - before[0]
-        cpu = {"generator": (after[1] - before[1]) / wall, "server": (after[2] - before[2]) / wall}
+        acked_spans = max(1, len(load.accepted_requests) * args.spans_per_request)
+        cpu = {
+            "generator": (after[1] - before[1]) / wall,
+            "server": (after[2] - before[2]) / wall,
+            # CPU time per acknowledged span: the efficiency figure, robust to a busy machine
+            "server_us_per_span": (after[2] - before[2]) / acked_spans * 1e6,
+        }
         acknowledged = {
             span_id for number in load.accepted_requests for span_id in factory.span_ids(number)
         }

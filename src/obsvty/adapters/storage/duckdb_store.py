@@ -275,6 +275,15 @@ def open_duckdb(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPy
         raise StoreError(f"cannot open the DuckDB file {target}: {exc}") from None
 
 
+# DuckDB folds its write-ahead log into the compressed file (a checkpoint) once the log passes
+# this size. At DuckDB's default, 16 MB, sustained ingest checkpoints every ~20k spans, and each
+# checkpoint rewrites the table's last, partly filled row group: measured over 1M spans (5000 per
+# transaction), 18.9 us of CPU per span and a 43 MB file, against 10.2 us and 34 MB at 128 MB.
+# The price: up to this much log on disk (and its rows in memory) until the next checkpoint, and
+# replayed at start-up after a crash. close() always checkpoints.
+CHECKPOINT_THRESHOLD = "128MB"
+
+
 class DuckDBStore:
     """Telemetry in one DuckDB file."""
 
@@ -283,6 +292,7 @@ class DuckDBStore:
         self._con = open_duckdb(self.path)
         if threads:
             self._con.execute(f"SET threads TO {int(threads)}")
+        self._con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
         self._lock = threading.Lock()
         for statement in duckdb_schema.STATEMENTS:
             self._con.execute(statement)
