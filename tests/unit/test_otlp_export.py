@@ -7,12 +7,21 @@ import math
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from obsvty.adapters.otlp import codec, export
 from obsvty.domain.batches import LogBatch, SpanBatch
-from obsvty.domain.model import InstrumentationScope, LogRecord, Resource
+from obsvty.domain.model import (
+    InstrumentationScope,
+    LogRecord,
+    Resource,
+    Span,
+    SpanEvent,
+    SpanLink,
+)
 from tests.support.records import batch_rows, log_batch, metric_batch, span_batch
-from tests.support.telemetry_dataset import LOGS, POINTS, SPANS
+from tests.support.telemetry_dataset import LOGS, POINTS, SPANS, T
 
 pytestmark = pytest.mark.unit
 
@@ -112,3 +121,114 @@ def test_log_body_edge_values_survive_json(body: object) -> None:
     # Assert
     assert isinstance(decoded.batch, LogBatch)
     assert repr(decoded.batch.body) == repr([body])
+
+
+# The direct span encoder (``traces_to_otlp_dict``) against the official route: protobuf messages
+# walked by ``json_format.MessageToDict``. Any difference in a field, a default left out or not,
+# or a value's JSON form fails here.
+
+_SCALARS = (
+    st.none()
+    | st.text(max_size=8)
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.binary(max_size=8)
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+_ATTRIBUTES = st.dictionaries(st.text(max_size=6), _VALUES, max_size=4)
+
+
+def _official(spans: list[Span]) -> dict[str, object]:
+    return export.to_otlp_dict(export.traces_request(spans))
+
+
+def test_traces_to_otlp_dict_data_set_equals_official_encoding() -> None:
+    # Act + Assert
+    assert export.traces_to_otlp_dict(SPANS) == _official(SPANS)
+    assert export.traces_to_otlp_dict([]) == _official([]) == {}
+
+
+def test_traces_to_otlp_dict_defaults_and_edge_values_equal_official_encoding() -> None:
+    # Arrange: every field at its default, and the awkward attribute values
+    span = Span(
+        trace_id=b"",
+        span_id=b"",
+        parent_span_id=b"",
+        name="",
+        kind=0,
+        start_time_unix_nano=0,
+        end_time_unix_nano=0,
+        resource=Resource(),
+        scope=InstrumentationScope(""),
+        attributes={
+            "": None,
+            "s": "",
+            "i": 0,
+            "d": -0.0,
+            "nan": math.nan,
+            "b": b"",
+            "l": [],
+            "m": {},
+        },
+        events=(SpanEvent(0, ""),),
+        links=(SpanLink(b"", b""),),
+    )
+
+    # Act
+    fast = export.traces_to_otlp_dict([span])
+
+    # Assert
+    assert fast == _official([span])
+    assert fast["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["status"] == {}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    span_attributes=_ATTRIBUTES,
+    resource_attributes=_ATTRIBUTES,
+    event_attributes=_ATTRIBUTES,
+    name=st.text(max_size=6),
+    kind=st.integers(0, 5),
+    status=st.integers(0, 2),
+    flags=st.integers(0, 2**32 - 1),
+    dropped=st.integers(0, 3),
+)
+def test_traces_to_otlp_dict_any_attributes_equal_official_encoding(
+    span_attributes: dict[str, object],
+    resource_attributes: dict[str, object],
+    event_attributes: dict[str, object],
+    name: str,
+    kind: int,
+    status: int,
+    flags: int,
+    dropped: int,
+) -> None:
+    # Arrange
+    span = Span(
+        trace_id=b"\x01" * 16,
+        span_id=b"\x02" * 8,
+        parent_span_id=b"\x03" * 8 if dropped % 2 else b"",
+        name=name,
+        kind=kind,
+        start_time_unix_nano=T,
+        end_time_unix_nano=T + dropped,
+        resource=Resource(resource_attributes, dropped, "s" * dropped),  # type: ignore[arg-type]
+        scope=InstrumentationScope(name, name, span_attributes, dropped),  # type: ignore[arg-type]
+        attributes=span_attributes,  # type: ignore[arg-type]
+        dropped_attributes_count=dropped,
+        events=(SpanEvent(T, name, event_attributes, dropped),),  # type: ignore[arg-type]
+        links=(SpanLink(b"\x04" * 16, b"\x05" * 8, name, event_attributes, dropped, flags),),  # type: ignore[arg-type]
+        status_code=status,
+        status_message=name,
+        flags=flags,
+    )
+
+    # Act + Assert
+    assert export.traces_to_otlp_dict([span]) == _official([span])

@@ -50,7 +50,7 @@ from starlette.responses import Response
 from obsvty.adapters.api import jaeger_json
 from obsvty.adapters.api import jaeger_params as params
 from obsvty.adapters.api.jaeger_params import ParameterError
-from obsvty.adapters.otlp.export import to_otlp_dict, traces_request
+from obsvty.adapters.otlp.export import traces_to_otlp_dict
 from obsvty.domain.model import Span
 from obsvty.ports.query import TelemetryQueryPort, TraceQuery
 
@@ -187,7 +187,7 @@ def _v3_search(queries: JaegerQueries, request: Request) -> Response:
 
 
 def _otlp_result(spans: list[Span]) -> Response:
-    document = to_otlp_dict(traces_request(spans))
+    document = traces_to_otlp_dict(spans)
     document.setdefault("resourceSpans", [])
     return _json({"result": document})
 

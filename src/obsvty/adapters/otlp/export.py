@@ -13,6 +13,7 @@ proto3 JSON writes them (every OTLP/JSON receiver accepts them).
 from __future__ import annotations
 
 import base64
+import math
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any, TypeVar
 
@@ -342,9 +343,129 @@ def to_otlp_dict(request: Any) -> dict[str, Any]:
     return doc
 
 
+# Spans straight to the OTLP/JSON document: the same dict as ``to_otlp_dict(traces_request(...))``
+# (a unit test holds them equal), without building protobuf messages and walking them again with
+# ``json_format``: several times faster, and a trace view is read far more often than written.
+
+
+def _double_json(value: float) -> float | str:
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
+
+
+_ANY_JSON: dict[type, Callable[[Any], dict[str, Any]]] = {
+    str: lambda v: {"stringValue": v},
+    bool: lambda v: {"boolValue": v},
+    int: lambda v: {"intValue": str(v)},
+    float: lambda v: {"doubleValue": _double_json(v)},
+    bytes: lambda v: {"bytesValue": base64.b64encode(v).decode()},
+    list: lambda v: {"arrayValue": {"values": [_any_json(x) for x in v]} if v else {}},
+    dict: lambda v: {"kvlistValue": {"values": _attributes_json(v)} if v else {}},
+}
+
+
+def _any_json(value: AttributeValue) -> dict[str, Any]:
+    encode = _ANY_JSON.get(type(value))
+    if encode is None:  # None (an empty AnyValue), or a subclass of a native type
+        encode = next((f for t, f in _ANY_JSON.items() if isinstance(value, t)), lambda _: {})
+    return encode(value)
+
+
+def _attributes_json(attributes: Attributes) -> list[dict[str, Any]]:
+    out = []
+    for key, value in attributes.items():
+        kv: dict[str, Any] = {"key": key} if key else {}
+        if value is not None:  # None: an empty AnyValue, which proto3 JSON leaves out
+            kv["value"] = _any_json(value)
+        out.append(kv)
+    return out
+
+
+def _put(doc: dict[str, Any], key: str, value: Any) -> None:
+    if value:  # proto3 JSON leaves out fields with default values
+        doc[key] = value
+
+
+def _named_json(name: str, version: str, attributes: Attributes, dropped: int) -> dict[str, Any]:
+    doc: dict[str, Any] = {}
+    _put(doc, "name", name)
+    _put(doc, "version", version)
+    _put(doc, "attributes", _attributes_json(attributes))
+    _put(doc, "droppedAttributesCount", dropped)
+    return doc
+
+
+def _span_json(s: Span) -> dict[str, Any]:
+    doc: dict[str, Any] = {}
+    _put(doc, "traceId", s.trace_id.hex())
+    _put(doc, "spanId", s.span_id.hex())
+    _put(doc, "traceState", s.trace_state)
+    _put(doc, "parentSpanId", s.parent_span_id.hex())
+    _put(doc, "name", s.name)
+    _put(doc, "kind", s.kind)
+    _put(doc, "startTimeUnixNano", s.start_time_unix_nano and str(s.start_time_unix_nano))
+    _put(doc, "endTimeUnixNano", s.end_time_unix_nano and str(s.end_time_unix_nano))
+    _put(doc, "attributes", _attributes_json(s.attributes))
+    _put(doc, "droppedAttributesCount", s.dropped_attributes_count)
+    events = []
+    for e in s.events:
+        event: dict[str, Any] = {}
+        _put(event, "timeUnixNano", e.time_unix_nano and str(e.time_unix_nano))
+        _put(event, "name", e.name)
+        _put(event, "attributes", _attributes_json(e.attributes))
+        _put(event, "droppedAttributesCount", e.dropped_attributes_count)
+        events.append(event)
+    _put(doc, "events", events)
+    _put(doc, "droppedEventsCount", s.dropped_events_count)
+    links = []
+    for link in s.links:
+        lk: dict[str, Any] = {}
+        _put(lk, "traceId", link.trace_id.hex())
+        _put(lk, "spanId", link.span_id.hex())
+        _put(lk, "traceState", link.trace_state)
+        _put(lk, "attributes", _attributes_json(link.attributes))
+        _put(lk, "droppedAttributesCount", link.dropped_attributes_count)
+        _put(lk, "flags", link.flags)
+        links.append(lk)
+    _put(doc, "links", links)
+    _put(doc, "droppedLinksCount", s.dropped_links_count)
+    status: dict[str, Any] = {}
+    _put(status, "message", s.status_message)
+    _put(status, "code", s.status_code)
+    doc["status"] = status
+    _put(doc, "flags", s.flags)
+    return doc
+
+
+def traces_to_otlp_dict(spans: Iterable[Span]) -> dict[str, Any]:
+    """``spans`` as an OTLP/JSON ``ExportTraceServiceRequest`` document (a dict)."""
+    resource_spans = []
+    for res, scopes in _group(spans, lambda s: s.resource, lambda s: s.scope):
+        resource: dict[str, Any] = {}
+        _put(resource, "attributes", _attributes_json(res.attributes))
+        _put(resource, "droppedAttributesCount", res.dropped_attributes_count)
+        scope_spans = []
+        for sc, items in scopes:
+            ss: dict[str, Any] = {
+                "scope": _named_json(
+                    sc.name, sc.version, sc.attributes, sc.dropped_attributes_count
+                )
+            }
+            _put(ss, "spans", [_span_json(span) for span in items])
+            _put(ss, "schemaUrl", sc.schema_url)
+            scope_spans.append(ss)
+        rs: dict[str, Any] = {"resource": resource, "scopeSpans": scope_spans}
+        _put(rs, "schemaUrl", res.schema_url)
+        resource_spans.append(rs)
+    return {"resourceSpans": resource_spans} if resource_spans else {}
+
+
 def traces_to_otlp_json(spans: Iterable[Span]) -> bytes:
     """An ``ExportTraceServiceRequest`` holding ``spans``, as OTLP/JSON bytes."""
-    return orjson.dumps(to_otlp_dict(traces_request(spans)))
+    return orjson.dumps(traces_to_otlp_dict(spans))
 
 
 def logs_to_otlp_json(records: Iterable[LogRecord]) -> bytes:
