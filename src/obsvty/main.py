@@ -12,8 +12,9 @@ import contextlib
 import gc
 import logging
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import grpc
 import uvicorn
@@ -201,17 +202,22 @@ class Application:
         from obsvty.adapters.api.ui import mount_ui
 
         routers = {"/jaeger": create_jaeger_router(self.query_port)}
-        stats_extras = None
+        retention = self.operations.retention
+        extras: list[Callable[[], Mapping[str, Any]]] = [
+            lambda: {"retention": None if retention is None else retention.snapshot()}
+        ]
         if self.cloud_sync is not None:
             from obsvty.adapters.api.admin import create_admin_router, dead_letter_stats
 
             refused = None
             if not self.security.query_tokens.enabled and not is_loopback(s.obsvty_api_host):
                 refused = "dead-letter changes need OBSVTY_QUERY_TOKENS on a non-loopback API"
-            routers["/api/v1/admin"] = create_admin_router(
-                self.cloud_sync, changes_refused=refused
-            )
-            stats_extras = dead_letter_stats(self.cloud_sync)
+            routers["/api/v1/admin"] = create_admin_router(self.cloud_sync, changes_refused=refused)
+            extras.append(dead_letter_stats(self.cloud_sync))
+
+        def stats_extras() -> dict[str, Any]:
+            return {k: v for extra in extras for k, v in extra().items()}
+
         app = create_query_app(self.query, routers=routers, stats_extras=stats_extras)
         # the probes and metrics, as on the OTLP/HTTP listener (before the UI claims /)
         app.router.routes.extend(operability_routes(self.health, self.metrics))

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.support.reliability import wait_until
 from tests.support.security import grpc_export, one_span_request
 from tests.support.server import RunningObsvty, running_obsvty
 
@@ -20,6 +22,7 @@ INGEST_TOKEN = "ingest-s3cret-0123456789"  # noqa: S105 - a test token
 QUERY_TOKEN = "query-s3cret-9876543210"  # noqa: S105 - a test token
 METRICS_TOKEN = "metrics-s3cret-5555555555"  # noqa: S105 - a test token
 PROTOBUF = {"Content-Type": "application/x-protobuf"}
+JSON = {"Content-Type": "application/json"}
 
 
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -144,3 +147,43 @@ def test_metrics_tokens_guard_metrics_on_every_listener_but_not_the_probes(
     assert probes == {"ingest": 200, "api": 200}
     reasons = (("protocol", "http"), ("reason", "unauthenticated"))
     assert refused[("obsvty_refusals_total", reasons)] == 2
+
+
+def test_stats_show_the_retention_policy_and_its_deletions(
+    tmp_path: Path, otlp_examples: Path
+) -> None:
+    # Arrange: the official example's span is from 2018, long past a one-hour retention
+    example = (otlp_examples / "trace.json").read_bytes()
+    with running_obsvty(
+        tmp_path, obsvty_retention="1h", obsvty_max_db_size="10GB", retention_interval_s=0.05
+    ) as server:
+        posted = httpx.post(f"{server.http_url}/v1/traces", content=example, headers=JSON)
+        server.flush()
+
+        # Act: read the stats until a pass has deleted the span
+        def stats() -> dict[str, Any]:
+            body: dict[str, Any] = httpx.get(f"{server.api_url}/api/v1/stats").json()
+            return body
+
+        deleted = wait_until(lambda: stats()["retention"]["deleted_rows"]["spans"] == 1)
+        retention = stats()["retention"]
+
+    # Assert
+    assert posted.status_code == 200
+    assert deleted
+    assert retention["enabled"] is True
+    assert retention["max_age_seconds"] == 3600
+    assert retention["max_bytes"] == 10_000_000_000
+    assert retention["runs"] >= 1
+    assert retention["last_run_unix"] > 0
+    assert retention["last_error"] is None
+    assert retention["deleted_rows"] == {"spans": 1, "logs": 0, "metric_points": 0}
+
+
+def test_stats_retention_is_null_when_retention_is_off(obsvty: RunningObsvty) -> None:
+    # Act
+    stats = httpx.get(f"{obsvty.api_url}/api/v1/stats")
+
+    # Assert
+    assert stats.status_code == 200
+    assert stats.json()["retention"] is None

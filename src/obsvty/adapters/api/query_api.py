@@ -253,9 +253,24 @@ class SignalStatsOut(BaseModel):
     newest_unix_nano: int | None
 
 
+class RetentionOut(BaseModel):
+    enabled: bool
+    max_age_seconds: float | None = Field(description="OBSVTY_RETENTION; null: no age limit.")
+    max_bytes: int | None = Field(description="OBSVTY_MAX_DB_SIZE; null: no size limit.")
+    used_bytes: int | None = Field(description="Bytes in use at the last pass.")
+    runs: int = Field(description="Passes since start.")
+    last_run_unix: float | None
+    last_duration_seconds: float | None
+    last_error: str | None = Field(description="Why the last pass failed; null when it did not.")
+    deleted_rows: dict[str, int] = Field(description="Rows deleted since start, by table.")
+
+
 class StatsOut(BaseModel):
     signals: dict[str, SignalStatsOut]
     size_bytes: int | None
+    retention: RetentionOut | None = Field(
+        None, description="The retention policy and its passes; null when retention is off."
+    )
     cloud_sync: dict[str, Any] | None = Field(
         None, description="With a cloud sync: its breaker, backlog and dead-letter count."
     )
