@@ -27,6 +27,7 @@ from bench.payloads import PayloadFactory
 Protocol = Literal["grpc", "http"]
 GRPC_METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 REQUEST_TIMEOUT_SECONDS = 30.0
+OVERLOAD_BACKOFF_SECONDS = 0.05
 _MAX_MESSAGE = 64 * 1024 * 1024
 
 
@@ -36,6 +37,8 @@ class Outcome:
 
     rejected_spans: int = 0
     error: str | None = None
+    overloaded: bool = False
+    """The server asked to retry later (gRPC UNAVAILABLE, HTTP 503)."""
 
 
 Send = Callable[[bytes], Awaitable[Outcome]]
@@ -82,7 +85,10 @@ class GrpcClient:
         try:
             answer = await self._export(body, timeout=REQUEST_TIMEOUT_SECONDS)
         except grpc.aio.AioRpcError as exc:
-            return Outcome(error=f"grpc {exc.code().name}")
+            code = exc.code()
+            return Outcome(
+                error=f"grpc {code.name}", overloaded=code is grpc.StatusCode.UNAVAILABLE
+            )
         return _response_outcome(answer)
 
     async def close(self) -> None:
@@ -104,7 +110,9 @@ class HttpClient:
         except httpx.HTTPError as exc:
             return Outcome(error=f"http {type(exc).__name__}")
         if response.status_code != 200:
-            return Outcome(error=f"http {response.status_code}")
+            return Outcome(
+                error=f"http {response.status_code}", overloaded=response.status_code == 503
+            )
         return _response_outcome(response.content)
 
     async def close(self) -> None:
@@ -124,7 +132,7 @@ class _Run:
         self.deadline = self.measure_from + duration
         self.in_flight = 0
 
-    async def one(self, due: float | None = None) -> None:
+    async def one(self, due: float | None = None) -> Outcome:
         number = next(self.numbers)
         body = self.factory.payload(number)
         started = time.perf_counter() if due is None else due
@@ -139,22 +147,25 @@ class _Run:
         finished = time.perf_counter()
         if outcome.error is not None:
             result.errors[outcome.error] += 1
-            return
+            return outcome
         if outcome.rejected_spans:
             result.rejected_spans += outcome.rejected_spans
             result.partially_rejected_requests.append(number)
-            return
+            return outcome
         result.accepted_requests.append(number)
         if self.measure_from <= finished <= self.deadline:
             result.measured_accepted_requests += 1
         if self.measure_from <= started < self.deadline:
             result.latencies.append(finished - started)
+        return outcome
 
 
 async def closed_loop(run: _Run, concurrency: int) -> None:
     async def worker() -> None:
         while time.perf_counter() < run.deadline:
-            await run.one()
+            if (await run.one()).overloaded:
+                # like an SDK exporter, back off before the next request (briefly: a benchmark)
+                await asyncio.sleep(OVERLOAD_BACKOFF_SECONDS)
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
 
@@ -162,7 +173,7 @@ async def closed_loop(run: _Run, concurrency: int) -> None:
 async def open_loop(run: _Run, rate: float) -> None:
     interval = 1.0 / rate
     start = time.perf_counter()
-    tasks: set[asyncio.Task[None]] = set()
+    tasks: set[asyncio.Task[Outcome]] = set()
     for i in itertools.count():
         due = start + i * interval
         if due >= run.deadline:
@@ -170,7 +181,7 @@ async def open_loop(run: _Run, rate: float) -> None:
         delay = due - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        task = asyncio.create_task(run.one(due))
+        task: asyncio.Task[Outcome] = asyncio.create_task(run.one(due))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
     if tasks:
