@@ -21,7 +21,7 @@ from opentelemetry._logs import SeverityNumber
 from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk._logs import LoggerProvider
-from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, SimpleLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -338,3 +338,45 @@ def test_ui_metrics_counter_as_rate_and_totals_histogram_as_percentiles(
     p50, p90, p99 = values[0], values[5], values[10]
     assert p50 < p90 <= p99
     page.close()
+
+
+def test_ui_logs_older_pages_follow_the_cursor_without_gaps_or_repeats(
+    browser: object, tmp_path: Path
+) -> None:
+    # Arrange: 450 logs in one SDK batch, three per millisecond (ties the cursor must break)
+    count = 450
+    base_ns = time.time_ns() - 5_000_000_000
+    with running_obsvty(tmp_path) as server:
+        provider = LoggerProvider(resource=Resource.create({"service.name": "batch"}))
+        exporter = OTLPLogExporter(endpoint=f"{server.http_url}/v1/logs", timeout=10)
+        provider.add_log_record_processor(
+            BatchLogRecordProcessor(exporter, max_export_batch_size=512)
+        )
+        logger = provider.get_logger("batch")
+        for i in range(count):
+            logger.emit(
+                timestamp=base_ns + (i // 3) * 1_000_000,
+                severity_number=SeverityNumber.INFO,
+                body=f"log {i}",
+            )
+        provider.shutdown()
+        server.flush()
+        page = _page(browser)
+
+        # Act: the first page, one live refresh over it, then every older page
+        page.goto(f"{server.api_url}/#/logs")
+        expect(page.locator("#log-results tbody tr")).to_have_count(200)
+        page.wait_for_timeout(2500)  # let a live refresh run: it must not pull older records in
+        expect(page.locator("#log-results tbody tr")).to_have_count(200)
+        page.click("#ls-more")
+        expect(page.locator("#log-results tbody tr")).to_have_count(400)
+        page.click("#ls-more")
+        expect(page.locator("#log-results tbody tr")).to_have_count(count)
+        expect(page.locator("#ls-more")).to_be_hidden()
+        bodies = _log_bodies(page)
+        page.close()
+
+    # Assert: every record once, newest first (ties: the later stored first)
+    assert sorted(bodies, key=lambda b: int(b.split()[1])) == [f"log {i}" for i in range(count)]
+    times = [int(b.split()[1]) // 3 for b in bodies]
+    assert times == sorted(times, reverse=True)

@@ -581,7 +581,9 @@
   // (`start`, inclusive) and replaces that window of the list with the answer: records already
   // shown are recognised by their full content (a multiset, so identical records are counted,
   // not merged), the rest are new, and logs that arrive late (an SDK batches them for seconds)
-  // still land in their place. When the window holds more than LIVE_MAX_PAGES pages, the list
+  // still land in their place. While older pages are still to come, the window starts after the
+  // oldest record shown, so that "Older logs" alone brings those. When the window holds more than
+  // LIVE_MAX_PAGES pages, the list
   // restarts from the newest page; the older ones stay reachable through "Older logs".
   const SEVERITIES = [[21, 'fatal'], [17, 'error'], [13, 'warn'], [9, 'info'], [5, 'debug'], [1, 'trace']];
   const LOG_PAGE = 200;
@@ -692,7 +694,12 @@
       }
       let newest = 0n;
       for (const r of logState.records) { const t = logTime(r); if (t > newest) newest = t; }
-      const since = newest > LIVE_WINDOW_NS ? newest - LIVE_WINDOW_NS : 0n;
+      let since = newest > LIVE_WINDOW_NS ? newest - LIVE_WINDOW_NS : 0n;
+      if (logState.older) {
+        // older records are still to be paged in by the cursor: the window must not reach them
+        const oldest = logTime(logState.records[logState.records.length - 1]) + 1n;
+        if (oldest > since) since = oldest;
+      }
       const fetched = [];
       let cursor = null;
       for (let i = 0; i < LIVE_MAX_PAGES; i += 1) {
