@@ -51,7 +51,7 @@ class Settings(BaseSettings):
         Path("data/obsvty.duckdb"), description="The DuckDB file telemetry is stored in."
     )
     duckdb_threads: int | None = Field(
-        None, gt=0, description="Threads DuckDB may use (default: one per core)."
+        None, gt=0, description="Threads DuckDB may use (default: one per core, less one)."
     )
 
     # --- mongodb (storage backend, cloud replica, sync service)

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from bench.payloads import PayloadFactory
 
 from obsvty.adapters.otlp.codec import TRACES
-from obsvty.adapters.storage.duckdb_store import DuckDBStore, open_duckdb
+from obsvty.adapters.storage.duckdb_store import DuckDBStore, default_threads, open_duckdb
 
 pytestmark = pytest.mark.unit
 
@@ -32,3 +33,21 @@ def test_duckdb_store_checkpoint_threshold_is_raised_and_close_still_checkpoints
     con = open_duckdb(path, read_only=True)
     assert con.execute("SELECT count(*) FROM spans").fetchone() == (50,)
     con.close()
+
+
+def test_duckdb_store_threads_default_leaves_a_core_to_the_receivers(tmp_path: Path) -> None:
+    # Arrange
+    cores = len(os.sched_getaffinity(0))
+
+    # Act
+    default = DuckDBStore(tmp_path / "a.duckdb")
+    configured = DuckDBStore(tmp_path / "b.duckdb", threads=3)
+
+    # Assert
+    assert default_threads() == max(1, cores - 1)
+    assert default.cursor().execute("SELECT current_setting('threads')").fetchone() == (
+        max(1, cores - 1),
+    )
+    assert configured.cursor().execute("SELECT current_setting('threads')").fetchone() == (3,)
+    default.close()
+    configured.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -284,14 +285,26 @@ def open_duckdb(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPy
 CHECKPOINT_THRESHOLD = "128MB"
 
 
+def default_threads() -> int:
+    """DuckDB's threads when none are configured: one fewer than the cores this process may use
+    (at least one), so that a checkpoint's compression or a large query never takes every core
+    from the receivers' event loop. Measured on 2 cores at 100 requests/s of 100 spans: with a
+    thread per core (DuckDB's default), p99 latency 856 ms and acknowledged spans dropped from
+    the buffer during checkpoints; with one thread, p99 59 ms and nothing lost."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return max(1, cores - 1)
+
+
 class DuckDBStore:
     """Telemetry in one DuckDB file."""
 
     def __init__(self, path: Path | str, *, threads: int | None = None) -> None:
         self.path = Path(path)
         self._con = open_duckdb(self.path)
-        if threads:
-            self._con.execute(f"SET threads TO {int(threads)}")
+        self._con.execute(f"SET threads TO {int(threads or default_threads())}")
         self._con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
         self._lock = threading.Lock()
         for statement in duckdb_schema.STATEMENTS:
