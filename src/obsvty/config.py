@@ -7,10 +7,14 @@ machine unless the user says so.
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import socket
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     Field,
@@ -275,6 +279,41 @@ class Settings(BaseSettings):
             raise ValueError("must be a positive duration such as 72h, 7d or 90m")
         return value
 
+    # --- self-tracing (see docs/OPERATIONS.md)
+    obsvty_self_tracing: bool = Field(
+        False, description="Trace obsvty's own pipeline with the OpenTelemetry SDK."
+    )
+    obsvty_self_tracing_endpoint: str = Field(
+        "",
+        description="OTLP/gRPC endpoint of the collector that receives obsvty's own spans, e.g. "
+        "http://collector:4317; never this obsvty's receivers.",
+    )
+    obsvty_self_tracing_sample_ratio: float = Field(
+        1.0, gt=0, le=1, description="Share of export requests traced (0 < ratio <= 1)."
+    )
+
+    @model_validator(mode="after")
+    def _self_tracing_target(self) -> Settings:
+        if not self.obsvty_self_tracing:
+            return self
+        endpoint = self.obsvty_self_tracing_endpoint.strip()
+        if not endpoint:
+            raise ValueError(
+                "OBSVTY_SELF_TRACING=true needs OBSVTY_SELF_TRACING_ENDPOINT (an OTLP/gRPC "
+                "collector other than this obsvty)"
+            )
+        receivers = {
+            self.otlp_grpc_port: self.otlp_grpc_host,
+            self.otlp_http_port: self.otlp_http_host,
+        }
+        if own_receiver(endpoint, receivers):
+            raise ValueError(
+                f"OBSVTY_SELF_TRACING_ENDPOINT={endpoint} points at this obsvty's own OTLP "
+                "receivers: its spans would be traced again when they arrive, a loop. Send them "
+                "to another collector or obsvty instance"
+            )
+        return self
+
     # --- process
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         "INFO", description="Log level."
@@ -314,6 +353,55 @@ def parse_size(text: str) -> int | None:
     base = 1024 if "i" in unit else 1000
     power = "kmgt".find(unit[:1]) + 1 if unit[:1] in "kmgt" and unit else 0
     return int(float(m.group(1)) * base**power)
+
+
+DEFAULT_OTLP_GRPC_PORT = 4317
+
+
+def endpoint_address(endpoint: str) -> tuple[str, int]:
+    """Host and port of an OTLP endpoint (``http://host:port``, ``host:port``, ``[::1]:4317``);
+    the port is 4317 when not given."""
+    text = endpoint.strip()
+    parsed = urlsplit(text if "://" in text else f"//{text}")
+    try:
+        port = parsed.port
+    except ValueError:
+        port = None
+    return (parsed.hostname or "").lower(), port or DEFAULT_OTLP_GRPC_PORT
+
+
+def is_local_host(host: str, bind_hosts: Iterable[str] = ()) -> bool:
+    """Whether ``host`` names this machine: a loopback or unspecified address, ``localhost``,
+    this host's name, an address a receiver binds, or an address of one of its interfaces
+    (one it can bind a socket to). Host names are not resolved (no DNS at start-up)."""
+    host = host.strip("[]").lower()
+    if host in ("localhost", "ip6-localhost", socket.gethostname().lower()):
+        return True
+    if host in {h.strip("[]").lower() for h in bind_hosts}:
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if address.is_loopback or address.is_unspecified:
+        return True
+    family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_DGRAM) as probe:
+            probe.bind((host, 0))  # only an address of this machine can be bound
+    except OSError:
+        return False
+    return True
+
+
+def own_receiver(endpoint: str, receivers: Mapping[int, str]) -> bool:
+    """Whether ``endpoint`` reaches one of this process's receivers (``port -> bind host``;
+    port 0, any free port, matches nothing)."""
+    host, port = endpoint_address(endpoint)
+    bind_host = receivers.get(port) if port else None
+    if bind_host is None:
+        return False
+    return is_local_host(host, [bind_host])
 
 
 class SettingsError(ValueError):

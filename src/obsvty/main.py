@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 import signal
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 import uvicorn
@@ -37,7 +38,11 @@ from obsvty.application.query import QueryService
 from obsvty.config import Settings
 from obsvty.operability import Operations, build_redactor
 from obsvty.ports.query import TelemetryQueryPort
+from obsvty.ports.store import TelemetryStorePort
 from obsvty.storage_wiring import build_cloud_sync, build_store
+
+if TYPE_CHECKING:
+    from obsvty.adapters.telemetry.self_tracing import SelfTracing
 
 log = logging.getLogger("obsvty")
 
@@ -84,15 +89,24 @@ class Application:
         self.watermark = CommitWatermark()
         self.metrics = ObsvtyMetrics()
         self.redactor = build_redactor(settings)
+        self.self_tracing = _self_tracing(settings)
+        store: TelemetryStorePort = MeteredStore(self.store, self.metrics)
+        ingest = IngestService
+        if self.self_tracing is not None:  # the SDK is loaded only when self-tracing is on
+            from obsvty.adapters.telemetry.self_tracing import TracedIngestService, TracedStore
+
+            self.metrics.request_spans = self.self_tracing.start_request
+            store = TracedStore(store, self.self_tracing)
+            ingest = functools.partial(TracedIngestService, self.self_tracing)  # type: ignore[assignment]
         self.flusher = Flusher(
             self.buffer,
-            MeteredStore(self.store, self.metrics),
+            store,
             batch_size=settings.flush_batch_size,
             interval=settings.flush_interval_ms / 1000,
             watermark=self.watermark,
             eager=durable,
         )
-        self.ingest = IngestService(
+        self.ingest = ingest(
             self.buffer,
             watermark=self.watermark if durable else None,
             commit_timeout=settings.durable_ack_timeout_s,
@@ -273,7 +287,23 @@ class Application:
         if self.cloud_sync is not None:
             self.cloud_sync.stop(self.settings.shutdown_timeout_s / 2)
         self.store.close()
+        if self.self_tracing is not None:
+            self.self_tracing.shutdown()
         log.info("stopped; everything acknowledged is stored")
+
+
+def _self_tracing(settings: Settings) -> SelfTracing | None:
+    """obsvty's own tracer when ``OBSVTY_SELF_TRACING`` is on (the settings have checked that
+    the endpoint is not this obsvty)."""
+    if not settings.obsvty_self_tracing:
+        return None
+    from obsvty.adapters.telemetry.self_tracing import SelfTracing
+
+    log.info("self-tracing: exporting obsvty's spans to %s", settings.obsvty_self_tracing_endpoint)
+    return SelfTracing(
+        settings.obsvty_self_tracing_endpoint.strip(),
+        sample_ratio=settings.obsvty_self_tracing_sample_ratio,
+    )
 
 
 def _query_port(store: object) -> TelemetryQueryPort | None:

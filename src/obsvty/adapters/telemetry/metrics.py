@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -39,8 +39,22 @@ _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 
 _FLUSH_ITEM_BUCKETS = (1, 10, 100, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000)
 
 
+class RequestSpan(Protocol):
+    """A trace span around one export request (see :mod:`.self_tracing`)."""
+
+    def end(self, outcome: str, accepted: int, rejected: int) -> None: ...
+
+
+RequestSpans = Callable[[str, str], RequestSpan]
+"""Starts the span of an export request of a signal (``traces``...) on a protocol (``grpc``...)."""
+
+
 class ObsvtyMetrics:
     """Every metric obsvty exports about itself."""
+
+    request_spans: RequestSpans | None = None
+    """With self-tracing on, each observed export request is also a span; set it before the
+    receivers are built."""
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
@@ -114,11 +128,21 @@ class ReceiverMetrics:
     """The series of one signal on one protocol, bound once so that a request costs a handful
     of counter increments."""
 
-    __slots__ = ("_accepted", "_outcomes", "_received", "_rejected", "_seconds", "label")
+    __slots__ = (
+        "_accepted",
+        "_outcomes",
+        "_received",
+        "_rejected",
+        "_seconds",
+        "_spans",
+        "label",
+        "labels",
+    )
 
     def __init__(self, metrics: ObsvtyMetrics, signal: Signal, protocol: str) -> None:
-        labels = (signal.value, protocol)
+        self.labels = labels = (signal.value, protocol)
         self.label = f"{protocol} {signal.value}"
+        self._spans = metrics.request_spans
         self._received = metrics.items_received.labels(*labels)
         self._accepted = metrics.items_accepted.labels(*labels)
         self._rejected = metrics.items_rejected.labels(*labels)
@@ -127,8 +151,10 @@ class ReceiverMetrics:
 
     def request(self, request_id: str | None = None) -> ObservedRequest:
         """A context manager around one export request: binds its request id for logging,
-        times it and counts its outcome on exit."""
-        return ObservedRequest(self, request_id)
+        times it and counts its outcome on exit (and traces it when self-tracing is on)."""
+        if self._spans is None:
+            return ObservedRequest(self, request_id)
+        return TracedRequest(self, request_id, self._spans)
 
     def observe(self, outcome: str, seconds: float, accepted: int, rejected: int) -> None:
         self._outcomes[outcome].inc()
@@ -189,6 +215,36 @@ class ObservedRequest:
                 )
         finally:
             reset_request_id(self._token)
+
+
+class TracedRequest(ObservedRequest):
+    """An observed request that is also a self-tracing span."""
+
+    __slots__ = ("_span", "_spans")
+
+    def __init__(
+        self, metrics: ReceiverMetrics, request_id: str | None, spans: RequestSpans
+    ) -> None:
+        super().__init__(metrics, request_id)
+        self._spans = spans
+        self._span: RequestSpan | None = None
+
+    def __enter__(self) -> ObservedRequest:
+        self._span = self._spans(*self._metrics.labels)
+        return super().__enter__()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            super().__exit__(exc_type, exc, tb)
+        finally:
+            if self._span is not None:
+                outcome = self.outcome or ("error" if exc_type is not None else "ok")
+                self._span.end(outcome, self.accepted, self.rejected)
 
 
 class MeteredStore:
