@@ -448,12 +448,12 @@ class MongoDBQuery:
         ]
         if query.cursor is not None:
             c = query.cursor
-            after = ObjectId(c.tiebreak.to_bytes(12, "big")) if 0 <= c.tiebreak < 2**96 else None
-            earlier: list[Filter] = [{"_log_time": {"$lt": c.time_unix_nano}}]
-            if after is not None:
-                earlier.append({"_log_time": c.time_unix_nano, INGEST_ID: {"$lt": after}})
-            elif c.tiebreak >= 2**96:
-                earlier.append({"_log_time": c.time_unix_nano})
+            # a tie breaker is an ObjectId's 96 bits; one from elsewhere is clamped into them
+            after = ObjectId(min(max(c.tiebreak, 0), 2**96 - 1).to_bytes(12, "big"))
+            earlier: list[Filter] = [
+                {"_log_time": {"$lt": c.time_unix_nano}},
+                {"_log_time": c.time_unix_nano, INGEST_ID: {"$lt": after}},
+            ]
             pipeline.append({"$match": {"$or": earlier}})
         pipeline += [
             {"$sort": {"_log_time": DESCENDING, INGEST_ID: DESCENDING}},
