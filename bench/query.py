@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from obsvty.adapters.storage import duckdb_schema
 from obsvty.adapters.storage.duckdb_query import DuckDBQuery
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
 from obsvty.domain.batches import SpanBatch
@@ -72,6 +73,8 @@ def seed(store: DuckDBStore, spans: int) -> None:
         ),
         {"n": 1000, "t0": T0 + HOUR // 2, "hour": HOUR},
     )
+    # what the store's write path records next to the spans (duckdb_schema.TRACE_TIMES)
+    con.execute(duckdb_schema.TRACE_TIMES_OF.format(source="spans"))
     con.execute("CHECKPOINT")
     con.close()
 

@@ -70,9 +70,15 @@ _METRIC_COLUMNS = (
     "scale, zero_count, zero_threshold, positive_offset, positive_bucket_counts, "
     "negative_offset, negative_bucket_counts, quantile_values, " + _RESOURCE_SCOPE
 )
+_SUMMARY_COLUMNS = (
+    "trace_id, span_id, parent_span_id, name, start_time_unix_nano, end_time_unix_nano, "
+    "status_code, service_name"
+)
 _LOG_TIME = "COALESCE(NULLIF(time_unix_nano, 0), observed_time_unix_nano)"
 _TABLE = {Signal.TRACES: "spans", Signal.LOGS: "logs", Signal.METRICS: "metric_points"}
 _INTEGER_TYPES = "('BIGINT', 'UBIGINT')"
+_SPANS_PER_WANTED_TRACE = 50
+"""A trace search first looks at the newest ``limit * this`` spans of the time range."""
 
 
 def _json_pointer(key: str) -> str:
@@ -344,6 +350,98 @@ class DuckDBQuery:
         return [Operation(name, kind) for name, kind in rows]
 
     def find_traces(self, query: TraceQuery) -> list[TraceSummary]:
+        """Newest matching spans first, then only the traces found are summarised.
+
+        Rows arrive roughly in start-time order, so a predicate on ``start_time_unix_nano`` lets
+        DuckDB skip every row group outside it (zone maps). The search looks at a recent window
+        ``[lo, end)`` first, ``lo`` the start of the ``50 * limit``-th newest span in the range.
+        A trace's key (its rank) is the start of its earliest matching span in the whole range;
+        in the window, its earliest matching span there (``hit_time``). Every trace whose key is
+        ``>= lo`` has ``key == hit_time`` and is among the window's hits, and every other trace
+        ranks below it. So the hits ordered by ``hit_time`` whose key turns out ``>= lo`` are,
+        in that order, the best traces; when ``limit`` of them are found they are the answer.
+        A hit can only have matched before ``lo`` when its spans started before ``lo``
+        (``trace_times``), and only those hits' keys are computed. With too few, the window
+        grows fourfold; the last window is the whole range. Exact whatever the data: the window
+        only saves work.
+        """
+        span_filter = self._span_filter(query)
+        in_range = _Where()
+        in_range.time_range("start_time_unix_nano", query.start_unix_nano, query.end_unix_nano)
+        with self._cursor() as cursor:
+            row = cursor.execute(
+                f"SELECT count(*) FROM spans WHERE {in_range.sql()}",  # noqa: S608
+                in_range.params,
+            ).fetchone()
+            count = int(row[0]) if row is not None else 0
+            newest = _SPANS_PER_WANTED_TRACE * query.limit
+            while True:
+                lo = None if newest >= count else self._nth_newest_start(cursor, in_range, newest)
+                if lo is None:  # the whole range: every hit time is the key
+                    hits = self._newest_hits(cursor, span_filter, None, query.limit)
+                    return self._summaries(cursor, [trace_id for trace_id, _ in hits])
+                hits = self._newest_hits(cursor, span_filter, lo, 2 * query.limit)
+                if len(hits) >= query.limit:
+                    best = self._keys_from(cursor, span_filter, hits, lo)[: query.limit]
+                    if len(best) == query.limit:
+                        return self._summaries(cursor, best)
+                newest *= 4  # too few traces ranked in the window: look further back
+
+    @staticmethod
+    def _nth_newest_start(cursor: duckdb.DuckDBPyConnection, in_range: _Where, n: int) -> int:
+        """The start time of the ``n``-th newest span in the range: the window's lower end."""
+        row = cursor.execute(
+            "SELECT min(s) FROM (SELECT start_time_unix_nano AS s FROM spans "  # noqa: S608
+            f"WHERE {in_range.sql()} ORDER BY s DESC LIMIT ?)",
+            [*in_range.params, n],
+        ).fetchone()
+        assert row is not None  # noqa: S101 - an aggregate always answers one row
+        return int(row[0])
+
+    @staticmethod
+    def _trace_ranges(
+        cursor: duckdb.DuckDBPyConnection, trace_ids: Sequence[str]
+    ) -> dict[str, tuple[int, int]]:
+        """Each trace's span start range, from ``trace_times``."""
+        marks = ", ".join("?" for _ in trace_ids)
+        rows = cursor.execute(
+            "SELECT trace_id, min(start_min), max(start_max) FROM trace_times "  # noqa: S608
+            f"WHERE trace_id IN ({marks}) GROUP BY trace_id",
+            list(trace_ids),
+        ).fetchall()
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def _keys_from(
+        self,
+        cursor: duckdb.DuckDBPyConnection,
+        span_filter: _Where,
+        hits: list[tuple[str, int]],
+        lo: int,
+    ) -> list[str]:
+        """The hits, in order, whose earliest matching span in the whole range is not before
+        ``lo`` (their rank is then their hit time)."""
+        ranges = self._trace_ranges(cursor, [trace_id for trace_id, _ in hits])
+        unsure = [t for t, _ in hits if ranges.get(t, (lo - 1, 0))[0] < lo]
+        matched_before: set[str] = set()
+        if unsure:
+            branches = []
+            params: list[Any] = []
+            for trace_id in unsure:
+                first, _ = ranges.get(trace_id, (None, None))
+                pruned = "" if first is None else "AND start_time_unix_nano >= ? "
+                branches.append(
+                    "SELECT trace_id FROM spans WHERE trace_id = ? "  # noqa: S608
+                    f"{pruned}AND start_time_unix_nano < ? AND {span_filter.sql()}"
+                )
+                params.extend([trace_id, *(() if first is None else (first,)), lo])
+                params.extend(span_filter.params)
+            rows = cursor.execute(" UNION ".join(branches), params).fetchall()
+            matched_before = {r[0] for r in rows}
+        return [trace_id for trace_id, _ in hits if trace_id not in matched_before]
+
+    @staticmethod
+    def _span_filter(query: TraceQuery) -> _Where:
+        """The span filters of a trace search (time range included)."""
         where = _Where()
         if query.service is not None:
             where.add("service_name = ?", query.service)
@@ -359,30 +457,57 @@ class DuckDBQuery:
         if query.errors_only:
             where.add("status_code = ?", int(StatusCode.ERROR))
         where.attributes(query.attributes, ("attributes", "resource_attributes"))
-        sql = f"""
-            WITH hits AS (
-                SELECT trace_id, min(start_time_unix_nano) AS hit_time
-                FROM spans WHERE {where.sql()}
-                GROUP BY trace_id
-                ORDER BY hit_time DESC, trace_id
-                LIMIT ?
+        return where
+
+    @staticmethod
+    def _newest_hits(
+        cursor: duckdb.DuckDBPyConnection, span_filter: _Where, lo: int | None, limit: int
+    ) -> list[tuple[str, int]]:
+        """The ``limit`` traces whose earliest matching span at or after ``lo`` is newest, with
+        that span's start, newest first (ties: trace id ascending)."""
+        window = "" if lo is None else "start_time_unix_nano >= ? AND "
+        rows = cursor.execute(
+            "SELECT trace_id, min(start_time_unix_nano) AS hit_time FROM spans "  # noqa: S608
+            f"WHERE {window}{span_filter.sql()} "
+            "GROUP BY trace_id ORDER BY hit_time DESC, trace_id LIMIT ?",
+            [*(() if lo is None else (lo,)), *span_filter.params, limit],
+        ).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    def _summaries(
+        self, cursor: duckdb.DuckDBPyConnection, trace_ids: list[str]
+    ) -> list[TraceSummary]:
+        """Each trace summarised over all its spans, in the given order. One scan per trace,
+        limited to its start range (``trace_times``), so a long trace does not widen the others'."""
+        if not trace_ids:
+            return []
+        ranges = self._trace_ranges(cursor, trace_ids)
+        branches = []
+        params: list[Any] = []
+        for trace_id in trace_ids:
+            bounds = ranges.get(trace_id)
+            branches.append(
+                f"SELECT {_SUMMARY_COLUMNS} FROM spans WHERE trace_id = ?"  # noqa: S608
+                + ("" if bounds is None else " AND start_time_unix_nano BETWEEN ? AND ?")
             )
+            params.extend([trace_id, *(bounds or ())])
+        rows = cursor.execute(
+            f"""
             SELECT
-                s.trace_id,
-                first(s.service_name ORDER BY s.parent_span_id <> '', s.start_time_unix_nano,
-                      s.span_id),
-                first(s.name ORDER BY s.parent_span_id <> '', s.start_time_unix_nano, s.span_id),
-                min(s.start_time_unix_nano),
-                max(s.end_time_unix_nano) - min(s.start_time_unix_nano),
+                trace_id,
+                first(service_name ORDER BY parent_span_id <> '', start_time_unix_nano, span_id),
+                first(name ORDER BY parent_span_id <> '', start_time_unix_nano, span_id),
+                min(start_time_unix_nano),
+                max(end_time_unix_nano) - min(start_time_unix_nano),
                 count(*),
-                count(*) FILTER (WHERE s.status_code = {int(StatusCode.ERROR)}),
-                list(DISTINCT s.service_name ORDER BY s.service_name),
-                any_value(h.hit_time) AS hit_time
-            FROM spans s JOIN hits h ON s.trace_id = h.trace_id
-            GROUP BY s.trace_id
-            ORDER BY hit_time DESC, s.trace_id
-        """  # noqa: S608 - only this module's own SQL fragments; every value is a parameter
-        rows = self._rows(sql, [*where.params, query.limit])
+                count(*) FILTER (WHERE status_code = {int(StatusCode.ERROR)}),
+                list(DISTINCT service_name ORDER BY service_name)
+            FROM ({" UNION ALL ".join(branches)})
+            GROUP BY trace_id
+            """,  # noqa: S608 - only this module's own SQL fragments; every value is a parameter
+            params,
+        ).fetchall()
+        by_id = {r[0]: r for r in rows}
         return [
             TraceSummary(
                 trace_id=bytes.fromhex(r[0]),
@@ -394,15 +519,26 @@ class DuckDBQuery:
                 error_count=r[6],
                 services=tuple(r[7]),
             )
-            for r in rows
+            for r in (by_id[t] for t in trace_ids)
         ]
 
     def get_trace(self, trace_id: bytes) -> list[Span]:
-        rows = self._rows(
-            f"SELECT {_SPAN_COLUMNS} FROM spans WHERE trace_id = ? "  # noqa: S608
-            "ORDER BY start_time_unix_nano, span_id",
-            [trace_id.hex()],
-        )
+        """The trace's start-time range (``trace_times``, written with the spans) limits the scan
+        to the row groups of that range."""
+        hex_id = trace_id.hex()
+        with self._cursor() as cursor:
+            bounds = cursor.execute(
+                "SELECT min(start_min), max(start_max) FROM trace_times WHERE trace_id = ?",
+                [hex_id],
+            ).fetchone()
+            if bounds is None or bounds[0] is None:
+                return []
+            rows = cursor.execute(
+                f"SELECT {_SPAN_COLUMNS} FROM spans "  # noqa: S608
+                "WHERE start_time_unix_nano BETWEEN ? AND ? AND trace_id = ? "
+                "ORDER BY start_time_unix_nano, span_id",
+                [bounds[0], bounds[1], hex_id],
+            ).fetchall()
         decoder = _Decoder()
         return [decoder.span(r) for r in rows]
 

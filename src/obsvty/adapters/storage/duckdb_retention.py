@@ -49,6 +49,8 @@ class DuckDBRetention:
             f"(SELECT rowid FROM {table} WHERE {ts} < ? LIMIT ?)"
         )
         row = self._con.execute(sql, [cutoff_unix_nano, limit]).fetchone()
+        if table == "spans":  # the time ranges of traces now wholly deleted go too
+            self._con.execute("DELETE FROM trace_times WHERE start_max < ?", [cutoff_unix_nano])
         return int(row[0]) if row else 0
 
     def used_bytes(self) -> int:

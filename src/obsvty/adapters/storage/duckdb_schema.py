@@ -98,8 +98,30 @@ CREATE TABLE IF NOT EXISTS metric_points (
 )
 """
 
+TRACE_TIMES = """
+CREATE TABLE IF NOT EXISTS trace_times (
+    trace_id VARCHAR NOT NULL,
+    start_min BIGINT NOT NULL,
+    start_max BIGINT NOT NULL
+)
+"""
+"""Where each trace's spans lie in time: one row per trace per write (the range of its spans'
+start times in that write; a trace's range is the min/max over its rows). Loading a trace reads
+this small table first, so that the scan of ``spans`` is limited to the row groups of that range
+(trace ids are random: zone maps cannot prune on them). Rows of spans deleted by retention only
+widen a range, never hide a span."""
+
+TRACE_TIMES_OF = """
+INSERT INTO trace_times
+SELECT trace_id, min(start_time_unix_nano), max(start_time_unix_nano) FROM {source}
+GROUP BY trace_id
+"""
+"""Fills ``trace_times`` from the spans of ``source`` (a write's incoming rows, or the whole
+``spans`` table when a file from before ``trace_times`` is opened)."""
+
 META = """
 CREATE TABLE IF NOT EXISTS obsvty_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)
 """
 
 STATEMENTS = (META, SPANS, LOGS, METRIC_POINTS)
+"""Created when a file is opened; ``TRACE_TIMES`` after them (filled from ``spans`` if new)."""

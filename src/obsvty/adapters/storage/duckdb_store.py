@@ -260,6 +260,23 @@ def _insert_statement(table: str, batch: Any) -> tuple[str, dict[str, int] | Non
     return _INSERT_NEW_SPANS.format(source=source), {"lo": min(starts), "hi": max(starts)}
 
 
+_TRACE_TIMES_OF_INCOMING = duckdb_schema.TRACE_TIMES_OF.format(source="incoming")
+
+
+def _create_trace_times(con: duckdb.DuckDBPyConnection) -> None:
+    """Create ``trace_times``; filled from the stored spans when the file predates it."""
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_tables() "
+        "WHERE table_name = 'trace_times' AND database_name = current_database()"
+    ).fetchone()
+    if row is not None and row[0]:
+        return
+    con.execute("BEGIN TRANSACTION")
+    con.execute(duckdb_schema.TRACE_TIMES)
+    con.execute(duckdb_schema.TRACE_TIMES_OF.format(source="spans"))
+    con.execute("COMMIT")
+
+
 def open_duckdb(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open a DuckDB database file, translating the "file in use" failure into a clear error."""
     target = Path(path)
@@ -309,6 +326,7 @@ class DuckDBStore:
         self._lock = threading.Lock()
         for statement in duckdb_schema.STATEMENTS:
             self._con.execute(statement)
+        _create_trace_times(self._con)
         self._con.execute(
             "INSERT OR REPLACE INTO obsvty_meta VALUES ('schema_version', ?)",
             [str(duckdb_schema.SCHEMA_VERSION)],
@@ -331,7 +349,7 @@ class DuckDBStore:
                 name, to_arrow = _TABLES[batch_type]
                 merged = group[0] if len(group) == 1 else batch_type.concat(group)
                 statement, params = _insert_statement(name, merged)
-                tables.append((statement, params, to_arrow(merged)))
+                tables.append((name, statement, params, to_arrow(merged)))
         except (pa.ArrowException, OverflowError, TypeError, ValueError) as exc:
             # a value the columns cannot hold: nothing of this write is stored (port contract)
             raise StoreError(f"DuckDB write failed: cannot convert the batch: {exc}") from exc
@@ -339,10 +357,12 @@ class DuckDBStore:
             con = self._con
             try:
                 con.execute("BEGIN TRANSACTION")
-                for statement, params, incoming in tables:
+                for name, statement, params, incoming in tables:
                     con.register("incoming", incoming)
                     try:
                         con.execute(statement, params)
+                        if name == "spans":  # and where each trace lies in time
+                            con.execute(_TRACE_TIMES_OF_INCOMING)
                     finally:
                         con.unregister("incoming")
                 con.execute("COMMIT")
