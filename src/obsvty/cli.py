@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from obsvty import __version__
 from obsvty.adapters.logging import configure_logging
 from obsvty.config import Settings, SettingsError, load_settings
+from obsvty.domain.model import Signal
 from obsvty.domain.redaction import RedactionConfigError
 from obsvty.ports.store import StoreError
 
@@ -37,6 +38,28 @@ def _parser() -> argparse.ArgumentParser:
         "every effective setting, secrets masked. Exit code 0: valid, 2: invalid.",
     )
     check.add_argument("--json", action="store_true", help="print the settings as JSON")
+    export = commands.add_parser(
+        "export",
+        help="write stored telemetry as OTLP/JSON, one export request per line",
+        description="Read telemetry from a running obsvty's query API and write it to stdout as "
+        "OTLP/JSON export requests, one per line (post a line to /v1/traces, /v1/logs or "
+        "/v1/metrics of any OTLP/HTTP receiver to load it). Exit code 0: done, 1: failed.",
+    )
+    export.add_argument("--signal", required=True, choices=[s.value for s in Signal])
+    export.add_argument(
+        "--since",
+        required=True,
+        help="a duration back from now (1h, 30m), now-1h, an RFC 3339 time or unix nanoseconds",
+    )
+    export.add_argument("--until", default="now", help="end of the range, exclusive (default: now)")
+    export.add_argument(
+        "--api-url",
+        default=None,
+        help="the query API (default: http://127.0.0.1:$OBSVTY_API_PORT, port 8000)",
+    )
+    export.add_argument(
+        "--token", default=None, help="a query token (default: $OBSVTY_EXPORT_TOKEN)"
+    )
     return parser
 
 
@@ -71,6 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         return _serve()
+    if args.command == "export":
+        from obsvty.export_command import run_export
+
+        return run_export(args.signal, args.since, args.until, args.api_url, args.token)
     if args.command == "check-config":
         from obsvty.check_config import check_config
 
