@@ -140,7 +140,8 @@ class LogCursor:
     Logs are ordered newest first by ``(time, tiebreak)`` descending, where *time* is the record's
     ``time_unix_nano``, or its ``observed_time_unix_nano`` when the former is 0 (unset), and
     ``tiebreak`` is an integer the store assigns to each record, unique and never changing (DuckDB:
-    the row id; MongoDB: the ObjectId as an integer). The next page holds the records strictly
+    an insert sequence number, not the row id, which a checkpoint after deletes can renumber;
+    MongoDB: the ObjectId as an integer). The next page holds the records strictly
     after the cursor in that order, so paging never skips or repeats a record.
     """
 

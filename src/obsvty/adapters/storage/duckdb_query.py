@@ -20,6 +20,7 @@ from typing import Any, cast
 
 import duckdb
 
+from obsvty.adapters.storage import duckdb_schema
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
 from obsvty.adapters.storage.typed_json import dumps, loads_attributes, loads_value
 from obsvty.domain.model import (
@@ -74,6 +75,7 @@ _SUMMARY_COLUMNS = (
     "trace_id, span_id, parent_span_id, name, start_time_unix_nano, end_time_unix_nano, "
     "status_code, service_name"
 )
+_LOG_SEQ = duckdb_schema.LOG_SEQ_COLUMN  # the log cursor's tie breaker, stable across checkpoints
 _LOG_TIME = "COALESCE(NULLIF(time_unix_nano, 0), observed_time_unix_nano)"
 _TABLE = {Signal.TRACES: "spans", Signal.LOGS: "logs", Signal.METRICS: "metric_points"}
 _INTEGER_TYPES = "('BIGINT', 'UBIGINT')"
@@ -563,14 +565,14 @@ class DuckDBQuery:
         if query.cursor is not None:
             c = query.cursor
             where.add(
-                f"({_LOG_TIME} < ? OR ({_LOG_TIME} = ? AND rowid < ?))",
+                f"({_LOG_TIME} < ? OR ({_LOG_TIME} = ? AND {_LOG_SEQ} < ?))",
                 c.time_unix_nano,
                 c.time_unix_nano,
                 c.tiebreak,
             )
         rows = self._rows(
-            f"SELECT {_LOG_COLUMNS}, {_LOG_TIME} AS log_time, rowid FROM logs "  # noqa: S608
-            f"WHERE {where.sql()} ORDER BY log_time DESC, rowid DESC LIMIT ?",
+            f"SELECT {_LOG_COLUMNS}, {_LOG_TIME} AS log_time, {_LOG_SEQ} FROM logs "  # noqa: S608
+            f"WHERE {where.sql()} ORDER BY log_time DESC, {_LOG_SEQ} DESC LIMIT ?",
             [*where.params, query.limit + 1],
         )
         decoder = _Decoder()

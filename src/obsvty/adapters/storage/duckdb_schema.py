@@ -119,6 +119,20 @@ GROUP BY trace_id
 """Fills ``trace_times`` from the spans of ``source`` (a write's incoming rows, or the whole
 ``spans`` table when a file from before ``trace_times`` is opened)."""
 
+LOG_SEQ_COLUMN = "sync_seq"
+"""Each log record's insert number, from a sequence: unique, growing in commit order, and never
+renumbered (unlike DuckDB's ``rowid``, which a checkpoint after deletes can renumber). The log
+cursor's tie breaker. The cloud sync numbers every table the same way with the same column and
+sequence names (``duckdb_sync``), so on ``logs`` it finds them in place and both share one
+number per record."""
+
+LOG_SEQ = (
+    "CREATE SEQUENCE IF NOT EXISTS logs_sync_seq",
+    f"ALTER TABLE logs ADD COLUMN IF NOT EXISTS {LOG_SEQ_COLUMN} BIGINT "
+    "DEFAULT nextval('logs_sync_seq')",
+)
+"""Adds ``LOG_SEQ_COLUMN`` to ``logs``; the records already stored are numbered in row order."""
+
 META = """
 CREATE TABLE IF NOT EXISTS obsvty_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)
 """

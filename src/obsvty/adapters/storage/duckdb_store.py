@@ -324,7 +324,7 @@ class DuckDBStore:
         self._con.execute(f"SET threads TO {int(threads or default_threads())}")
         self._con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
         self._lock = threading.Lock()
-        for statement in duckdb_schema.STATEMENTS:
+        for statement in (*duckdb_schema.STATEMENTS, *duckdb_schema.LOG_SEQ):
             self._con.execute(statement)
         _create_trace_times(self._con)
         self._con.execute(
