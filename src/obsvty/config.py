@@ -107,7 +107,9 @@ class Settings(BaseSettings):
     # --- buffer and flusher
     max_buffer_size: int = Field(10_000, gt=0, description="Buffer capacity, in items.")
     buffer_overflow_policy: Literal["drop_oldest", "reject"] = Field(
-        "drop_oldest", description="What a full buffer does: drop oldest items, or reject."
+        "reject",
+        description="What a full buffer does: reject (retryable answer; nothing acknowledged "
+        "is lost) or drop_oldest (never slows a client; counted drops of acknowledged items).",
     )
     flush_interval_ms: int = Field(
         1000, gt=0, description="Longest time an item waits in the buffer before a flush."

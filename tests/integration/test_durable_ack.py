@@ -131,7 +131,11 @@ def test_durable_mode_forces_reject_policy_and_says_so(
 
 def test_buffered_mode_keeps_the_chosen_policy(tmp_path: Path) -> None:
     # Arrange
-    settings = load_settings(obsvty_db_path=tmp_path / "b.duckdb", ack_mode="buffered")
+    settings = load_settings(
+        obsvty_db_path=tmp_path / "b.duckdb",
+        ack_mode="buffered",
+        buffer_overflow_policy="drop_oldest",
+    )
 
     # Act
     app = Application(settings)

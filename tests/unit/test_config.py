@@ -27,7 +27,7 @@ def test_load_settings_defaults_bind_loopback_on_otlp_ports() -> None:
     assert (settings.otlp_grpc_host, settings.otlp_grpc_port) == ("127.0.0.1", 4317)
     assert (settings.otlp_http_host, settings.otlp_http_port) == ("127.0.0.1", 4318)
     assert settings.obsvty_db_path == Path("data/obsvty.duckdb")
-    assert settings.buffer_overflow_policy == "drop_oldest"
+    assert settings.buffer_overflow_policy == "reject"
 
 
 def test_load_settings_environment_variable_is_the_upper_case_field_name(
