@@ -249,3 +249,47 @@ def test_retention_delete_spans_drops_time_ranges_of_deleted_traces(tmp_path: Pa
         con.close()
         retention.close()
         store.close()
+
+
+def _dense_then_sparse() -> list[Span]:
+    """400 traces of 5 spans in the first 100 s, then one trace whose 60 spans run from 50 s to
+    1,000 s: the newest stretch of time holds only that trace's spans, more than a first window
+    of ``50 * limit`` spans for ``limit`` 1."""
+    spans = []
+    for t in range(401):
+        trace_id = (t + 1).to_bytes(16, "big")
+        for i in range(60 if t == 400 else 5):
+            start = T0 + (50 * SECOND + i * 16 * SECOND if t == 400 else t * SECOND // 4 + i)
+            spans.append(
+                Span(
+                    trace_id=trace_id,
+                    span_id=(t * 16 + i + 1).to_bytes(8, "big"),
+                    parent_span_id=b"",
+                    name="op",
+                    kind=1,
+                    start_time_unix_nano=start,
+                    end_time_unix_nano=start + 10,
+                    resource=RESOURCES[t % 2],
+                    scope=SCOPE,
+                )
+            )
+    return spans
+
+
+@pytest.mark.parametrize("limit", [1, 2, 30])
+def test_find_traces_sparse_newest_stretch_equals_reference(tmp_path: Path, limit: int) -> None:
+    # Arrange: the window has to widen past the sparse stretch, narrow again, and drop the long
+    # trace (it matched long before the window)
+    spans = _dense_then_sparse()
+    store = DuckDBStore(tmp_path / "sparse.duckdb", threads=1)
+    store.write([span_batch(sorted(spans, key=lambda s: s.start_time_unix_nano))])
+    q = TraceQuery(limit=limit)
+
+    # Act
+    try:
+        found = DuckDBQuery(store).find_traces(q)
+    finally:
+        store.close()
+
+    # Assert
+    assert found == _reference(spans, q)

@@ -79,6 +79,7 @@ _LOG_SEQ = duckdb_schema.LOG_SEQ_COLUMN  # the log cursor's tie breaker, stable 
 _LOG_TIME = "COALESCE(NULLIF(time_unix_nano, 0), observed_time_unix_nano)"
 _TABLE = {Signal.TRACES: "spans", Signal.LOGS: "logs", Signal.METRICS: "metric_points"}
 _INTEGER_TYPES = "('BIGINT', 'UBIGINT')"
+_WINDOW_BISECTIONS = 6
 _SPANS_PER_WANTED_TRACE = 50
 """A trace search first looks at the newest ``limit * this`` spans of the time range."""
 
@@ -356,7 +357,7 @@ class DuckDBQuery:
 
         Rows arrive roughly in start-time order, so a predicate on ``start_time_unix_nano`` lets
         DuckDB skip every row group outside it (zone maps). The search looks at a recent window
-        ``[lo, end)`` first, ``lo`` the start of the ``50 * limit``-th newest span in the range.
+        ``[lo, end)`` first, holding at least the ``50 * limit`` newest spans of the range.
         A trace's key (its rank) is the start of its earliest matching span in the whole range;
         in the window, its earliest matching span there (``hit_time``). Every trace whose key is
         ``>= lo`` has ``key == hit_time`` and is among the window's hits, and every other trace
@@ -372,13 +373,19 @@ class DuckDBQuery:
         in_range.time_range("start_time_unix_nano", query.start_unix_nano, query.end_unix_nano)
         with self._cursor() as cursor:
             row = cursor.execute(
-                f"SELECT count(*) FROM spans WHERE {in_range.sql()}",  # noqa: S608
+                "SELECT count(*), min(start_time_unix_nano), max(start_time_unix_nano) "  # noqa: S608
+                f"FROM spans WHERE {in_range.sql()}",
                 in_range.params,
             ).fetchone()
-            count = int(row[0]) if row is not None else 0
+            assert row is not None  # noqa: S101 - an aggregate always answers one row
+            count, bounds = int(row[0]), (row[1], row[2])
             newest = _SPANS_PER_WANTED_TRACE * query.limit
             while True:
-                lo = None if newest >= count else self._nth_newest_start(cursor, in_range, newest)
+                lo = (
+                    None
+                    if newest >= count
+                    else self._window_start(cursor, in_range, newest, count, bounds)
+                )
                 if lo is None:  # the whole range: every hit time is the key
                     hits = self._newest_hits(cursor, span_filter, None, query.limit)
                     return self._summaries(cursor, [trace_id for trace_id, _ in hits])
@@ -390,15 +397,47 @@ class DuckDBQuery:
                 newest *= 4  # too few traces ranked in the window: look further back
 
     @staticmethod
-    def _nth_newest_start(cursor: duckdb.DuckDBPyConnection, in_range: _Where, n: int) -> int:
-        """The start time of the ``n``-th newest span in the range: the window's lower end."""
-        row = cursor.execute(
-            "SELECT min(s) FROM (SELECT start_time_unix_nano AS s FROM spans "  # noqa: S608
-            f"WHERE {in_range.sql()} ORDER BY s DESC LIMIT ?)",
-            [*in_range.params, n],
-        ).fetchone()
-        assert row is not None  # noqa: S101 - an aggregate always answers one row
-        return int(row[0])
+    def _window_start(
+        cursor: duckdb.DuckDBPyConnection,
+        in_range: _Where,
+        n: int,
+        count: int,
+        bounds: tuple[int, int],
+    ) -> int:
+        """A start time with at least ``n`` of the range's ``count`` spans (their starts within
+        ``bounds``) at or after it, and not many more: the window's lower end. First ``4n``
+        spans' worth of time, were the spans spread evenly, then eightfold wider while fewer are
+        found, then bisected while it holds more than ``8n``. Counting the spans after a time is
+        cheap (zone maps), sorting them to find the exact ``n``-th is not."""
+        first, last = bounds
+
+        def since(fraction: float) -> int:
+            return last - math.ceil((last - first) * fraction)
+
+        def after(fraction: float) -> int:
+            row = cursor.execute(
+                f"SELECT count(*) FROM spans WHERE {in_range.sql()} "  # noqa: S608
+                "AND start_time_unix_nano >= ?",
+                [*in_range.params, since(fraction)],
+            ).fetchone()
+            assert row is not None  # noqa: S101 - an aggregate always answers one row
+            return int(row[0])
+
+        short, enough = 0.0, min(1.0, 4 * n / count)  # fractions of the time range
+        found = after(enough)
+        while found < n and enough < 1.0:  # sparser than even: widen
+            short, enough = enough, min(1.0, enough * 8)
+            found = after(enough)
+        for _ in range(_WINDOW_BISECTIONS):  # far more than needed: narrow
+            if found <= 8 * n:
+                break
+            middle = (short + enough) / 2
+            in_middle = after(middle)
+            if in_middle >= n:
+                enough, found = middle, in_middle
+            else:
+                short = middle
+        return since(enough)
 
     @staticmethod
     def _trace_ranges(
