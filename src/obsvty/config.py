@@ -281,6 +281,13 @@ class Settings(BaseSettings):
             raise ValueError("must be a positive duration such as 72h, 7d or 90m")
         return value
 
+    @field_validator("mongodb_write_concern")
+    @classmethod
+    def _acknowledged_writes(cls, value: str) -> str:
+        if value.isdigit() and int(value) == 0:
+            raise ValueError("w=0 is unacknowledged; obsvty needs acknowledged, journaled writes")
+        return value
+
     # --- self-tracing (see docs/OPERATIONS.md)
     obsvty_self_tracing: bool = Field(
         False, description="Trace obsvty's own pipeline with the OpenTelemetry SDK."

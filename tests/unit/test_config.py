@@ -102,3 +102,33 @@ def test_load_settings_override_argument_wins_over_environment(
 
     # Act / Assert
     assert load_settings(otlp_grpc_port=0).otlp_grpc_port == 0
+
+
+@pytest.mark.parametrize("value", ["0", "00"])
+def test_load_settings_unacknowledged_mongodb_write_concern_is_refused(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    # Arrange
+    monkeypatch.setenv("MONGODB_WRITE_CONCERN", value)
+
+    # Act
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+
+    # Assert
+    assert "MONGODB_WRITE_CONCERN" in str(caught.value)
+    assert "journaled" in str(caught.value)
+
+
+@pytest.mark.parametrize("value", ["1", "3", "majority", "dc-tag"])
+def test_load_settings_acknowledged_mongodb_write_concern_is_kept(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    # Arrange
+    monkeypatch.setenv("MONGODB_WRITE_CONCERN", value)
+
+    # Act
+    settings = load_settings()
+
+    # Assert
+    assert settings.mongodb_write_concern == value

@@ -14,9 +14,11 @@ from typing import Any
 
 import pytest
 from mockupdb import MockupDB, OpMsg, go, going
+from pymongo import MongoClient
 
 from obsvty.adapters.storage.mongodb_documents import COLLECTIONS
 from obsvty.adapters.storage.mongodb_store import INGEST_ID, MongoDBStore, MongoSettings
+from obsvty.adapters.storage.mongodb_sync import MongoSyncTarget
 from obsvty.ports.store import StoreError
 from tests.support.mongodb_data import log_batch
 
@@ -109,6 +111,41 @@ def test_store_write_sends_unordered_inserts_with_ids(
     assert request["ordered"] is False
     assert len(documents) == 3
     assert all("_id" in d and INGEST_ID in d for d in documents)
+
+
+def test_store_write_asks_for_journaled_acknowledgement(
+    server: MockupDB, store: MongoDBStore
+) -> None:
+    # Act
+    with going(store.write, [log_batch(1)]) as done:
+        request = _insert(server)
+        request.ok(n=1)
+    done()
+
+    # Assert: the configured w, and j (an acknowledged write survives a crash of the server)
+    assert request["writeConcern"] == {"w": 1, "j": True}
+
+
+def test_sync_target_send_asks_for_journaled_acknowledgement_on_any_client(
+    server: MockupDB,
+) -> None:
+    # Arrange: a client built without journaling (the cloud URI could say journal=false)
+    settings = _settings(server)
+    client: MongoClient[dict[str, Any]] = MongoClient(
+        f"{settings.uri}&journal=false&w=1", socketTimeoutMS=settings.timeout_ms
+    )
+    target = MongoSyncTarget(settings, client=client)
+    target._indexed = True  # the index set-up is the store's test above
+
+    # Act
+    with going(target.send, "logs", [{"_id": "a", "body": "x"}]) as sent:
+        request = _insert(server)
+        request.ok(n=1)
+
+    # Assert
+    assert sent() == []
+    assert request["writeConcern"] == {"w": 1, "j": True}
+    target.close()
 
 
 def test_store_write_duplicate_keys_only_is_stored(server: MockupDB, store: MongoDBStore) -> None:

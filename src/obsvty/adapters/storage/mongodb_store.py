@@ -86,14 +86,26 @@ class MongoSettings:
 
 
 def write_concern(w: str) -> WriteConcern:
-    return WriteConcern(w=int(w) if w.isdigit() else w)
+    """The write concern of every obsvty write: ``w`` as configured, and ``j`` (journaled).
+
+    An acknowledged write must survive a crash of the server that acknowledged it: the flusher
+    answers the OTLP exporter after ``store.write`` (durable ack mode), and the cloud sync saves
+    its cursor after the cloud's acknowledgement. ``w: "majority"`` on a replica set already
+    waits for the journal (``writeConcernMajorityJournalDefault``), so ``j`` costs nothing there;
+    on a standalone, with ``w: 1`` or a number of nodes, an acknowledgement without ``j`` only
+    means "in memory" (measured on a killed server: acknowledged inserts lost). ``w: 0``
+    (unacknowledged) cannot be journaled and is refused (pymongo ``ConfigurationError``).
+    """
+    return WriteConcern(w=int(w) if w.isdigit() else w, j=True)
 
 
 def connect(
     settings: MongoSettings, *, app_name: str = "obsvty", **options: Any
 ) -> MongoClient[dict[str, Any]]:
     """A pooled client with the timeouts, retry and write-concern policy of ``settings``
-    (``options``: further MongoClient options, e.g. ``heartbeatFrequencyMS``)."""
+    (``options``: further MongoClient options, e.g. ``heartbeatFrequencyMS``). Every write of
+    the client uses :func:`write_concern` (journaled)."""
+    concern = write_concern(settings.write_concern)
     return MongoClient(
         settings.uri,
         appname=app_name,
@@ -102,9 +114,8 @@ def connect(
         connectTimeoutMS=settings.timeout_ms,
         socketTimeoutMS=settings.timeout_ms,
         retryWrites=settings.retry_writes,
-        w=int(settings.write_concern)
-        if settings.write_concern.isdigit()
-        else settings.write_concern,
+        w=concern.document["w"],
+        journal=concern.document["j"],
         tz_aware=True,
         connect=False,
         **options,
@@ -187,7 +198,9 @@ class MongoDBStore:
     ) -> None:
         self.settings = settings
         self.client = client if client is not None else connect(settings)
-        self.db: Database[docs.Document] = self.client[settings.database]
+        self.db: Database[docs.Document] = self.client.get_database(
+            settings.database, write_concern=write_concern(settings.write_concern)
+        )
         self._publish_watermark = publish_watermark
         try:
             ensure_indexes(self.db, settings.retention_days)

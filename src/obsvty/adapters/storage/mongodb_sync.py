@@ -31,6 +31,7 @@ from obsvty.adapters.storage.mongodb_store import (
     MongoSettings,
     connect,
     ensure_indexes,
+    write_concern,
 )
 from obsvty.ports.sync import (
     DeadLetter,
@@ -65,7 +66,11 @@ class MongoSyncTarget:
     ) -> None:
         self.settings = settings
         self.client = client or connect(settings, app_name="obsvty-cloud-sync")
-        self.db: Database[Document] = self.client[settings.database]
+        # journaled: the sync saves its cursor once the cloud acknowledged, so the
+        # acknowledgement must mean "survives a crash of the cloud server"
+        self.db: Database[Document] = self.client.get_database(
+            settings.database, write_concern=write_concern(settings.write_concern)
+        )
         self._indexed = False
 
     def send(self, collection: str, documents: list[Document]) -> list[Refusal]:
