@@ -7,6 +7,7 @@ from typing import Any
 
 import duckdb
 
+from obsvty.adapters.storage.duckdb_schema import LOG_SEQ_COLUMN
 from obsvty.adapters.storage.typed_json import loads_value
 
 JSON_COLUMNS = frozenset(
@@ -31,13 +32,16 @@ ORDER = {
 
 
 def rows(con: duckdb.DuckDBPyConnection, table: str, where: str = "") -> list[dict[str, Any]]:
-    """Every row of ``table`` (``spans``, ``logs`` or ``metric_points``) in a stable order."""
+    """Every row of ``table`` (``spans``, ``logs`` or ``metric_points``) in a stable order,
+    without the store's insert numbers (``sync_seq``: log cursors, cloud sync), which are not
+    telemetry."""
     sql = f"SELECT * FROM {table} {where} ORDER BY {ORDER[table]}"  # noqa: S608 - test helper
     cursor = con.execute(sql)
     names = [d[0] for d in cursor.description]
     out = []
     for values in cursor.fetchall():
         row = dict(zip(names, values, strict=True))
+        row.pop(LOG_SEQ_COLUMN, None)
         for name in JSON_COLUMNS & row.keys():
             row[name] = loads_value(row[name])
         out.append(row)
