@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from obsvty.adapters.storage.duckdb_query import DuckDBQuery
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
 from obsvty.adapters.storage.mongodb_query import MongoDBQuery
 from obsvty.adapters.storage.mongodb_store import MongoDBStore, MongoSettings
+from obsvty.application.query import QueryService, SeriesRequest
 from obsvty.domain.model import (
     LogRecord,
     Signal,
@@ -394,3 +396,28 @@ def test_stats_empty_store_zero_counts(
         # Assert
         assert all(s.count == 0 and s.oldest_unix_nano is None for s in stats.signals.values())
         assert set(stats.signals) == set(Signal)
+
+
+def test_metric_points_uint64_counts_beyond_int64_exact_and_percentiles_from_them(
+    open_stores: Callable[[Path], AbstractContextManager[Stores]], tmp_path: Path
+) -> None:
+    # Arrange: a cumulative histogram whose counts pass int64 (OTLP counts are uint64)
+    first = replace(POINTS[5], count=2**63, bucket_counts=(0, 2**63, 0), min=None, max=None)
+    second = replace(
+        first,
+        time_unix_nano=first.time_unix_nano + 10,
+        count=2**64 - 1,
+        bucket_counts=(0, 2**64 - 1, 0),
+    )
+    with open_stores(tmp_path / "uint64") as (writer, query):
+        writer.write([metric_batch([first, second])])
+
+        # Act
+        points = query.metric_points(MetricQuery("latency"))
+        series = QueryService(query).metric_series(SeriesRequest("latency", percentiles=(50,)))
+
+    # Assert: the very integers, counts and percentiles per point (every observation in (5, 10])
+    assert points == [first, second]
+    samples = series.series[0].samples
+    assert [s.count for s in samples] == [2**63, 2**64 - 1]
+    assert [s.percentiles for s in samples] == [{"p50": pytest.approx(7.5)}] * 2

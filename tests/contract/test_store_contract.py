@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -326,3 +326,30 @@ def test_store_write_after_a_failed_write_succeeds(under_test: StoreUnderTest) -
 
     # Assert
     assert batch_rows(under_test.read_back(Signal.TRACES)) == batch_rows(span_batch(SPANS))
+
+
+def test_store_write_uint64_counts_beyond_int64_read_back_exactly(
+    under_test: StoreUnderTest,
+) -> None:
+    # Arrange: OTLP counts are uint64; the largest, the first beyond int64, and the last inside it
+    biggest, first_beyond, last_inside = 2**64 - 1, 2**63, 2**63 - 1
+    histogram, exponential, summary = POINTS[5], POINTS[6], POINTS[7]
+    points = [
+        replace(histogram, count=biggest, bucket_counts=(last_inside, first_beyond, 0)),
+        replace(
+            exponential,
+            count=biggest,
+            zero_count=biggest,
+            positive_bucket_counts=(biggest, 1),
+            negative_bucket_counts=(first_beyond,),
+        ),
+        replace(summary, count=first_beyond),
+    ]
+
+    # Act
+    under_test.store.write([metric_batch(points)])
+
+    # Assert: every field, the counts as the very same integers
+    read = under_test.read_back(Signal.METRICS)
+    assert batch_rows(read) == batch_rows(metric_batch(points))
+    assert sorted(c for c in read.count if c is not None) == [first_beyond, biggest, biggest]

@@ -46,9 +46,13 @@ def _cloud_docs(target: MongoSyncTarget, name: str) -> dict[Any, dict[str, Any]]
 def test_sync_from_duckdb_stores_the_documents_the_mongodb_store_would(
     local: tuple[DuckDBStore, DuckDBSyncSource], cloud: MongoSettings, mongodb_database: str
 ) -> None:
-    # Arrange: the same batches into DuckDB (to be synced) and straight into a MongoDB store
+    # Arrange: the same batches into DuckDB (to be synced) and straight into a MongoDB store,
+    # with uint64 counts beyond int64 (Decimal128 in MongoDB, UBIGINT in DuckDB)
     store, source = local
-    batches = [span_batch(3), log_batch(3), metric_batch()]
+    metrics = metric_batch()
+    metrics.bucket_counts[2] = [1, 2**63, 1]
+    metrics.count[3] = 2**64 - 1
+    batches = [span_batch(3), log_batch(3), metrics]
     store.write(batches)
     direct = MongoDBStore(MongoSettings(cloud.uri, mongodb_database))
     direct.write(batches)

@@ -14,16 +14,21 @@ float, ``b".."`` bytes).
   exporter's retry of the same record is stored once). A write retried after a partial failure
   therefore inserts only what is missing.
 * ``ts`` is the record's time as a BSON date, the field of the TTL (retention) index.
+* OTLP's uint64 counts (histogram and summary ``count``, ``zero_count``, bucket counts) above
+  BSON's int64 range are stored as Decimal128, exact (34 digits) and still a number to MongoDB
+  (comparisons, ``$sum``); every value that fits stays an int64. :func:`decode_int` reads both.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 import bson
+from bson.decimal128 import Decimal128
 
 from obsvty.adapters.storage.typed_json import loads_attributes, loads_value
 from obsvty.domain.batches import LogBatch, MetricBatch, SpanBatch
@@ -46,6 +51,28 @@ COLLECTIONS = (SPANS, LOGS, METRIC_POINTS)
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MAX_DATE_NS = 253402300799 * 10**9  # 9999-12-31T23:59:59Z, the last date BSON/Python can hold
+INT64_MAX = 2**63 - 1
+
+
+def uint64(value: int | None) -> int | Decimal128 | None:
+    """An OTLP uint64 as a BSON value: an int64 when it fits, else an exact Decimal128."""
+    if value is None or value <= INT64_MAX:
+        return value
+    return Decimal128(Decimal(value))
+
+
+def uint64s(values: Sequence[int]) -> Sequence[int | Decimal128]:
+    """Bucket counts as BSON values (the sequence itself when every count fits in an int64)."""
+    if not values or max(values) <= INT64_MAX:
+        return values
+    return [Decimal128(Decimal(v)) if v > INT64_MAX else v for v in values]
+
+
+def decode_int(value: Any) -> int:
+    """An integer field read back: int32/int64, or a Decimal128 written by :func:`uint64`."""
+    if isinstance(value, Decimal128):
+        return int(value.to_decimal())
+    return int(value)
 
 
 def encode_attributes(attributes: Attributes) -> list[dict[str, AttributeValue]]:
@@ -229,19 +256,19 @@ def metric_documents(b: MetricBatch) -> Iterator[Document]:
             "exemplars": [_exemplar(e) for e in b.exemplars[i]],
             "value_int": b.value_int[i],
             "value_double": b.value_double[i],
-            "count": b.count[i],
+            "count": uint64(b.count[i]),
             "sum": b.sum[i],
             "min": b.min[i],
             "max": b.max[i],
-            "bucket_counts": b.bucket_counts[i],
+            "bucket_counts": uint64s(b.bucket_counts[i]),
             "explicit_bounds": b.explicit_bounds[i],
             "scale": b.scale[i],
-            "zero_count": b.zero_count[i],
+            "zero_count": uint64(b.zero_count[i]),
             "zero_threshold": b.zero_threshold[i],
             "positive_offset": b.positive_offset[i],
-            "positive_bucket_counts": b.positive_bucket_counts[i],
+            "positive_bucket_counts": uint64s(b.positive_bucket_counts[i]),
             "negative_offset": b.negative_offset[i],
-            "negative_bucket_counts": b.negative_bucket_counts[i],
+            "negative_bucket_counts": uint64s(b.negative_bucket_counts[i]),
             "quantile_values": [{"quantile": q, "value": v} for q, v in b.quantile_values[i]],
             **resources[i],
             **scopes[i],
@@ -294,5 +321,9 @@ def document_from_duckdb_row(table: str, row: Mapping[str, Any]) -> Document:
         for e in _json_list(doc["exemplars"])
     ]
     doc["quantile_values"] = _json_list(doc["quantile_values"])
+    for field in ("count", "zero_count"):
+        doc[field] = uint64(doc[field])
+    for field in ("bucket_counts", "positive_bucket_counts", "negative_bucket_counts"):
+        doc[field] = uint64s(doc[field])
     doc["ts"] = timestamp(doc["time_unix_nano"])
     return with_content_id(doc)

@@ -157,12 +157,11 @@ def cursor_tiebreak(ingest_id: ObjectId) -> int:
 # ----------------------------------------------------------------------------- documents
 
 
-def _int(value: Any) -> int:
-    return int(value)
+_int = docs.decode_int
 
 
 def _optional_int(value: Any) -> int | None:
-    return None if value is None else int(value)
+    return None if value is None else docs.decode_int(value)
 
 
 def _resource(d: Mapping[str, Any]) -> Resource:
@@ -248,7 +247,7 @@ def log_from_document(d: Mapping[str, Any]) -> LogRecord:
 
 
 def _ints(values: Any) -> tuple[int, ...]:
-    return tuple(int(v) for v in values or ())
+    return tuple(docs.decode_int(v) for v in values or ())
 
 
 def metric_point_from_document(d: Mapping[str, Any]) -> MetricPoint:
