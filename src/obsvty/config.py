@@ -67,7 +67,9 @@ class Settings(BaseSettings):
     )
     mongodb_database: str = Field("obsvty", min_length=1, description="MongoDB database name.")
     mongodb_write_concern: str = Field(
-        "majority", min_length=1, description="Write concern w: 'majority', or a number of nodes."
+        "majority",
+        min_length=1,
+        description="Write concern w: 'majority', or a number of nodes (>= 1); always journaled.",
     )
     mongodb_timeout_ms: int = Field(
         10_000, gt=0, description="Server selection, connect and per-operation timeout (ms)."
