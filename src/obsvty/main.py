@@ -258,7 +258,8 @@ class Application:
             await asyncio.sleep(0.01)
         port = self._api.servers[0].sockets[0].getsockname()[1]
         self.endpoints.api = f"{s.obsvty_api_host}:{port}"
-        log.info("query API on %s://%s/docs", self._scheme(), self.endpoints.api)
+        base = f"{self._scheme()}://{self.endpoints.api}"
+        log.info("web UI on %s/ (query API docs at %s/docs, Grafana: %s/jaeger)", base, base, base)
         return task
 
     def _scheme(self) -> str:
