@@ -17,7 +17,8 @@ EXIT_FAILED = 1
 def default_api_url() -> str:
     """The query API of an obsvty on this machine with this environment's settings."""
     host = os.environ.get("OBSVTY_API_HOST", "127.0.0.1")
-    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - a wildcard bind is reached on loopback
+    # a wildcard bind address is reached on loopback (nothing is bound here)
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 # nosec B104
         host = "127.0.0.1"
     if ":" in host:
         host = f"[{host}]"

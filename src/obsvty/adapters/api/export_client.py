@@ -56,7 +56,8 @@ class QueryApiClient:
         url = self.base_url + path + ("?" + urllib.parse.urlencode(params) if params else "")
         request = urllib.request.Request(url, headers=self._headers)  # noqa: S310 - scheme checked
         try:
-            with urllib.request.urlopen(request, timeout=self._timeout) as answer:  # noqa: S310
+            # B310: the base URL scheme is checked to be http or https in __init__
+            with urllib.request.urlopen(request, timeout=self._timeout) as answer:  # noqa: S310 # nosec B310
                 return answer.read(), answer.headers
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode("utf-8", "replace")[:500]
