@@ -37,47 +37,65 @@ _STR = pa.string()
 _BIN = pa.binary()
 
 
-def _encode_once(objects: list[Any], encode: Callable[[Any], Any]) -> list[Any]:
-    """Encode shared objects (resources, scopes, metric descriptors) once per distinct object."""
-    cache: dict[int, Any] = {}
-    out = []
+def _shared_columns(
+    objects: list[Any], encode: Callable[[Any], tuple[Any, ...]], columns: dict[str, pa.DataType]
+) -> dict[str, pa.Array]:
+    """Columns of objects shared by many rows (resources, scopes, metric descriptors): each
+    distinct object is encoded once, its fields become short Arrow arrays, and Arrow's ``take``
+    (C++) spreads them over the rows, so the per-row Python is one index lookup."""
+    position: dict[int, int] = {}
+    distinct: list[tuple[Any, ...]] = []
+    indices = []
     for obj in objects:
-        key = id(obj)
-        encoded = cache.get(key)
-        if encoded is None:
-            encoded = cache[key] = encode(obj)
-        out.append(encoded)
-    return out
+        at = position.get(id(obj))
+        if at is None:
+            at = position[id(obj)] = len(distinct)
+            distinct.append(encode(obj))
+        indices.append(at)
+    rows = pa.array(indices, _I32)
+    return {
+        name: pa.array([d[n] for d in distinct], kind).take(rows)
+        for n, (name, kind) in enumerate(columns.items())
+    }
+
+
+_RESOURCE_COLUMNS = {
+    "service_name": _STR,
+    "resource_attributes": _STR,
+    "resource_dropped_attributes_count": _U32,
+    "resource_schema_url": _STR,
+}
+_SCOPE_COLUMNS = {
+    "scope_name": _STR,
+    "scope_version": _STR,
+    "scope_attributes": _STR,
+    "scope_dropped_attributes_count": _U32,
+    "scope_schema_url": _STR,
+}
 
 
 def _resource_scope_columns(
     resources: list[Resource], scopes: list[InstrumentationScope]
 ) -> dict[str, pa.Array]:
-    res = _encode_once(
+    columns = _shared_columns(
         resources,
         lambda r: (r.service_name, dumps(r.attributes), r.dropped_attributes_count, r.schema_url),
+        _RESOURCE_COLUMNS,
     )
-    sc = _encode_once(
-        scopes,
-        lambda s: (
-            s.name,
-            s.version,
-            dumps(s.attributes),
-            s.dropped_attributes_count,
-            s.schema_url,
-        ),
+    columns.update(
+        _shared_columns(
+            scopes,
+            lambda s: (
+                s.name,
+                s.version,
+                dumps(s.attributes),
+                s.dropped_attributes_count,
+                s.schema_url,
+            ),
+            _SCOPE_COLUMNS,
+        )
     )
-    return {
-        "service_name": pa.array([r[0] for r in res], _STR),
-        "resource_attributes": pa.array([r[1] for r in res], _STR),
-        "resource_dropped_attributes_count": pa.array([r[2] for r in res], _U32),
-        "resource_schema_url": pa.array([r[3] for r in res], _STR),
-        "scope_name": pa.array([s[0] for s in sc], _STR),
-        "scope_version": pa.array([s[1] for s in sc], _STR),
-        "scope_attributes": pa.array([s[2] for s in sc], _STR),
-        "scope_dropped_attributes_count": pa.array([s[3] for s in sc], _U32),
-        "scope_schema_url": pa.array([s[4] for s in sc], _STR),
-    }
+    return columns
 
 
 def _hex(ids: list[bytes]) -> pa.Array:
@@ -192,7 +210,8 @@ def log_table(b: LogBatch) -> pa.Table:
 
 
 def metric_table(b: MetricBatch) -> pa.Table:
-    descriptors = _encode_once(
+    u64_list = pa.list_(pa.uint64())
+    columns = _shared_columns(
         b.metric,
         lambda m: (
             m.name,
@@ -203,16 +222,17 @@ def metric_table(b: MetricBatch) -> pa.Table:
             m.is_monotonic,
             dumps(m.metadata),
         ),
+        {
+            "metric_name": _STR,
+            "metric_description": _STR,
+            "metric_unit": _STR,
+            "metric_type": _STR,
+            "aggregation_temporality": _U8,
+            "is_monotonic": pa.bool_(),
+            "metric_metadata": _STR,
+        },
     )
-    u64_list = pa.list_(pa.uint64())
-    columns: dict[str, pa.Array] = {
-        "metric_name": pa.array([d[0] for d in descriptors], _STR),
-        "metric_description": pa.array([d[1] for d in descriptors], _STR),
-        "metric_unit": pa.array([d[2] for d in descriptors], _STR),
-        "metric_type": pa.array([d[3] for d in descriptors], _STR),
-        "aggregation_temporality": pa.array([d[4] for d in descriptors], _U8),
-        "is_monotonic": pa.array([d[5] for d in descriptors], pa.bool_()),
-        "metric_metadata": pa.array([d[6] for d in descriptors], _STR),
+    columns |= {
         "start_time_unix_nano": pa.array(b.start_time_unix_nano, _I64),
         "time_unix_nano": pa.array(b.time_unix_nano, _I64),
         "attributes": pa.array([dumps(a) for a in b.attributes], _STR),
