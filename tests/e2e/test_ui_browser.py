@@ -5,8 +5,8 @@ native API and the Jaeger API there. Traces: search, open one, check the waterfa
 nesting, bar positions, error and orphan marks) and the side panel; a span named with HTML stays
 text. Logs: newest first, severity colours, the trace link, live refresh (new and late records in
 place, none repeated), filters. Metrics: a counter as a rate and as totals, a histogram as
-percentile lines. Screenshots go to ``test-artifacts/`` (kept by CI). Skipped, with the reason,
-where no Chromium is installed.
+percentile lines. A log record full of HTML/JS stays text too. Screenshots go to
+``test-artifacts/`` (kept by CI). Skipped, with the reason, where no Chromium is installed.
 """
 
 from __future__ import annotations
@@ -209,6 +209,37 @@ def test_ui_telemetry_strings_render_as_text_never_markup(
     assert page.evaluate("window.__xss === undefined")
     assert page.locator("main img, main b, main script").count() == 0
     page.close()
+
+
+def test_ui_log_full_of_html_renders_as_text_never_markup(browser: object, tmp_path: Path) -> None:
+    # Arrange: a log record whose service, scope, severity text, body and attribute are markup
+    with running_obsvty(tmp_path) as server:
+        provider = LoggerProvider(resource=Resource.create({"service.name": "<b>evil</b>"}))
+        exporter = OTLPLogExporter(endpoint=f"{server.http_url}/v1/logs", timeout=10)
+        provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
+        provider.get_logger("<i>scope</i>").emit(
+            timestamp=time.time_ns(),
+            severity_number=SeverityNumber.ERROR,
+            severity_text="<u>ERROR</u>",
+            body=HOSTILE,
+            attributes={"<script>": "<script>window.__xss=3</script>"},
+        )
+        provider.shutdown()
+        server.flush()
+        page = _page(browser)
+
+        # Act: open the Logs screen
+        page.goto(f"{server.api_url}/#/logs")
+        expect(page.locator("#log-results tbody tr")).to_have_count(1)
+        page.screenshot(path=str(ARTIFACTS / "ui-hostile-log.png"), full_page=True)
+
+        # Assert: the markup is shown as text, nothing ran, no element was created from it
+        assert _log_bodies(page) == [HOSTILE]
+        row = page.locator("#log-results tbody tr").first
+        assert row.locator("td").nth(2).inner_text() == "<b>evil</b>"
+        assert page.evaluate("window.__xss === undefined")
+        assert page.locator("main img, main b, main i, main u, main script").count() == 0
+        page.close()
 
 
 def _log_bodies(page: object) -> list[str]:
