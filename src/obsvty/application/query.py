@@ -60,6 +60,7 @@ class QueryError(ValueError):
     def __init__(self, parameter: str, message: str) -> None:
         super().__init__(f"invalid parameter {parameter!r}: {message}")
         self.parameter = parameter
+        self.message = message
 
 
 class NotFoundError(LookupError):

@@ -18,6 +18,7 @@ from calendar import timegm
 
 import orjson
 
+from obsvty.application.query import QueryError, parse_limit, parse_span_kind
 from obsvty.domain.model import SpanKind, StatusCode
 from obsvty.ports.query import AttributeFilter, FilterValue
 
@@ -117,12 +118,9 @@ def rfc3339_ns(name: str, text: str) -> int:
 
 def positive_int(name: str, text: str, maximum: int) -> int:
     try:
-        value = int(text.strip())
-    except ValueError:
-        raise ParameterError(name, f"{text!r} is not a whole number") from None
-    if not 1 <= value <= maximum:
-        raise ParameterError(name, f"{value} is not between 1 and {maximum}")
-    return value
+        return parse_limit(name, text.strip(), default=1, maximum=maximum)
+    except QueryError as exc:
+        raise ParameterError(name, exc.message) from None
 
 
 def trace_id(name: str, text: str) -> bytes:
@@ -135,12 +133,10 @@ def trace_id(name: str, text: str) -> bytes:
 
 def span_kind(name: str, text: str) -> int:
     """A span kind by name: ``server``, ``SPAN_KIND_SERVER``, ... or its OTLP number."""
-    key = text.strip().lower().removeprefix("span_kind_")
-    if key in SPAN_KIND_NAMES:
-        return SPAN_KIND_NAMES[key]
-    if key.isdigit() and int(key) in SPAN_KIND_TEXT:
-        return int(key)
-    raise ParameterError(name, f"{text!r} is not a span kind (server, client, ...)")
+    try:
+        return parse_span_kind(name, text)
+    except QueryError as exc:
+        raise ParameterError(name, exc.message) from None
 
 
 def filter_value(text: str) -> FilterValue:
