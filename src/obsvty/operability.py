@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 
 from obsvty.adapters.redaction_rules import build_policy
+from obsvty.adapters.storage.duckdb_memory import DuckDBMemory
 from obsvty.adapters.storage.duckdb_retention import DuckDBRetention
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
 from obsvty.adapters.telemetry.metrics import ObsvtyMetrics, StateSources, watch_state
@@ -91,6 +92,7 @@ class Operations:
                 buffer=buffer,
                 health=self.health,
                 store_size=store_size if is_duckdb else None,
+                duckdb_memory=DuckDBMemory(store) if isinstance(store, DuckDBStore) else None,
                 redactions=redactor.totals if redactor is not None else None,
                 retention_deleted=self.retention.deleted_totals if self.retention else None,
             ),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
 from obsvty.adapters.storage.mongodb_store import MongoDBStore, MongoSettings
 from obsvty.application.sync import CircuitBreaker, SyncService
-from obsvty.config import Settings
+from obsvty.config import Settings, parse_size
 from obsvty.ports.store import StoreError
 
 PrimaryStore = DuckDBStore | MongoDBStore
@@ -45,7 +45,11 @@ def build_store(settings: Settings) -> PrimaryStore:
         return MongoDBStore(
             mongo_settings(settings), publish_watermark=bool(settings.mongodb_cloud_uri)
         )
-    return DuckDBStore(settings.obsvty_db_path, threads=settings.duckdb_threads)
+    return DuckDBStore(
+        settings.obsvty_db_path,
+        threads=settings.duckdb_threads,
+        memory_limit=parse_size(settings.duckdb_memory_limit),
+    )
 
 
 def build_cloud_sync(settings: Settings, store: PrimaryStore) -> SyncService | None:

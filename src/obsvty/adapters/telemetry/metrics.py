@@ -275,6 +275,8 @@ class StateSources:
     buffer: BufferPort | None = None
     health: HealthRegistry | None = None
     store_size: Callable[[], int] | None = None
+    duckdb_memory: Callable[[], tuple[int, int] | None] | None = None
+    """Bytes DuckDB holds in memory and in its temp directory; ``None`` when unreadable."""
     redactions: Callable[[], Mapping[str, int]] | None = None
     retention_deleted: Callable[[], Mapping[str, int]] | None = None
 
@@ -307,6 +309,20 @@ class StateCollector(Collector):
             yield GaugeMetricFamily(
                 "obsvty_store_size_bytes", "Bytes of data the store holds.", value=s.store_size()
             )
+        if s.duckdb_memory is not None:
+            usage = s.duckdb_memory()
+            if usage is not None:
+                yield GaugeMetricFamily(
+                    "obsvty_duckdb_memory_bytes",
+                    "Bytes DuckDB's buffer manager holds in memory (cached blocks, rows not yet "
+                    "checkpointed, query state), bounded by DUCKDB_MEMORY_LIMIT.",
+                    value=usage[0],
+                )
+                yield GaugeMetricFamily(
+                    "obsvty_duckdb_temporary_storage_bytes",
+                    "Bytes DuckDB spilled to its temp directory beside the database file.",
+                    value=usage[1],
+                )
         if s.health is not None:
             report = s.health.check()
             ready = GaugeMetricFamily(
