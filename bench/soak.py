@@ -1,7 +1,9 @@
 """The soak benchmark (``make soak``, minutes, not in CI): steady OTLP/gRPC load at half the
 measured maximum for a long time, with periodic queries, recording per window the server's RSS,
-request latency percentiles and throughput; then a graceful stop and a check that every
-acknowledged span is stored exactly once.
+request latency percentiles and throughput, and DuckDB's own memory (the server's
+``obsvty_duckdb_memory_bytes`` and ``obsvty_duckdb_temporary_storage_bytes``, scraped from
+``/metrics`` once per window) to tell whether DuckDB is what grows; then a graceful stop and a
+check that every acknowledged span is stored exactly once.
 
     .venv/bin/python -m bench.soak                       # 10 minutes at half the maximum
     .venv/bin/python -m bench.soak --duration 180 --window 15 --env ACK_MODE=durable
@@ -27,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.ingest import _env_pair
 from bench.load import GrpcClient, generate
@@ -36,6 +39,20 @@ from bench.verify import check_store
 
 QUERIES = ("/api/v1/services", "/jaeger/api/services")
 MiB = 1024 * 1024
+DUCKDB_GAUGES = {
+    "obsvty_duckdb_memory_bytes": "duckdb_memory_mib",
+    "obsvty_duckdb_temporary_storage_bytes": "duckdb_temp_mib",
+}
+
+
+def duckdb_memory_mib(metrics_text: str) -> dict[str, float]:
+    """DuckDB's memory and temp-directory use, in MiB, from a ``/metrics`` scrape (the keys of
+    the gauges the server exports; none when it has no DuckDB store)."""
+    return {
+        DUCKDB_GAUGES[family.name]: round(family.samples[0].value / MiB, 1)
+        for family in text_string_to_metric_families(metrics_text)
+        if family.name in DUCKDB_GAUGES and family.samples
+    }
 
 
 @dataclass
@@ -47,8 +64,10 @@ class Window:
     query_latencies: list[float] = field(default_factory=list)
     query_errors: int = 0
     rss_mib: float = 0.0
+    duckdb_memory_mib: float | None = None
+    duckdb_temp_mib: float | None = None
 
-    def summary(self, seconds: float, spans_per_request: int) -> dict[str, float]:
+    def summary(self, seconds: float, spans_per_request: int) -> dict[str, float | None]:
         lat = sorted(self.latencies) or [0.0]
         q = sorted(self.query_latencies) or [0.0]
 
@@ -65,6 +84,8 @@ class Window:
             "query_p50_ms": pct(q, 0.50),
             "query_errors": self.query_errors,
             "rss_mib": round(self.rss_mib, 1),
+            "duckdb_memory_mib": self.duckdb_memory_mib,
+            "duckdb_temp_mib": self.duckdb_temp_mib,
         }
 
 
@@ -152,8 +173,31 @@ async def _soak(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 1.0)
 
+    async def duckdb_sampler(stop: asyncio.Event) -> None:
+        """Scrape /metrics once per window, near its end (as the RSS a window shows is its
+        last sample)."""
+        async with httpx.AsyncClient(base_url=server.http_url, timeout=10) as http:
+            for index in itertools.count():
+                due = start + (index + 0.9) * args.window
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), max(0.0, due - time.perf_counter()))
+                if stop.is_set():
+                    return
+                try:
+                    response = await http.get("/metrics")
+                except httpx.HTTPError:
+                    continue
+                if response.status_code == 200:
+                    w = window_at(due)
+                    for key, value in duckdb_memory_mib(response.text).items():
+                        setattr(w, key, value)
+
     stop = asyncio.Event()
-    side = [asyncio.create_task(queries(stop)), asyncio.create_task(rss_sampler(stop))]
+    side = [
+        asyncio.create_task(queries(stop)),
+        asyncio.create_task(rss_sampler(stop)),
+        asyncio.create_task(duckdb_sampler(stop)),
+    ]
     interval = 1.0 / rate
     printed = -1
     for i in numbers:
@@ -184,6 +228,10 @@ def _median(values: list[float]) -> float:
     return statistics.median(values) if values else 0.0
 
 
+def _mib(value: float | None) -> str:
+    return "-" if value is None else str(value)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="obsvty-soak-") as tmp:
@@ -210,10 +258,15 @@ def main(argv: list[str] | None = None) -> int:
             stopped = server.stop()
         check = check_store(server.db_path, acked)
     rows = [w.summary(args.window, args.spans_per_request) for w in windows]
-    judged = [r["rss_mib"] for r in rows[args.warmup_windows :] if r["rss_mib"]]
+    judged = [float(v) for r in rows[args.warmup_windows :] if (v := r["rss_mib"])]
     third = max(1, len(judged) // 3)
     early, late = _median(judged[:third]), _median(judged[-third:])
     rss_ok = early == 0 or late <= early * (1 + args.rss_growth)
+    duckdb = [r["duckdb_memory_mib"] for r in rows[args.warmup_windows :]]
+    duckdb_judged = [float(v) for v in duckdb if v is not None]
+    duckdb_third = max(1, len(duckdb_judged) // 3)
+    duckdb_early = _median(duckdb_judged[:duckdb_third])
+    duckdb_late = _median(duckdb_judged[-duckdb_third:])
     report = {
         "rate_requests_per_s": rate,
         "probed_max_requests_per_s": probed,
@@ -222,16 +275,20 @@ def main(argv: list[str] | None = None) -> int:
         "rss_early_mib": early,
         "rss_late_mib": late,
         "rss_ok": rss_ok,
+        "duckdb_memory_early_mib": duckdb_early,
+        "duckdb_memory_late_mib": duckdb_late,
         "store": asdict(check),
         "exit_code": stopped.exit_code,
     }
-    print("t_s  spans/s  p50  p95  p99 (ms)  errors  query_p50  rss_mib")
+    print("t_s  spans/s  p50  p95  p99 (ms)  errors  query_p50  rss_mib  duckdb_mib  temp_mib")
     for r in rows:
         print(
             f"{r['t_s']:>4} {r['spans_per_s']:>8} {r['p50_ms']:>6} {r['p95_ms']:>6} "
-            f"{r['p99_ms']:>6} {r['errors']:>6} {r['query_p50_ms']:>8} {r['rss_mib']:>8}"
+            f"{r['p99_ms']:>6} {r['errors']:>6} {r['query_p50_ms']:>8} {r['rss_mib']:>8} "
+            f"{_mib(r['duckdb_memory_mib']):>11} {_mib(r['duckdb_temp_mib']):>9}"
         )
     print(f"RSS after warm-up: early {early:.1f} MiB, late {late:.1f} MiB, ok={rss_ok}")
+    print(f"DuckDB memory after warm-up: early {duckdb_early:.1f} MiB, late {duckdb_late:.1f} MiB")
     print(f"store: {check}; server exit {stopped.exit_code}")
     if args.output:
         args.output.write_text(json.dumps(report, indent=2))
