@@ -125,3 +125,34 @@ def test_grpc_receiver_full_buffer_reject_policy_answers_unavailable_with_retry_
     trailing = dict(caught.value.trailing_metadata() or ())
     assert error_details_pb2.RetryInfo.FromString(trailing["google.rpc.retryinfo-bin"]) == info
     assert not retried.HasField("partial_success")
+
+
+def test_receivers_buffer_full_to_capacity_refuse_before_decoding(
+    full_server: RunningObsvty,
+) -> None:
+    # Arrange: fill the buffer to its last item, then offer bytes that are no OTLP at all
+    url = f"{full_server.http_url}/v1/traces"
+    headers = {"Content-Type": "application/x-protobuf"}
+    assert httpx.post(url, content=_request(5, 1).SerializeToString(), headers=headers).is_success
+    garbage = b"\xff\xff\xff not protobuf"
+
+    # Act: a full buffer answers retryably without decoding; with room, the bytes are judged
+    refused_http = httpx.post(url, content=garbage, headers=headers)
+    with grpc.insecure_channel(full_server.grpc_endpoint) as channel:
+        export = channel.unary_unary(
+            "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+            request_serializer=None,
+            response_deserializer=None,
+        )
+        with pytest.raises(grpc.RpcError) as refused_grpc:
+            export(garbage, timeout=10)
+        full_server.flush()
+        with pytest.raises(grpc.RpcError) as judged_grpc:
+            export(garbage, timeout=10)
+    judged_http = httpx.post(url, content=garbage, headers=headers)
+
+    # Assert
+    assert refused_http.status_code == 503
+    assert refused_grpc.value.code() is grpc.StatusCode.UNAVAILABLE
+    assert judged_http.status_code == 400
+    assert judged_grpc.value.code() is grpc.StatusCode.INVALID_ARGUMENT

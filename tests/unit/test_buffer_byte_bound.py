@@ -146,3 +146,30 @@ def test_buffer_non_positive_byte_bound_is_refused(bad: int) -> None:
     # Act / Assert
     with pytest.raises(ValueError, match="max_bytes"):
         MemoryBuffer(10, max_bytes=bad)
+
+
+def test_buffer_has_room_reject_policy_false_once_full_in_items_or_bytes() -> None:
+    # Arrange
+    by_items = MemoryBuffer(2, OverflowPolicy.REJECT)
+    by_bytes = MemoryBuffer(1000, OverflowPolicy.REJECT, max_bytes=1000)
+
+    # Act
+    before = (by_items.has_room(), by_bytes.has_room(300))
+    by_items.put(span_batch(0, 2))
+    by_bytes.put(span_batch(0, 1), nbytes=800)
+
+    # Assert
+    assert before == (True, True)
+    assert by_items.has_room() is False
+    assert by_bytes.has_room(300) is False
+    assert by_bytes.has_room(200) is True
+
+
+def test_buffer_has_room_drop_oldest_always_true() -> None:
+    # Arrange
+    buffer = MemoryBuffer(2, OverflowPolicy.DROP_OLDEST, max_bytes=10)
+    buffer.put(span_batch(0, 2), nbytes=10)
+
+    # Act / Assert: this policy makes room by dropping, it never refuses
+    assert buffer.is_full() is True
+    assert buffer.has_room(5) is True

@@ -70,6 +70,11 @@ class IngestService:
     def ack_mode(self) -> AckMode:
         return AckMode.BUFFERED if self._watermark is None else AckMode.DURABLE
 
+    def has_room(self, nbytes: int) -> bool:
+        """Whether a request of ``nbytes`` may be taken now; ``False`` means the buffer would refuse
+        it (see :meth:`BufferPort.has_room`), so it need not be decoded: answer it retryable."""
+        return self._buffer.has_room(nbytes)
+
     def ingest(self, decoded: DecodedRequest, nbytes: int = 0) -> IngestResult:
         """Buffer the valid items (``nbytes``: the request's size, for the buffer's byte bound)."""
         accepted = len(decoded.batch)

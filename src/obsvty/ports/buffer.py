@@ -72,6 +72,13 @@ class BufferPort(Protocol):
 
     def is_full(self) -> bool: ...
 
+    def has_room(self, nbytes: int = 0) -> bool:
+        """``False`` when a batch of ``nbytes`` would now surely be refused: the policy rejects and
+        the buffer is full (in items, or in bytes for this batch). Receivers ask before decoding a
+        request, so that an overloaded server spends no work on requests it will refuse. ``True``
+        does not promise that the put will succeed."""
+        ...
+
     def wait_until_size(self, items: int, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds until at least ``items`` items are held."""
         ...

@@ -109,6 +109,11 @@ class MemoryBuffer:
             return True
         return self._max_bytes is not None and self._bytes >= self._max_bytes
 
+    def has_room(self, nbytes: int = 0) -> bool:
+        if self._policy is not OverflowPolicy.REJECT:
+            return True
+        return self._size < self._capacity and not self._bytes_overflow(nbytes)
+
     def _bytes_overflow(self, nbytes: int) -> bool:
         limit = self._max_bytes
         return limit is not None and self._bytes > 0 and self._bytes + nbytes > limit

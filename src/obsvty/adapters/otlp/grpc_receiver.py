@@ -49,6 +49,9 @@ class _ExportHandler:
     async def export(self, payload: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
         codec = self._codec
         with self._metrics.request(_request_id(context)) as observed:
+            if not self._ingest.has_room(len(payload)):  # refused before any decoding work
+                observed.fail("overloaded")
+                await _abort_overloaded(context, "the buffer is full")
             try:
                 decoded = codec.to_domain(codec.parse_protobuf(payload))
             except PayloadError as exc:  # undecodable, or refused by a limit while converted
@@ -58,13 +61,15 @@ class _ExportHandler:
                 result = await self._ingest.submit(decoded, len(payload))
             except (BufferFullError, NotCommittedError) as exc:
                 observed.fail("overloaded", len(decoded.batch) + decoded.rejected)
-                await context.abort(
-                    *retry_status(
-                        code_pb2.UNAVAILABLE, f"obsvty is overloaded: {exc}", RETRY_AFTER_SECONDS
-                    )
-                )
+                await _abort_overloaded(context, str(exc))
             observed.done(result)
             return codec.response(result).SerializeToString()
+
+
+async def _abort_overloaded(context: grpc.aio.ServicerContext[Any, Any], reason: str) -> None:
+    await context.abort(
+        *retry_status(code_pb2.UNAVAILABLE, f"obsvty is overloaded: {reason}", RETRY_AFTER_SECONDS)
+    )
 
 
 def export_handlers(

@@ -24,7 +24,7 @@ from obsvty.adapters.otlp.codec import CODECS, PayloadError, SignalCodec, messag
 from obsvty.adapters.telemetry.http_endpoints import operability_routes
 from obsvty.adapters.telemetry.metrics import ObservedRequest, ObsvtyMetrics, ReceiverMetrics
 from obsvty.application.health import HealthRegistry
-from obsvty.application.ingest import IngestService, NotCommittedError
+from obsvty.application.ingest import DecodedRequest, IngestService, NotCommittedError
 from obsvty.domain.model import Signal
 from obsvty.ports.buffer import BufferFullError
 
@@ -143,12 +143,15 @@ class ExportEndpoint:
                 f"unsupported Content-Type {media_type!r}: use {PROTOBUF} or {JSON}",
             )
         codec = self._codec
+        decoded: DecodedRequest | None = None
         try:
             encoding = request.headers.get("content-encoding", "")
             compressed = encoding.strip().lower() not in ("", "identity")
             limit = self._max_compressed_size if compressed else self._max_size
             body = await _read_body(request, limit)
             body = _inflate(body, encoding, self._max_size)
+            if not self._ingest.has_room(len(body)):  # refused before any decoding work
+                raise BufferFullError("the buffer is full")
             if media_type == PROTOBUF:
                 message = codec.parse_protobuf(body)
             else:
@@ -162,7 +165,8 @@ class ExportEndpoint:
             observed.fail("invalid")
             return _status_response(media_type, 400, code_pb2.INVALID_ARGUMENT, str(exc))
         except (BufferFullError, NotCommittedError) as exc:
-            observed.fail("overloaded", len(decoded.batch) + decoded.rejected)
+            refused = 0 if decoded is None else len(decoded.batch) + decoded.rejected
+            observed.fail("overloaded", refused)
             return _status_response(
                 media_type,
                 503,
