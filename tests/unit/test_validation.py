@@ -144,3 +144,32 @@ def test_temporality_problem_only_known_temporalities_pass() -> None:
     # Act / Assert
     assert [v.temporality_problem(t) for t in (0, 1, 2)] == [None, None, None]
     assert "got 3" in (v.temporality_problem(3) or "")
+
+
+_IDS = (TRACE, SPAN, bytes(16), bytes(8), b"", TRACE[:15], SPAN + b"\x01", b"\x01")
+_TIMES = (0, 1, 2, 3, 2**63 - 1, 2**63)
+
+
+def test_span_record_problem_any_input_agrees_with_the_detailed_rules() -> None:
+    # Arrange: every combination of valid and invalid ids, parents, times and enum values
+    cases = [
+        (trace_id, span_id, parent, start, end, kind, status)
+        for trace_id in _IDS
+        for span_id in _IDS
+        for parent in (b"", SPAN, bytes(8), b"\x01")
+        for start in _TIMES
+        for end in _TIMES
+        for kind, status in ((0, 0), (5, 2), (6, 0), (1, 3))
+    ]
+
+    # Act
+    mismatches = [
+        case
+        for case in cases
+        if v.span_record_problem(*case)
+        != (v.span_problem(*case[:5]) or v.span_enums_problem(*case[5:]))
+    ]
+
+    # Assert
+    assert len(cases) > 10_000
+    assert mismatches == []
