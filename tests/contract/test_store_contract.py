@@ -286,6 +286,24 @@ def test_store_write_several_batches_of_one_signal_keeps_them_all(
     assert batch_rows(under_test.read_back(Signal.LOGS)) == batch_rows(log_batch(LOGS))
 
 
+def test_store_write_a_span_sent_again_keeps_one_per_trace_and_span_id(
+    under_test: StoreUnderTest,
+) -> None:
+    # Arrange: a span twice in one write and once more later (a re-sent request), and another
+    # trace's span that happens to carry the same span id
+    span = SPANS[0]
+    namesake = replace(span, trace_id=bytes(reversed(span.trace_id)))
+
+    # Act
+    under_test.store.write([span_batch([span, namesake, span])])
+    under_test.store.write([span_batch([span])])
+
+    # Assert
+    assert batch_rows(under_test.read_back(Signal.TRACES)) == batch_rows(
+        span_batch([span, namesake])
+    )
+
+
 def test_store_write_nothing_or_empty_batches_stores_nothing(under_test: StoreUnderTest) -> None:
     # Act
     under_test.store.write([])

@@ -23,6 +23,17 @@ from obsvty.domain.model import (
     SpanLink,
 )
 
+_COLUMN_NAMES: dict[type[_Columns], tuple[str, ...]] = {}
+
+
+def _column_names(batch_type: type[_Columns]) -> tuple[str, ...]:
+    """A batch type's columns in order, remembered (``dataclasses.fields`` is too slow for
+    ``len()``, which the buffer and the flusher call on every batch)."""
+    names = _COLUMN_NAMES.get(batch_type)
+    if names is None:
+        names = _COLUMN_NAMES[batch_type] = tuple(f.name for f in fields(batch_type))
+    return names
+
 
 @dataclass(slots=True)
 class _Columns:
@@ -31,17 +42,16 @@ class _Columns:
     signal: ClassVar[Signal]
 
     def __len__(self) -> int:
-        first = fields(self)[0].name
-        return len(getattr(self, first))
+        return len(getattr(self, _column_names(type(self))[0]))
 
     def slice(self, start: int, stop: int | None = None) -> Self:
         """Items ``start:stop`` as a new batch (the columns are copied, never shared)."""
-        return type(self)(**{f.name: getattr(self, f.name)[start:stop] for f in fields(self)})
+        return type(self)(**{n: getattr(self, n)[start:stop] for n in _column_names(type(self))})
 
     def extend(self, other: Self) -> None:
         """Append every item of ``other`` to this batch."""
-        for f in fields(self):
-            getattr(self, f.name).extend(getattr(other, f.name))
+        for name in _column_names(type(self)):
+            getattr(self, name).extend(getattr(other, name))
 
     @classmethod
     def concat(cls, batches: list[Self]) -> Self:

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from obsvty.adapters.storage import duckdb_schema
-from obsvty.adapters.storage.typed_json import dumps
+from obsvty.adapters.storage.typed_json import dumps_bytes
 from obsvty.domain.batches import Batch, LogBatch, MetricBatch, SpanBatch
 from obsvty.domain.model import Exemplar, InstrumentationScope, Resource, SpanEvent, SpanLink
 from obsvty.ports.store import StoreError, StoreLockedError
@@ -79,7 +79,12 @@ def _resource_scope_columns(
 ) -> dict[str, pa.Array]:
     columns = _shared_columns(
         resources,
-        lambda r: (r.service_name, dumps(r.attributes), r.dropped_attributes_count, r.schema_url),
+        lambda r: (
+            r.service_name,
+            dumps_bytes(r.attributes),
+            r.dropped_attributes_count,
+            r.schema_url,
+        ),
         _RESOURCE_COLUMNS,
     )
     columns.update(
@@ -88,7 +93,7 @@ def _resource_scope_columns(
             lambda s: (
                 s.name,
                 s.version,
-                dumps(s.attributes),
+                dumps_bytes(s.attributes),
                 s.dropped_attributes_count,
                 s.schema_url,
             ),
@@ -113,10 +118,13 @@ def _hex(ids: list[bytes]) -> pa.Array:
     return pa.Array.from_buffers(_STR, count, [None, offsets, data])
 
 
-def _events_json(events: list[SpanEvent]) -> str:
+_EMPTY_LIST = b"[]"
+
+
+def _events_json(events: list[SpanEvent]) -> bytes:
     if not events:
-        return "[]"
-    return dumps(
+        return _EMPTY_LIST
+    return dumps_bytes(
         [
             {
                 "time_unix_nano": e.time_unix_nano,
@@ -129,10 +137,10 @@ def _events_json(events: list[SpanEvent]) -> str:
     )
 
 
-def _links_json(links: list[SpanLink]) -> str:
+def _links_json(links: list[SpanLink]) -> bytes:
     if not links:
-        return "[]"
-    return dumps(
+        return _EMPTY_LIST
+    return dumps_bytes(
         [
             {
                 "trace_id": link.trace_id.hex(),
@@ -147,10 +155,10 @@ def _links_json(links: list[SpanLink]) -> str:
     )
 
 
-def _exemplars_json(exemplars: list[Exemplar]) -> str:
+def _exemplars_json(exemplars: list[Exemplar]) -> bytes:
     if not exemplars:
-        return "[]"
-    return dumps(
+        return _EMPTY_LIST
+    return dumps_bytes(
         [
             {
                 "time_unix_nano": e.time_unix_nano,
@@ -178,7 +186,7 @@ def span_table(b: SpanBatch) -> pa.Table:
         "start_time_unix_nano": pa.array(start, _I64),
         "end_time_unix_nano": pa.array(end, _I64),
         "duration_ns": pa.array([e - s for s, e in zip(start, end, strict=True)], _I64),
-        "attributes": pa.array([dumps(a) for a in b.attributes], _STR),
+        "attributes": pa.array([dumps_bytes(a) for a in b.attributes], _STR),
         "dropped_attributes_count": pa.array(b.dropped_attributes_count, _U32),
         "events": pa.array([_events_json(e) for e in b.events], _STR),
         "dropped_events_count": pa.array(b.dropped_events_count, _U32),
@@ -197,8 +205,8 @@ def log_table(b: LogBatch) -> pa.Table:
         "observed_time_unix_nano": pa.array(b.observed_time_unix_nano, _I64),
         "severity_number": pa.array(b.severity_number, _U8),
         "severity_text": pa.array(b.severity_text, _STR),
-        "body": pa.array([None if v is None else dumps(v) for v in b.body], _STR),
-        "attributes": pa.array([dumps(a) for a in b.attributes], _STR),
+        "body": pa.array([None if v is None else dumps_bytes(v) for v in b.body], _STR),
+        "attributes": pa.array([dumps_bytes(a) for a in b.attributes], _STR),
         "dropped_attributes_count": pa.array(b.dropped_attributes_count, _U32),
         "flags": pa.array(b.flags, _U32),
         "trace_id": _hex(b.trace_id),
@@ -220,7 +228,7 @@ def metric_table(b: MetricBatch) -> pa.Table:
             m.type,
             m.aggregation_temporality,
             m.is_monotonic,
-            dumps(m.metadata),
+            dumps_bytes(m.metadata),
         ),
         {
             "metric_name": _STR,
@@ -235,7 +243,7 @@ def metric_table(b: MetricBatch) -> pa.Table:
     columns |= {
         "start_time_unix_nano": pa.array(b.start_time_unix_nano, _I64),
         "time_unix_nano": pa.array(b.time_unix_nano, _I64),
-        "attributes": pa.array([dumps(a) for a in b.attributes], _STR),
+        "attributes": pa.array([dumps_bytes(a) for a in b.attributes], _STR),
         "flags": pa.array(b.flags, _U32),
         "exemplars": pa.array([_exemplars_json(e) for e in b.exemplars], _STR),
         "value_int": pa.array(b.value_int, _I64),
@@ -254,7 +262,7 @@ def metric_table(b: MetricBatch) -> pa.Table:
         "negative_offset": pa.array(b.negative_offset, pa.int32()),
         "negative_bucket_counts": pa.array(b.negative_bucket_counts, u64_list),
         "quantile_values": pa.array(
-            [dumps([{"quantile": q, "value": v} for q, v in qv]) for qv in b.quantile_values],
+            [dumps_bytes([{"quantile": q, "value": v} for q, v in qv]) for qv in b.quantile_values],
             _STR,
         ),
     }
@@ -273,30 +281,42 @@ _INSERT_NEW_SPANS = """
 INSERT INTO spans BY NAME SELECT * FROM {source} AS i
 WHERE NOT EXISTS (
     SELECT 1 FROM spans AS s
-    WHERE s.start_time_unix_nano BETWEEN $lo AND $hi
+    WHERE s.start_time_unix_nano BETWEEN {lo:d} AND {hi:d}
       AND s.trace_id = i.trace_id AND s.span_id = i.span_id
 )
 """
 
 
-def _insert_statement(table: str, batch: Any) -> tuple[str, dict[str, int] | None]:
-    """The INSERT for one table's rows from the registered ``incoming`` Arrow table.
+def _incoming(table: str) -> str:
+    """The name a write registers its Arrow table for ``table`` under."""
+    return f"incoming_{table}"
+
+
+def _insert_statements(table: str, batch: Any) -> list[str]:
+    """The statements that store one table's rows from its registered Arrow table.
 
     Spans are stored once per (trace_id, span_id), so that a request re-sent after its answer was
     lost (a timeout, a kill) adds nothing: duplicates within the batch are skipped, and so are
     spans the table already holds. A re-sent span has the same start time, so only the rows whose
-    start time falls in the batch's range are looked at, which DuckDB's zone maps keep cheap.
-    Logs and metric points have no identity: they are inserted as they come. Columns are matched
-    BY NAME, so that columns added by others (the cloud sync's ``sync_seq``) take their defaults."""
+    start time falls in the batch's range are looked at, which DuckDB's zone maps keep cheap; and
+    where each trace lies in time goes to ``trace_times``. Logs and metric points have no
+    identity: they are inserted as they come. Columns are matched BY NAME, so that columns added
+    by others (the cloud sync's ``sync_seq``) take their defaults. The only values written into
+    the SQL are integers (the start-time range)."""
+    incoming = _incoming(table)
     if not isinstance(batch, SpanBatch):
-        return f"INSERT INTO {table} BY NAME SELECT * FROM incoming", None  # noqa: S608
+        return [f"INSERT INTO {table} BY NAME SELECT * FROM {incoming}"]  # noqa: S608
     starts = batch.start_time_unix_nano
-    unique = len(set(zip(batch.trace_id, batch.span_id, strict=True))) == len(starts)
-    source = "incoming" if unique else "(SELECT DISTINCT ON (trace_id, span_id) * FROM incoming)"
-    return _INSERT_NEW_SPANS.format(source=source), {"lo": min(starts), "hi": max(starts)}
-
-
-_TRACE_TIMES_OF_INCOMING = duckdb_schema.TRACE_TIMES_OF.format(source="incoming")
+    n = len(starts)
+    # span ids alone are nearly always unique; only when they are not are the pairs compared
+    unique = len(set(batch.span_id)) == n or (
+        len(set(zip(batch.trace_id, batch.span_id, strict=True))) == n
+    )
+    source = incoming if unique else f"(SELECT DISTINCT ON (trace_id, span_id) * FROM {incoming})"  # noqa: S608
+    return [
+        _INSERT_NEW_SPANS.format(source=source, lo=min(starts), hi=max(starts)),
+        duckdb_schema.TRACE_TIMES_OF.format(source=incoming),
+    ]
 
 
 def _create_trace_times(con: duckdb.DuckDBPyConnection) -> None:
@@ -386,29 +406,31 @@ class DuckDBStore:
                 grouped.setdefault(type(batch), []).append(batch)
         if not grouped:
             return
-        tables = []
+        tables: dict[str, pa.Table] = {}
+        statements = ["BEGIN TRANSACTION"]
         try:
             for batch_type, group in grouped.items():
                 name, to_arrow = _TABLES[batch_type]
                 merged = group[0] if len(group) == 1 else batch_type.concat(group)
-                statement, params = _insert_statement(name, merged)
-                tables.append((name, statement, params, to_arrow(merged)))
+                statements += _insert_statements(name, merged)
+                tables[_incoming(name)] = to_arrow(merged)
         except (pa.ArrowException, OverflowError, TypeError, ValueError) as exc:
             # a value the columns cannot hold: nothing of this write is stored (port contract)
             raise StoreError(f"DuckDB write failed: cannot convert the batch: {exc}") from exc
+        statements.append("COMMIT")
+        # one call for the whole transaction: each call gives up Python's GIL and must win it
+        # back from the receivers' busy event loop, so fewer calls mean a flusher that keeps up
+        script = ";\n".join(statements)
         with self._lock:
             con = self._con
             try:
-                con.execute("BEGIN TRANSACTION")
-                for name, statement, params, incoming in tables:
-                    con.register("incoming", incoming)
-                    try:
-                        con.execute(statement, params)
-                        if name == "spans":  # and where each trace lies in time
-                            con.execute(_TRACE_TIMES_OF_INCOMING)
-                    finally:
-                        con.unregister("incoming")
-                con.execute("COMMIT")
+                for incoming, table in tables.items():
+                    con.register(incoming, table)
+                try:
+                    con.execute(script)
+                finally:
+                    for incoming in tables:
+                        con.unregister(incoming)
             except duckdb.Error as exc:
                 with contextlib.suppress(duckdb.Error):
                     con.execute("ROLLBACK")
