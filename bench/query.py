@@ -23,6 +23,7 @@ from pathlib import Path
 from obsvty.adapters.storage import duckdb_schema
 from obsvty.adapters.storage.duckdb_query import DuckDBQuery
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
+from obsvty.config import Settings, parse_size
 from obsvty.domain.batches import SpanBatch
 from obsvty.domain.model import InstrumentationScope, Resource
 from obsvty.ports.query import AttributeFilter, TraceQuery
@@ -161,10 +162,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--with-ingest", action="store_true")
     parser.add_argument("--db", type=Path, default=None)
+    parser.add_argument(
+        "--duckdb-memory-limit",
+        default=Settings.model_fields["duckdb_memory_limit"].default,
+        help="as DUCKDB_MEMORY_LIMIT (default: obsvty's default; 0 or off: DuckDB's own)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = args.db or Path(tmp) / "bench.duckdb"
-        store = DuckDBStore(path)
+        store = DuckDBStore(path, memory_limit=parse_size(args.duckdb_memory_limit))
+        print(f"DuckDB memory limit: {args.duckdb_memory_limit}")
         began = time.perf_counter()
         seed(store, args.spans)
         print(f"seeded {args.spans:,} + 1,000 spans in {time.perf_counter() - began:.1f}s")
