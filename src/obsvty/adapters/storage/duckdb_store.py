@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from obsvty.adapters.storage import duckdb_schema
-from obsvty.adapters.storage.typed_json import dumps_bytes
+from obsvty.adapters.storage.typed_json import dumps
 from obsvty.domain.batches import Batch, LogBatch, MetricBatch, SpanBatch
 from obsvty.domain.model import Exemplar, InstrumentationScope, Resource, SpanEvent, SpanLink
 from obsvty.ports.store import StoreError, StoreLockedError
@@ -81,7 +81,7 @@ def _resource_scope_columns(
         resources,
         lambda r: (
             r.service_name,
-            dumps_bytes(r.attributes),
+            dumps(r.attributes),
             r.dropped_attributes_count,
             r.schema_url,
         ),
@@ -93,7 +93,7 @@ def _resource_scope_columns(
             lambda s: (
                 s.name,
                 s.version,
-                dumps_bytes(s.attributes),
+                dumps(s.attributes),
                 s.dropped_attributes_count,
                 s.schema_url,
             ),
@@ -118,13 +118,13 @@ def _hex(ids: list[bytes]) -> pa.Array:
     return pa.Array.from_buffers(_STR, count, [None, offsets, data])
 
 
-_EMPTY_LIST = b"[]"
+_EMPTY_LIST = "[]"
 
 
-def _events_json(events: list[SpanEvent]) -> bytes:
+def _events_json(events: list[SpanEvent]) -> str:
     if not events:
         return _EMPTY_LIST
-    return dumps_bytes(
+    return dumps(
         [
             {
                 "time_unix_nano": e.time_unix_nano,
@@ -137,10 +137,10 @@ def _events_json(events: list[SpanEvent]) -> bytes:
     )
 
 
-def _links_json(links: list[SpanLink]) -> bytes:
+def _links_json(links: list[SpanLink]) -> str:
     if not links:
         return _EMPTY_LIST
-    return dumps_bytes(
+    return dumps(
         [
             {
                 "trace_id": link.trace_id.hex(),
@@ -155,10 +155,10 @@ def _links_json(links: list[SpanLink]) -> bytes:
     )
 
 
-def _exemplars_json(exemplars: list[Exemplar]) -> bytes:
+def _exemplars_json(exemplars: list[Exemplar]) -> str:
     if not exemplars:
         return _EMPTY_LIST
-    return dumps_bytes(
+    return dumps(
         [
             {
                 "time_unix_nano": e.time_unix_nano,
@@ -186,7 +186,7 @@ def span_table(b: SpanBatch) -> pa.Table:
         "start_time_unix_nano": pa.array(start, _I64),
         "end_time_unix_nano": pa.array(end, _I64),
         "duration_ns": pa.array([e - s for s, e in zip(start, end, strict=True)], _I64),
-        "attributes": pa.array([dumps_bytes(a) for a in b.attributes], _STR),
+        "attributes": pa.array([dumps(a) for a in b.attributes], _STR),
         "dropped_attributes_count": pa.array(b.dropped_attributes_count, _U32),
         "events": pa.array([_events_json(e) for e in b.events], _STR),
         "dropped_events_count": pa.array(b.dropped_events_count, _U32),
@@ -205,8 +205,8 @@ def log_table(b: LogBatch) -> pa.Table:
         "observed_time_unix_nano": pa.array(b.observed_time_unix_nano, _I64),
         "severity_number": pa.array(b.severity_number, _U8),
         "severity_text": pa.array(b.severity_text, _STR),
-        "body": pa.array([None if v is None else dumps_bytes(v) for v in b.body], _STR),
-        "attributes": pa.array([dumps_bytes(a) for a in b.attributes], _STR),
+        "body": pa.array([None if v is None else dumps(v) for v in b.body], _STR),
+        "attributes": pa.array([dumps(a) for a in b.attributes], _STR),
         "dropped_attributes_count": pa.array(b.dropped_attributes_count, _U32),
         "flags": pa.array(b.flags, _U32),
         "trace_id": _hex(b.trace_id),
@@ -228,7 +228,7 @@ def metric_table(b: MetricBatch) -> pa.Table:
             m.type,
             m.aggregation_temporality,
             m.is_monotonic,
-            dumps_bytes(m.metadata),
+            dumps(m.metadata),
         ),
         {
             "metric_name": _STR,
@@ -243,7 +243,7 @@ def metric_table(b: MetricBatch) -> pa.Table:
     columns |= {
         "start_time_unix_nano": pa.array(b.start_time_unix_nano, _I64),
         "time_unix_nano": pa.array(b.time_unix_nano, _I64),
-        "attributes": pa.array([dumps_bytes(a) for a in b.attributes], _STR),
+        "attributes": pa.array([dumps(a) for a in b.attributes], _STR),
         "flags": pa.array(b.flags, _U32),
         "exemplars": pa.array([_exemplars_json(e) for e in b.exemplars], _STR),
         "value_int": pa.array(b.value_int, _I64),
@@ -262,7 +262,7 @@ def metric_table(b: MetricBatch) -> pa.Table:
         "negative_offset": pa.array(b.negative_offset, pa.int32()),
         "negative_bucket_counts": pa.array(b.negative_bucket_counts, u64_list),
         "quantile_values": pa.array(
-            [dumps_bytes([{"quantile": q, "value": v} for q, v in qv]) for qv in b.quantile_values],
+            [dumps([{"quantile": q, "value": v} for q, v in qv]) for qv in b.quantile_values],
             _STR,
         ),
     }

@@ -28,12 +28,6 @@ def dumps(value: Any) -> str:
     return orjson.dumps(value, default=_default).decode()
 
 
-def dumps_bytes(value: Any) -> bytes:
-    """:func:`dumps` as UTF-8 bytes, for writers that take them as they are (Arrow string
-    columns accept UTF-8 bytes), saving a ``str`` per document."""
-    return orjson.dumps(value, default=_default)
-
-
 def _revive(value: Any) -> AttributeValue:
     if isinstance(value, dict):
         if len(value) == 1 and BYTES_KEY in value and isinstance(value[BYTES_KEY], str):
