@@ -105,6 +105,7 @@ class Application:
             interval=settings.flush_interval_ms / 1000,
             watermark=self.watermark,
             eager=durable,
+            gather=DURABLE_GATHER_SECONDS if durable else 0.0,
         )
         self.ingest = ingest(
             self.buffer,
@@ -323,6 +324,13 @@ def _query_port(store: object) -> TelemetryQueryPort | None:
 # is alive after start-up (modules, the wired application) is frozen out of collection, and
 # young collections run less often; cycles are still collected.
 GC_THRESHOLDS = (10_000, 20, 100)
+
+DURABLE_GATHER_SECONDS = 0.010
+"""Durable mode: once a request is buffered, the flusher waits up to this long for more before it
+commits, so that concurrent requests share one commit (each commit has a fixed cost: the
+transaction, the span dedupe over the recent time range, the log write). Measured with
+``bench.ingest --concurrency 16 --duration 20 --env ACK_MODE=durable``: 17,120-17,520 spans/s
+without, 19,360-20,635 with 5-20 ms; the price is up to 10 ms more latency for a lone request."""
 
 
 def tune_gc() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -139,3 +140,27 @@ def test_flusher_flush_once_on_empty_buffer_writes_nothing(
     # Assert
     assert written == 0
     assert store.writes == 0
+
+
+def test_flusher_eager_with_gather_commits_requests_arriving_together_at_once(
+    buffer: MemoryBuffer, watermark: CommitWatermark
+) -> None:
+    # Arrange: a gather window far longer than the test, ended early by a full batch
+    store = RecordingStore()
+    flusher = Flusher(
+        buffer, store, batch_size=6, interval=60.0, watermark=watermark, eager=True, gather=60.0
+    )
+    flusher.start()
+
+    # Act: the second request comes well after the first (an eager flusher without a gather
+    # window commits the first one alone meanwhile)
+    buffer.put(span_batch(0, 3))
+    time.sleep(0.2)
+    sequence = buffer.put(span_batch(3, 3)).sequence
+    committed = wait_until(lambda: watermark.committed >= sequence)
+    flusher.stop(10)
+
+    # Assert: one commit for both requests
+    assert committed
+    assert flusher.stats.flushes == 1
+    assert span_numbers(store.committed) == [0, 1, 2, 3, 4, 5]

@@ -42,9 +42,11 @@ class FlushStats:
 class Flusher:
     """Writes what the buffer holds to the store, once ``batch_size`` items are waiting or every
     ``interval`` seconds (``eager``: as soon as anything is waiting, which groups the requests
-    that arrive during one write into the next commit). A failed write is retried with
-    exponential backoff, keeping the batch, so that nothing taken from the buffer is lost while
-    the store recovers; meanwhile the buffer fills up and then applies its overflow policy.
+    that arrive during one write into the next commit; then, with ``gather``, up to that many
+    seconds more for a full batch, so that requests arriving together share one commit). A failed
+    write is retried with exponential backoff, keeping the batch, so that nothing taken from the
+    buffer is lost while the store recovers; meanwhile the buffer fills up and then applies its
+    overflow policy.
 
     After each commit the flusher publishes the buffer sequence it completes to ``watermark``.
     Writes are serialised (one take-and-write at a time), so the watermark only moves forward over
@@ -62,6 +64,7 @@ class Flusher:
         shutdown_attempts: int = 3,
         watermark: CommitWatermark | None = None,
         eager: bool = False,
+        gather: float = 0.0,
     ) -> None:
         self._buffer = buffer
         self._store = store
@@ -71,6 +74,7 @@ class Flusher:
         self._shutdown_attempts = shutdown_attempts
         self._watermark = watermark
         self._eager = eager
+        self._gather = gather
         self._stopping = threading.Event()
         self._write_lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -113,6 +117,8 @@ class Flusher:
             if remaining <= 0:
                 return
             if self._buffer.wait_until_size(threshold, min(remaining, _POLL_SECONDS)):
+                if self._eager and self._gather > 0:
+                    self._buffer.wait_until_size(self._batch_size, self._gather)
                 return
 
     def _write_until_stored(self, batches: list[Batch]) -> bool:
