@@ -194,13 +194,17 @@ class ObservedRequest:
         self.outcome = outcome
         self.rejected = rejected
 
+    def _final_outcome(self, exc_type: type[BaseException] | None) -> str:
+        """The outcome set, or else ``error`` when leaving on an exception and ``ok`` otherwise."""
+        return self.outcome or ("error" if exc_type is not None else "ok")
+
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        outcome = self.outcome or ("error" if exc_type is not None else "ok")
+        outcome = self._final_outcome(exc_type)
         try:
             self._metrics.observe(
                 outcome, time.perf_counter() - self._started, self.accepted, self.rejected
@@ -243,8 +247,7 @@ class TracedRequest(ObservedRequest):
             super().__exit__(exc_type, exc, tb)
         finally:
             if self._span is not None:
-                outcome = self.outcome or ("error" if exc_type is not None else "ok")
-                self._span.end(outcome, self.accepted, self.rejected)
+                self._span.end(self._final_outcome(exc_type), self.accepted, self.rejected)
 
 
 class MeteredStore:
