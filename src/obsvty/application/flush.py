@@ -117,7 +117,7 @@ class Flusher:
             if remaining <= 0:
                 return
             if self._buffer.wait_until_size(threshold, min(remaining, _POLL_SECONDS)):
-                if self._eager and self._gather > 0:
+                if self._gather > 0:  # (a no-op unless eager: then fewer than a batch wait)
                     self._buffer.wait_until_size(self._batch_size, self._gather)
                 return
 
