@@ -3,6 +3,7 @@ working directory (so that no developer ``.env`` leaks in), RSS and CPU sampled 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -104,10 +105,18 @@ class ObsvtyProcess:
         while not self._sampling.wait(_SAMPLE_SECONDS):
             self.sample_rss()
 
-    def sample_rss(self) -> int:
+    def _processes(self) -> list[psutil.Process]:
+        """The server and its children (the DuckDB store runs in a process of its own)."""
         assert self._ps is not None
         try:
-            rss = self._ps.memory_info().rss
+            return [self._ps, *self._ps.children(recursive=True)]
+        except psutil.Error:
+            return [self._ps]
+
+    def sample_rss(self) -> int:
+        """Resident memory of the server and its children, summed."""
+        try:
+            rss = sum(p.memory_info().rss for p in self._processes())
         except psutil.Error:
             return self.rss_last
         self.rss_last = rss
@@ -115,10 +124,13 @@ class ObsvtyProcess:
         return rss
 
     def cpu_seconds(self) -> float:
-        """User + system CPU the server has used so far (all its threads)."""
-        assert self._ps is not None
-        times = self._ps.cpu_times()
-        return times.user + times.system
+        """User + system CPU the server and its children have used so far (all threads)."""
+        total = 0.0
+        for process in self._processes():
+            with contextlib.suppress(psutil.Error):
+                times = process.cpu_times()
+                total += times.user + times.system
+        return total
 
     def stop(self, timeout: float = 120.0) -> StopResult:
         """SIGTERM (graceful: obsvty drains its buffer into the store), then wait for the exit."""

@@ -8,9 +8,11 @@ import logging
 from pathlib import Path
 
 from obsvty.adapters.redaction_rules import build_policy
-from obsvty.adapters.storage.duckdb_memory import DuckDBMemory
-from obsvty.adapters.storage.duckdb_retention import DuckDBRetention
-from obsvty.adapters.storage.duckdb_store import DuckDBStore
+from obsvty.adapters.storage.duckdb_process import (
+    DuckDBProcessStore,
+    ProcessMemory,
+    ProcessRetention,
+)
 from obsvty.adapters.telemetry.metrics import ObsvtyMetrics, StateSources, watch_state
 from obsvty.application.flush import Flusher
 from obsvty.application.health import BufferHealth, HealthRegistry, StoreHealth
@@ -71,14 +73,15 @@ class Operations:
         def store_size() -> int:
             return file_size(db_path)
 
-        is_duckdb = isinstance(store, DuckDBStore)
+        is_duckdb = isinstance(store, DuckDBProcessStore)
+        memory = ProcessMemory(store) if isinstance(store, DuckDBProcessStore) else None
         self.health.register(BufferHealth(buffer))
         self.health.register(StoreHealth(flusher, store_size=store_size if is_duckdb else None))
         self.retention: RetentionService | None = None
         retention_age = settings.obsvty_retention
-        if isinstance(store, DuckDBStore) and (retention_age or settings.obsvty_max_db_size):
+        if isinstance(store, DuckDBProcessStore) and (retention_age or settings.obsvty_max_db_size):
             self.retention = RetentionService(
-                DuckDBRetention(store),
+                ProcessRetention(store),
                 max_age_seconds=retention_age.total_seconds() if retention_age else None,
                 max_bytes=settings.obsvty_max_db_size,
                 interval=settings.retention_interval_s,
@@ -92,7 +95,7 @@ class Operations:
                 buffer=buffer,
                 health=self.health,
                 store_size=store_size if is_duckdb else None,
-                duckdb_memory=DuckDBMemory(store) if isinstance(store, DuckDBStore) else None,
+                duckdb_memory=memory,
                 redactions=redactor.totals if redactor is not None else None,
                 retention_deleted=self.retention.deleted_totals if self.retention else None,
             ),

@@ -6,13 +6,17 @@ primary store, whichever it is, to a cloud MongoDB.
 
 from __future__ import annotations
 
-from obsvty.adapters.storage.duckdb_store import DuckDBStore
+from obsvty.adapters.storage.duckdb_process import (
+    DuckDBProcessConfig,
+    DuckDBProcessStore,
+    ProcessSyncSource,
+)
 from obsvty.adapters.storage.mongodb_store import MongoDBStore, MongoSettings
 from obsvty.application.sync import CircuitBreaker, SyncService
 from obsvty.config import Settings, parse_size
 from obsvty.ports.store import StoreError
 
-PrimaryStore = DuckDBStore | MongoDBStore
+PrimaryStore = DuckDBProcessStore | MongoDBStore
 
 
 def _retention_days(settings: Settings) -> float | None:
@@ -45,24 +49,28 @@ def build_store(settings: Settings) -> PrimaryStore:
         return MongoDBStore(
             mongo_settings(settings), publish_watermark=bool(settings.mongodb_cloud_uri)
         )
-    return DuckDBStore(
-        settings.obsvty_db_path,
-        threads=settings.duckdb_threads,
-        memory_limit=parse_size(settings.duckdb_memory_limit),
+    return DuckDBProcessStore(
+        DuckDBProcessConfig(
+            str(settings.obsvty_db_path),
+            threads=settings.duckdb_threads,
+            memory_limit=parse_size(settings.duckdb_memory_limit),
+            sync=bool(settings.mongodb_cloud_uri),
+            log_level=settings.log_level,
+            log_format=settings.log_format,
+        )
     )
 
 
 def build_cloud_sync(settings: Settings, store: PrimaryStore) -> SyncService | None:
-    """The sync service when ``MONGODB_CLOUD_URI`` is set (not started). Must run before the
-    flusher writes: a DuckDB source adds its ``sync_seq`` columns here."""
+    """The sync service when ``MONGODB_CLOUD_URI`` is set (not started); a DuckDB store opened
+    its sync source (and added its ``sync_seq`` columns) in ``build_store``."""
     if not settings.mongodb_cloud_uri:
         return None
-    from obsvty.adapters.storage.duckdb_sync import DuckDBSyncSource
     from obsvty.adapters.storage.mongodb_sync import MongoSyncSource, MongoSyncTarget
 
-    source: DuckDBSyncSource | MongoSyncSource
-    if isinstance(store, DuckDBStore):
-        source = DuckDBSyncSource(store.cursor())
+    source: ProcessSyncSource | MongoSyncSource
+    if isinstance(store, DuckDBProcessStore):
+        source = ProcessSyncSource(store)
     else:
         source = MongoSyncSource(store.db)
     return SyncService(

@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from obsvty.adapters.storage.duckdb_process import DuckDBProcessConfig, DuckDBProcessStore
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
 from obsvty.adapters.storage.mongodb_query import (
     log_from_document,
@@ -193,8 +194,24 @@ _DUCKDB_TABLES: dict[Signal, tuple[str, Callable[[list[dict[str, Any]]], Batch]]
 
 @contextmanager
 def duckdb_store(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[StoreUnderTest]:
-    store = DuckDBStore(tmp_path / "contract.duckdb", threads=1)
+    with _duckdb_store_under_test(DuckDBStore(tmp_path / "contract.duckdb", threads=1)) as sut:
+        yield sut
 
+
+@contextmanager
+def duckdb_process_store(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[StoreUnderTest]:
+    """The same store in a process of its own, as ``obsvty serve`` runs it."""
+    config = DuckDBProcessConfig(str(tmp_path / "contract.duckdb"), threads=1)
+    with _duckdb_store_under_test(DuckDBProcessStore(config)) as sut:
+        yield sut
+
+
+@contextmanager
+def _duckdb_store_under_test(
+    store: DuckDBStore | DuckDBProcessStore,
+) -> Iterator[StoreUnderTest]:
     def read_back(signal: Signal) -> Batch:
         table, to_batch = _DUCKDB_TABLES[signal]
         return to_batch(rows(store.cursor(), table))
@@ -244,7 +261,7 @@ def mongodb_store(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[St
             store.close()
 
 
-STORE_FACTORIES: list[StoreFactory] = [duckdb_store, mongodb_store]
+STORE_FACTORIES: list[StoreFactory] = [duckdb_store, duckdb_process_store, mongodb_store]
 
 
 @pytest.fixture(params=STORE_FACTORIES, ids=lambda factory: factory.__name__)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 import httpx
+import psutil
 import pytest
 
 from tests.support.reliability import (
@@ -24,13 +25,21 @@ from tests.support.subprocess_server import ObsvtyProcess, obsvty_process
 pytestmark = pytest.mark.e2e
 
 
+def _store_pids(server: ObsvtyProcess) -> list[int]:
+    """The server and its children: the DuckDB store writes its file in a process of its own."""
+    parent = psutil.Process(server.pid)
+    return [parent.pid, *(child.pid for child in parent.children(recursive=True))]
+
+
 def _fill_disk(server: ObsvtyProcess) -> None:
-    resource.prlimit(server.pid, resource.RLIMIT_FSIZE, (1, resource.RLIM_INFINITY))
+    for pid in _store_pids(server):
+        resource.prlimit(pid, resource.RLIMIT_FSIZE, (1, resource.RLIM_INFINITY))
 
 
 def _free_disk(server: ObsvtyProcess) -> None:
     unlimited = (resource.RLIM_INFINITY, resource.RLIM_INFINITY)
-    resource.prlimit(server.pid, resource.RLIMIT_FSIZE, unlimited)
+    for pid in _store_pids(server):
+        resource.prlimit(pid, resource.RLIMIT_FSIZE, unlimited)
 
 
 @pytest.mark.parametrize(

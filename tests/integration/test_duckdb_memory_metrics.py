@@ -13,7 +13,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from prometheus_client.parser import text_string_to_metric_families
 
-from obsvty.adapters.storage.duckdb_store import DuckDBStore
+from obsvty.adapters.storage.duckdb_process import DuckDBProcessStore
 from tests.support.server import RunningObsvty, running_obsvty
 
 pytestmark = pytest.mark.integration
@@ -49,7 +49,7 @@ def test_metrics_report_duckdb_memory_on_both_listeners(tmp_path: Path) -> None:
         on_http = _gauges(server.http_url)
         on_api = _gauges(server.api_url)
         store = server.app.store
-        assert isinstance(store, DuckDBStore)
+        assert isinstance(store, DuckDBProcessStore)
         limit = store.cursor().execute("SELECT current_setting('memory_limit')").fetchone()
         stored = store.cursor().execute("SELECT count(*) FROM spans").fetchone()
 

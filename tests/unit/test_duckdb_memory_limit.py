@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from obsvty import cli
 from obsvty.adapters.otlp.codec import TRACES
 from obsvty.adapters.storage.duckdb_memory import DuckDBMemory, MemoryUsage
+from obsvty.adapters.storage.duckdb_process import DuckDBProcessStore
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
 from obsvty.adapters.telemetry.metrics import StateCollector, StateSources
 from obsvty.config import MIN_DUCKDB_MEMORY_LIMIT, SettingsError, load_settings, parse_size
@@ -22,7 +23,7 @@ from obsvty.storage_wiring import build_store
 pytestmark = pytest.mark.unit
 
 
-def _memory_limit(store: DuckDBStore) -> str:
+def _memory_limit(store: DuckDBStore | DuckDBProcessStore) -> str:
     row = store.cursor().execute("SELECT current_setting('memory_limit')").fetchone()
     assert row is not None
     return str(row[0])
@@ -149,8 +150,8 @@ def test_build_store_applies_the_setting_and_spills_beside_the_db_file(tmp_path:
 
     # Assert
     try:
-        assert isinstance(default_store, DuckDBStore)
-        assert isinstance(configured_store, DuckDBStore)
+        assert isinstance(default_store, DuckDBProcessStore)
+        assert isinstance(configured_store, DuckDBProcessStore)
         assert _memory_limit(default_store) == "244.1 MiB"  # 256MB
         assert _memory_limit(configured_store) == "1.0 GiB"
         temp = default_store.cursor().execute("SELECT current_setting('temp_directory')")

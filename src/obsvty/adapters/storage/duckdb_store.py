@@ -387,6 +387,7 @@ class DuckDBStore:
         if memory_limit is not None:
             self._con.execute(f"SET memory_limit = '{int(memory_limit)}B'")
         self._lock = threading.Lock()
+        self._closed = False
         for statement in (*duckdb_schema.STATEMENTS, *duckdb_schema.LOG_SEQ):
             self._con.execute(statement)
         _create_trace_times(self._con)
@@ -437,7 +438,11 @@ class DuckDBStore:
                 raise StoreError(f"DuckDB write failed: {exc}") from exc
 
     def close(self) -> None:
+        """Checkpoint and close the file; closing again does nothing."""
         with self._lock:
+            if self._closed:
+                return
+            self._closed = True
             try:
                 self._con.execute("CHECKPOINT")
             except duckdb.Error as exc:  # pragma: no cover - best effort before closing
