@@ -105,6 +105,8 @@ class Application:
             watermark=self.watermark,
             eager=durable,
             gather=DURABLE_GATHER_SECONDS if durable else 0.0,
+            # the DuckDB process commits one write while the next is pickled and sent to it
+            writes_in_flight=2 if isinstance(self.store, DuckDBProcessStore) else 1,
         )
         self.ingest = ingest(
             self.buffer,

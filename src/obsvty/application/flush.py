@@ -5,16 +5,20 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from obsvty.application.commit_watermark import CommitWatermark
 from obsvty.domain.batches import Batch
-from obsvty.ports.buffer import BufferPort
+from obsvty.ports.buffer import BufferPort, TakenBatches
 from obsvty.ports.store import StoreError, TelemetryStorePort
 
 log = logging.getLogger(__name__)
 
 _POLL_SECONDS = 0.05
+_PIPELINE_POLL_SECONDS = 0.002
+"""While a write is in flight: how often to look for a full next batch or the write's end."""
 
 
 @dataclass(slots=True)
@@ -51,6 +55,12 @@ class Flusher:
     After each commit the flusher publishes the buffer sequence it completes to ``watermark``.
     Writes are serialised (one take-and-write at a time), so the watermark only moves forward over
     committed data, even when :meth:`flush_once` is called from another thread.
+
+    ``writes_in_flight`` > 1 pipelines the writes, for a store that commits in another process:
+    while one write commits, the next full batch is already handed to the store (which then
+    prepares it, e.g. sends it over, in parallel). Writes still complete in the order they were
+    taken: the watermark and the statistics move in that order, and a write that failed is
+    retried (with backoff) before any later one counts as done.
     """
 
     def __init__(
@@ -65,6 +75,7 @@ class Flusher:
         watermark: CommitWatermark | None = None,
         eager: bool = False,
         gather: float = 0.0,
+        writes_in_flight: int = 1,
     ) -> None:
         self._buffer = buffer
         self._store = store
@@ -75,6 +86,7 @@ class Flusher:
         self._watermark = watermark
         self._eager = eager
         self._gather = gather
+        self._writes_in_flight = writes_in_flight
         self._stopping = threading.Event()
         self._write_lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -103,11 +115,77 @@ class Flusher:
             return taken.items
 
     def _run(self) -> None:
+        if self._writes_in_flight > 1:
+            self._run_pipelined()
         while not self._stopping.is_set():
             self._wait_for_work()
             self.flush_once()
         while self.flush_once():
             pass
+
+    def _run_pipelined(self) -> None:
+        """Until stopped: keep up to ``writes_in_flight`` writes going, completing them in order.
+        Holds the write lock while anything is in flight (so :meth:`flush_once` from another
+        thread cannot publish past a write that is not committed yet)."""
+        in_flight: deque[tuple[TakenBatches, float, Future[None]]] = deque()
+        with ThreadPoolExecutor(
+            self._writes_in_flight, thread_name_prefix="obsvty-store-write"
+        ) as writers:
+
+            def submit() -> bool:
+                taken = self._buffer.take_tracked(self._batch_size, timeout=0)
+                if not taken.batches:
+                    return False
+                started = time.monotonic()
+                in_flight.append((taken, started, writers.submit(self._store.write, taken.batches)))
+                return True
+
+            # the next write starts early once a full batch waits (eager: once anything waits,
+            # so that requests waiting for their commit need not wait for the one in flight)
+            next_batch = 1 if self._eager else self._batch_size
+            try:
+                while not self._stopping.is_set() or in_flight:
+                    if not in_flight:
+                        self._wait_for_work()
+                        if self._stopping.is_set():
+                            break  # the synchronous drain takes over
+                        self._write_lock.acquire()
+                        if not submit():
+                            self._write_lock.release()
+                        continue
+                    if (
+                        len(in_flight) < self._writes_in_flight
+                        and not self._stopping.is_set()
+                        and self._buffer.wait_until_size(next_batch, _PIPELINE_POLL_SECONDS)
+                        and submit()
+                    ):
+                        continue
+                    if self._complete_oldest(in_flight) and not in_flight:
+                        self._write_lock.release()
+            finally:
+                if in_flight:  # pragma: no cover - only when a write raised a non-store error
+                    self._write_lock.release()
+
+    def _complete_oldest(self, in_flight: deque[tuple[TakenBatches, float, Future[None]]]) -> bool:
+        """Wait briefly for the oldest write; once it is done (or retried until stored), publish
+        it and return ``True``."""
+        taken, started, future = in_flight[0]
+        try:
+            future.result(timeout=_PIPELINE_POLL_SECONDS)
+        except TimeoutError:
+            return False
+        except StoreError as exc:
+            self._note_failure(exc, started)
+            log.warning("store write failed, retrying: %s", exc)
+            time.sleep(0.1)
+            stored = self._write_until_stored(taken.batches)
+        else:
+            self._note_success(taken.batches, started)
+            stored = True
+        in_flight.popleft()
+        if stored and self._watermark is not None:
+            self._watermark.publish(taken.completes_through)
+        return True
 
     def _wait_for_work(self) -> None:
         threshold = 1 if self._eager else self._batch_size
@@ -123,7 +201,6 @@ class Flusher:
 
     def _write_until_stored(self, batches: list[Batch]) -> bool:
         """Write until the store commits (``True``), or give up at shutdown (``False``)."""
-        stats = self.stats
         backoff = 0.1
         attempts = 0
         while True:
@@ -132,14 +209,10 @@ class Flusher:
                 self._store.write(batches)
             except StoreError as exc:
                 attempts += 1
-                stats.failures += 1
-                stats.consecutive_failures += 1
-                if stats.failing_since_monotonic is None:
-                    stats.failing_since_monotonic = started
-                stats.last_error = str(exc)
+                self._note_failure(exc, started)
                 if self._stopping.is_set() and attempts >= self._shutdown_attempts:
                     lost = sum(len(b) for b in batches)
-                    stats.lost_items += lost
+                    self.stats.lost_items += lost
                     log.error("store still failing at shutdown; %d items not stored: %s", lost, exc)
                     return False
                 log.warning(
@@ -148,15 +221,27 @@ class Flusher:
                 time.sleep(backoff)
                 backoff = min(backoff * 2, self._max_backoff)
                 continue
-            if stats.consecutive_failures:
-                log.warning("store recovered after %d failed writes", stats.consecutive_failures)
-            stats.flushes += 1
-            stats.flushed_items += sum(len(b) for b in batches)
-            stats.last_flush_monotonic = time.monotonic()
-            stats.consecutive_failures = 0
-            stats.failing_since_monotonic = None
-            stats.last_error = None
-            log.debug(
-                "flushed %d batches in %.1f ms", len(batches), (time.monotonic() - started) * 1000
-            )
+            self._note_success(batches, started)
             return True
+
+    def _note_failure(self, exc: StoreError, started: float) -> None:
+        stats = self.stats
+        stats.failures += 1
+        stats.consecutive_failures += 1
+        if stats.failing_since_monotonic is None:
+            stats.failing_since_monotonic = started
+        stats.last_error = str(exc)
+
+    def _note_success(self, batches: list[Batch], started: float) -> None:
+        stats = self.stats
+        if stats.consecutive_failures:
+            log.warning("store recovered after %d failed writes", stats.consecutive_failures)
+        stats.flushes += 1
+        stats.flushed_items += sum(len(b) for b in batches)
+        stats.last_flush_monotonic = time.monotonic()
+        stats.consecutive_failures = 0
+        stats.failing_since_monotonic = None
+        stats.last_error = None
+        log.debug(
+            "flushed %d batches in %.1f ms", len(batches), (time.monotonic() - started) * 1000
+        )

@@ -10,7 +10,9 @@ only pickles each batch (~3 us per span). Measured in ``docs/PERFORMANCE.md`` (t
 
 The parent talks to the child over one ``multiprocessing`` pipe, in pickled tuples::
 
-    request  (call_id, target, method, args)    target: "store", "query", "retention", ...
+    request  (call_id, target, method, args, with_parts)    target: "store", "query", ...
+    part     (call_id, "part", value)    sent ahead of a request with_parts (a write's batches),
+                                         which gets the list of its parts as first argument
     reply    (call_id, ok, value or exception)
 
 The child answers a start-up handshake (call id 0: its pid, or why it could not open the file),
@@ -60,6 +62,7 @@ log = logging.getLogger(__name__)
 
 _HANDSHAKE = 0
 _EXIT = "exit"
+_PART = "part"
 _READER_THREADS = 4
 """Concurrent queries (and retention, gauges, sync reads) in the child, beside the writer."""
 _PR_SET_PDEATHSIG = 1
@@ -213,6 +216,7 @@ def serve(conn: Connection, config: DuckDBProcessConfig) -> None:
     # unpickling a batch (acyclic: lists of ids, strings, numbers, dicts) runs without collector
     gc.collect()
     gc.freeze()
+    parts: dict[int, list[Any]] = {}  # call id -> the parts sent ahead of it
     writer = ThreadPoolExecutor(1, thread_name_prefix="duckdb-writer")
     readers = ThreadPoolExecutor(_READER_THREADS, thread_name_prefix="duckdb-reader")
     try:
@@ -228,6 +232,14 @@ def serve(conn: Connection, config: DuckDBProcessConfig) -> None:
                 gc.enable()
             if request == _EXIT:
                 break
+            if request[1] == _PART:
+                parts.setdefault(request[0], []).append(request[2])
+                continue
+            call_id, target, method, args, with_parts = request
+            if with_parts:
+                request = (call_id, target, method, (parts.pop(call_id, []), *args))
+            else:
+                request = (call_id, target, method, args)
             pool = writer if request[1] == "store" else readers
             pool.submit(_run, replies, targets, request)
     finally:
@@ -269,7 +281,8 @@ class DuckDBProcessStore:
         child_conn.close()
         self._pending: dict[int, Future[Any]] = {}
         self._ids = itertools.count(_HANDSHAKE + 1)
-        self._lock = threading.Lock()  # guards _pending, _failure and sending
+        self._lock = threading.Lock()  # guards _pending and _failure
+        self._send_lock = threading.Lock()
         self._failure: str | None = None
         self.pid = self._handshake(start_timeout)
         self._reader = threading.Thread(
@@ -321,21 +334,29 @@ class DuckDBProcessStore:
         for future in pending.values():
             future.set_exception(StoreError(reason))
 
-    def call(self, target: str, method: str, *args: Any) -> Any:
-        """``target.method(*args)`` in the child; raises what it raised there."""
+    def call(self, target: str, method: str, *args: Any, parts: Sequence[Any] | None = None) -> Any:
+        """``target.method(*args)`` in the child; raises what it raised there. ``parts``, when
+        given, become the list passed as the first argument: each is pickled and sent on its
+        own, ahead of the call, so that the child unpickles one while this process pickles the
+        next (a write's batches: ~5 us per span on either side, overlapped)."""
         future: Future[Any] = Future()
         with self._lock:
             if self._failure is not None:
                 raise StoreError(self._failure)
             call_id = next(self._ids)
             self._pending[call_id] = future
-        data = pickle.dumps((call_id, target, method, args), protocol=pickle.HIGHEST_PROTOCOL)
         try:
-            with self._lock:
-                self._conn.send_bytes(data)
+            for part in parts or ():
+                self._send(pickle.dumps((call_id, _PART, part), protocol=pickle.HIGHEST_PROTOCOL))
+            request = (call_id, target, method, args, parts is not None)
+            self._send(pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL))
         except (OSError, ValueError) as exc:
             self._fail(f"the DuckDB process is gone: {exc}")
         return future.result()
+
+    def _send(self, data: bytes) -> None:
+        with self._send_lock:
+            self._conn.send_bytes(data)
 
     def cursor(self) -> RemoteCursor:
         """A cursor-like handle that runs SQL in the child (diagnostics and tests: the file is
@@ -347,7 +368,7 @@ class DuckDBProcessStore:
         return self._failure is None and self._process.is_alive()
 
     def write(self, batches: Sequence[Batch]) -> None:
-        self.call("store", "write", list(batches))
+        self.call("store", "write", parts=batches)
 
     def close(self, timeout: float = 30.0) -> None:
         """Checkpoint and close the file in the child, then end it."""
@@ -356,8 +377,8 @@ class DuckDBProcessStore:
                 self.call("store", "close")
         finally:
             self._fail("the DuckDB store is closed")
-            with self._lock, contextlib.suppress(OSError, ValueError):
-                self._conn.send_bytes(pickle.dumps(_EXIT))
+            with contextlib.suppress(OSError, ValueError):
+                self._send(pickle.dumps(_EXIT))
             # the reply reader is the one thread that waits for the child's exit
             self._reader.join(timeout)
             if self._process.is_alive():  # pragma: no cover - a child stuck past the timeout
