@@ -105,8 +105,7 @@ class Application:
             watermark=self.watermark,
             eager=durable,
             gather=DURABLE_GATHER_SECONDS if durable else 0.0,
-            # the DuckDB process commits one write while the next is pickled and sent to it
-            writes_in_flight=2 if isinstance(self.store, DuckDBProcessStore) else 1,
+            writes_in_flight=_writes_in_flight(self.store, durable=durable),
         )
         self.ingest = ingest(
             self.buffer,
@@ -307,6 +306,15 @@ def _self_tracing(settings: Settings) -> SelfTracing | None:
         settings.obsvty_self_tracing_endpoint.strip(),
         sample_ratio=settings.obsvty_self_tracing_sample_ratio,
     )
+
+
+def _writes_in_flight(store: object, *, durable: bool) -> int:
+    """Buffered mode on the DuckDB process: one write commits there while the next is pickled
+    and sent (gRPC, 16 in flight: ~25.8k -> ~27.3k spans/s, and a third fewer refusals).
+    Durable mode keeps one: its commits are small and each has a fixed cost (~8-15 ms), so a
+    second, early one costs more than it overlaps (8 in flight: 16.3k with one, 12.5k with two
+    starting as soon as anything waits)."""
+    return 2 if isinstance(store, DuckDBProcessStore) and not durable else 1
 
 
 def _query_port(store: object) -> TelemetryQueryPort | None:

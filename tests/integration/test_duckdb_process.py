@@ -28,6 +28,7 @@ from obsvty.adapters.storage.duckdb_process import (
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
 from obsvty.ports.store import StoreError, StoreLockedError
 from tests.support.records import span_batch
+from tests.support.reliability import wait_until
 from tests.support.telemetry_dataset import SPANS
 
 pytestmark = pytest.mark.integration
@@ -106,11 +107,34 @@ def test_duckdb_process_method_not_offered_is_refused(store: DuckDBProcessStore)
         store.call("sync", "backlog")  # not opened without DuckDBProcessConfig(sync=True)
 
 
-def test_duckdb_process_child_killed_every_call_raises_store_error(
+def test_duckdb_process_child_killed_next_call_starts_a_new_one_committed_data_kept(
     store: DuckDBProcessStore,
 ) -> None:
     # Arrange
+    store.RESTART_INTERVAL_S = 0.0
     store.write([span_batch(SPANS)])
+    first_pid = store.pid
+
+    # Act: the child dies (the OOM killer's choice would be this process)
+    os.kill(first_pid, signal.SIGKILL)
+    assert wait_until(lambda: not store.alive)  # (a write in flight now would fail: retried)
+    later = span_batch(SPANS)
+    later.span_id[:] = [bytes([9]) * 7 + bytes([i + 1]) for i in range(len(SPANS))]
+    store.write([later])
+
+    # Assert
+    assert store.pid != first_pid
+    assert store.restarts == 1
+    assert store.alive
+    assert _count(store) == 2 * len(SPANS)
+    assert ProcessMemory(store)() is not None
+
+
+def test_duckdb_process_child_killed_within_restart_interval_calls_raise_store_error(
+    store: DuckDBProcessStore,
+) -> None:
+    # Arrange
+    store.RESTART_INTERVAL_S = 3600.0
     memory = ProcessMemory(store)
     assert memory() is not None
 
@@ -119,12 +143,13 @@ def test_duckdb_process_child_killed_every_call_raises_store_error(
     assert _gone(store.pid)
 
     # Assert
+    assert wait_until(lambda: not store.alive)
     with pytest.raises(StoreError, match="DuckDB process exited"):
         store.write([span_batch(SPANS)])
     with pytest.raises(StoreError, match="DuckDB process exited"):
         ProcessQuery(store).stats()
     assert memory() is None
-    assert not store.alive
+    assert store.restarts == 0
 
 
 def test_duckdb_process_sigint_and_sigterm_ignored_parent_still_in_charge(

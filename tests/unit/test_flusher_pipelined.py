@@ -120,27 +120,3 @@ def test_flusher_pipelined_stop_drains_everything_once() -> None:
     assert sorted(span_numbers(store.committed)) == list(range(23))
     assert buffer.size() == 0
     assert watermark.committed == last
-
-
-def test_flusher_pipelined_eager_sends_whatever_waits_while_a_write_commits() -> None:
-    # Arrange: durable mode's flusher (eager), far from a full batch
-    buffer, store, watermark = MemoryBuffer(100), GatedStore(), CommitWatermark()
-    flusher = Flusher(
-        buffer, store, batch_size=1000, interval=HOUR, watermark=watermark, eager=True,
-        writes_in_flight=2,
-    )  # fmt: skip
-    flusher.start()
-    buffer.put(span_batch(0, 2))
-    assert wait_until(lambda: len(store.started) == 1)
-
-    # Act: a request arrives while the first commit is still running
-    last = buffer.put(span_batch(2, 3)).sequence
-    second_started = wait_until(lambda: len(store.started) == 2)
-    store.release.set()
-    published = wait_until(lambda: watermark.committed == last)
-    flusher.stop(10)
-
-    # Assert
-    assert second_started
-    assert published
-    assert store.started == [[0, 1], [2, 3, 4]]

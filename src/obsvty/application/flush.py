@@ -140,9 +140,6 @@ class Flusher:
                 in_flight.append((taken, started, writers.submit(self._store.write, taken.batches)))
                 return True
 
-            # the next write starts early once a full batch waits (eager: once anything waits,
-            # so that requests waiting for their commit need not wait for the one in flight)
-            next_batch = 1 if self._eager else self._batch_size
             try:
                 while not self._stopping.is_set() or in_flight:
                     if not in_flight:
@@ -156,7 +153,7 @@ class Flusher:
                     if (
                         len(in_flight) < self._writes_in_flight
                         and not self._stopping.is_set()
-                        and self._buffer.wait_until_size(next_batch, _PIPELINE_POLL_SECONDS)
+                        and self._buffer.wait_until_size(self._batch_size, _PIPELINE_POLL_SECONDS)
                         and submit()
                     ):
                         continue

@@ -35,6 +35,7 @@ import pickle
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -262,129 +263,183 @@ def _exit(code: int) -> None:
 # ----------------------------------------------------------------------------------- parent
 
 
-class DuckDBProcessStore:
-    """:class:`~obsvty.ports.store.TelemetryStorePort` on a DuckDB file held by a child process.
+class _Child:
+    """One DuckDB process and this process's end of its pipe: the calls sent to it that await
+    an answer, and the thread that reads the answers."""
 
-    Start-up raises what opening the file raised in the child (e.g.
-    :class:`~obsvty.ports.store.StoreLockedError`). Should the child die, every call in flight
-    and every later one raises :class:`StoreError` (the flusher keeps the batch and retries, and
-    ``/readyz`` reports the store failing)."""
-
-    def __init__(self, config: DuckDBProcessConfig, *, start_timeout: float = 60.0) -> None:
-        self.config = config
+    def __init__(self, config: DuckDBProcessConfig, start_timeout: float) -> None:
         context = multiprocessing.get_context("spawn")  # no fork of a process with threads
-        self._conn, child_conn = context.Pipe()
-        self._process = context.Process(
+        self.conn, child_conn = context.Pipe()
+        self.process = context.Process(
             target=serve, args=(child_conn, config), name="obsvty-duckdb", daemon=True
         )
-        self._process.start()
+        self.process.start()
         child_conn.close()
-        self._pending: dict[int, Future[Any]] = {}
-        self._ids = itertools.count(_HANDSHAKE + 1)
-        self._lock = threading.Lock()  # guards _pending and _failure
-        self._send_lock = threading.Lock()
-        self._failure: str | None = None
+        self.pending: dict[int, Future[Any]] = {}
+        self.lock = threading.Lock()  # guards pending and failure
+        self.send_lock = threading.Lock()
+        self.failure: str | None = None
         self.pid = self._handshake(start_timeout)
-        self._reader = threading.Thread(
+        self.reader = threading.Thread(
             target=self._read_replies, name="duckdb-replies", daemon=True
         )
-        self._reader.start()
+        self.reader.start()
 
     def _handshake(self, timeout: float) -> int:
         try:
-            if not self._conn.poll(timeout):
+            if not self.conn.poll(timeout):
                 raise StoreError(f"the DuckDB process did not start within {timeout:g} s")
-            _, ok, value = pickle.loads(self._conn.recv_bytes())  # noqa: S301 - our child
+            _, ok, value = pickle.loads(self.conn.recv_bytes())  # noqa: S301 - our child
         except (EOFError, OSError):
-            self._process.join(5)
+            self.process.join(5)
             raise StoreError(
-                f"the DuckDB process exited at start-up (exit code {self._process.exitcode})"
+                f"the DuckDB process exited at start-up (exit code {self.process.exitcode})"
             ) from None
         except StoreError:
-            self._process.kill()
+            self.process.kill()
             raise
         if not ok:
-            self._process.join(5)
+            self.process.join(5)
             raise value
         return int(value)
 
     def _read_replies(self) -> None:
         while True:
             try:
-                data = self._conn.recv_bytes()
+                data = self.conn.recv_bytes()
             except (EOFError, OSError):
                 break
             call_id, ok, value = pickle.loads(data)  # noqa: S301 - our child
-            with self._lock:
-                future = self._pending.pop(call_id, None)
+            with self.lock:
+                future = self.pending.pop(call_id, None)
             if future is None:  # pragma: no cover - every reply answers a call we made
                 continue
             if ok:
                 future.set_result(value)
             else:
                 future.set_exception(value)
-        self._process.join(5)
-        self._fail(f"the DuckDB process exited (exit code {self._process.exitcode})")
+        # the one thread that waits for the child's exit
+        self.process.join(5)
+        self.fail(f"the DuckDB process exited (exit code {self.process.exitcode})")
 
-    def _fail(self, reason: str) -> None:
-        with self._lock:
-            if self._failure is None:
-                self._failure = reason
-            pending, self._pending = self._pending, {}
+    def fail(self, reason: str) -> None:
+        """From now on every call raises ``StoreError(reason)``; so do the ones in flight."""
+        with self.lock:
+            if self.failure is None:
+                self.failure = reason
+            pending, self.pending = self.pending, {}
         for future in pending.values():
             future.set_exception(StoreError(reason))
+
+    def send(self, data: bytes) -> None:
+        with self.send_lock:
+            self.conn.send_bytes(data)
+
+    def call(
+        self, call_id: int, request: tuple[str, str, tuple[Any, ...]], parts: Sequence[Any] | None
+    ) -> Future[Any]:
+        target, method, args = request
+        future: Future[Any] = Future()
+        with self.lock:
+            if self.failure is not None:
+                raise StoreError(self.failure)
+            self.pending[call_id] = future
+        try:
+            for part in parts or ():
+                self.send(pickle.dumps((call_id, _PART, part), protocol=pickle.HIGHEST_PROTOCOL))
+            message = (call_id, target, method, args, parts is not None)
+            self.send(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+        except (OSError, ValueError) as exc:
+            self.fail(f"the DuckDB process is gone: {exc}")
+        return future
+
+    def stop(self, timeout: float) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.send(pickle.dumps(_EXIT))
+        self.reader.join(timeout)
+        if self.process.is_alive():  # pragma: no cover - a child stuck past the timeout
+            log.error("the DuckDB process did not exit within %g s; killing it", timeout)
+            self.process.kill()
+            self.process.join()
+
+
+class DuckDBProcessStore:
+    """:class:`~obsvty.ports.store.TelemetryStorePort` on a DuckDB file held by a child process.
+
+    Start-up raises what opening the file raised in the child (e.g.
+    :class:`~obsvty.ports.store.StoreLockedError`). Should the child die (a crash, the OOM
+    killer), the calls in flight raise :class:`StoreError` (the flusher keeps its batch, and
+    ``/readyz`` reports the store failing) and the next call starts a new child, at most once
+    every ``RESTART_INTERVAL_S``: committed data is in the file and its write-ahead log, and the
+    flusher writes its batch again."""
+
+    RESTART_INTERVAL_S = 1.0
+
+    def __init__(self, config: DuckDBProcessConfig, *, start_timeout: float = 60.0) -> None:
+        self.config = config
+        self._start_timeout = start_timeout
+        self._ids = itertools.count(_HANDSHAKE + 1)
+        self._closed = False
+        self._restart_lock = threading.Lock()
+        self._started = time.monotonic()
+        self.restarts = 0
+        self._child = _Child(config, start_timeout)
+
+    @property
+    def pid(self) -> int:
+        """The current child's process id."""
+        return self._child.pid
+
+    @property
+    def alive(self) -> bool:
+        return self._child.failure is None and self._child.process.is_alive()
+
+    def _live_child(self) -> _Child:
+        child = self._child
+        if child.failure is None:
+            return child
+        with self._restart_lock:
+            if self._closed:
+                raise StoreError("the DuckDB store is closed")
+            if self._child is not child:  # another thread has started a new one
+                return self._child
+            if time.monotonic() - self._started < self.RESTART_INTERVAL_S:
+                raise StoreError(child.failure)
+            log.error("%s; starting a new DuckDB process", child.failure)
+            child.stop(5)
+            self._started = time.monotonic()
+            self._child = _Child(self.config, self._start_timeout)
+            self.restarts += 1
+            log.warning("DuckDB process restarted (pid %d)", self._child.pid)
+            return self._child
 
     def call(self, target: str, method: str, *args: Any, parts: Sequence[Any] | None = None) -> Any:
         """``target.method(*args)`` in the child; raises what it raised there. ``parts``, when
         given, become the list passed as the first argument: each is pickled and sent on its
         own, ahead of the call, so that the child unpickles one while this process pickles the
         next (a write's batches: ~5 us per span on either side, overlapped)."""
-        future: Future[Any] = Future()
-        with self._lock:
-            if self._failure is not None:
-                raise StoreError(self._failure)
-            call_id = next(self._ids)
-            self._pending[call_id] = future
-        try:
-            for part in parts or ():
-                self._send(pickle.dumps((call_id, _PART, part), protocol=pickle.HIGHEST_PROTOCOL))
-            request = (call_id, target, method, args, parts is not None)
-            self._send(pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL))
-        except (OSError, ValueError) as exc:
-            self._fail(f"the DuckDB process is gone: {exc}")
-        return future.result()
-
-    def _send(self, data: bytes) -> None:
-        with self._send_lock:
-            self._conn.send_bytes(data)
+        child = self._live_child()
+        return child.call(next(self._ids), (target, method, args), parts).result()
 
     def cursor(self) -> RemoteCursor:
         """A cursor-like handle that runs SQL in the child (diagnostics and tests: the file is
         the child's, no other process can open it while obsvty runs)."""
         return RemoteCursor(self)
 
-    @property
-    def alive(self) -> bool:
-        return self._failure is None and self._process.is_alive()
-
     def write(self, batches: Sequence[Batch]) -> None:
         self.call("store", "write", parts=batches)
 
     def close(self, timeout: float = 30.0) -> None:
         """Checkpoint and close the file in the child, then end it."""
+        with self._restart_lock:
+            self._closed = True
+        child = self._child
         try:
-            if self._failure is None:
-                self.call("store", "close")
+            if child.failure is None:
+                child.call(next(self._ids), ("store", "close", ()), None).result()
         finally:
-            self._fail("the DuckDB store is closed")
-            with contextlib.suppress(OSError, ValueError):
-                self._send(pickle.dumps(_EXIT))
-            # the reply reader is the one thread that waits for the child's exit
-            self._reader.join(timeout)
-            if self._process.is_alive():  # pragma: no cover - a child stuck past the timeout
-                log.error("the DuckDB process did not exit within %g s; killing it", timeout)
-                self._process.kill()
-                self._process.join()
+            child.fail("the DuckDB store is closed")
+            child.stop(timeout)
 
 
 class _Remote:
