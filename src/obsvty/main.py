@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import gc
 import logging
 import signal
 from collections.abc import Callable, Iterator, Mapping
@@ -22,6 +21,7 @@ import uvicorn
 
 from obsvty.adapters.api.query_api import create_query_app
 from obsvty.adapters.buffer.memory import MemoryBuffer, OverflowPolicy
+from obsvty.adapters.gc_tuning import tune_gc
 from obsvty.adapters.otlp import grpc_receiver, http_receiver
 from obsvty.adapters.security import tls
 from obsvty.adapters.security.policy import SecurityPolicy, is_loopback
@@ -326,26 +326,12 @@ def _query_port(store: object) -> TelemetryQueryPort | None:
     return None
 
 
-# The ingest path allocates a dict and a few lists per span and frees them by reference counting:
-# almost nothing it makes is cyclic. With CPython's default thresholds (700) the collector runs
-# about a hundred times a second under load, and each full collection walks every object the
-# process holds (measured: ~70 ms pauses, ~10% of the event loop's CPU, at 17k spans/s). So what
-# is alive after start-up (modules, the wired application) is frozen out of collection, and
-# young collections run less often; cycles are still collected.
-GC_THRESHOLDS = (10_000, 20, 100)
-
 DURABLE_GATHER_SECONDS = 0.010
 """Durable mode: once a request is buffered, the flusher waits up to this long for more before it
 commits, so that concurrent requests share one commit (each commit has a fixed cost: the
 transaction, the span dedupe over the recent time range, the log write). Measured with
 ``bench.ingest --concurrency 16 --duration 20 --env ACK_MODE=durable``: 17,120-17,520 spans/s
 without, 19,360-20,635 with 5-20 ms; the price is up to 10 ms more latency for a lone request."""
-
-
-def tune_gc() -> None:
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
 
 
 async def serve(settings: Settings) -> None:

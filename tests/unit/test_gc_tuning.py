@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from obsvty.main import GC_THRESHOLDS, tune_gc
+from obsvty.adapters.gc_tuning import GC_THRESHOLDS, tune_gc
 
 pytestmark = pytest.mark.unit
 

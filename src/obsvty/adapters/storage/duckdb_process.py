@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from obsvty.adapters.gc_tuning import tune_gc
 from obsvty.adapters.storage import mongodb_documents as docs
 from obsvty.adapters.storage.duckdb_retention import DuckDBRetention
 from obsvty.domain.batches import Batch
@@ -213,10 +214,9 @@ def serve(conn: Connection, config: DuckDBProcessConfig) -> None:
         replies.send(_HANDSHAKE, False, _portable(exc))
         _exit(1)
     replies.send(_HANDSHAKE, True, os.getpid())
-    # as in the parent (main.tune_gc): what lives from now on is frozen out of collection, and
-    # unpickling a batch (acyclic: lists of ids, strings, numbers, dicts) runs without collector
-    gc.collect()
-    gc.freeze()
+    # as in the parent: the collector tuned for ingest, and unpickling a batch (acyclic: lists
+    # of ids, strings, numbers, dicts) runs without it
+    tune_gc()
     parts: dict[int, list[Any]] = {}  # call id -> the parts sent ahead of it
     writer = ThreadPoolExecutor(1, thread_name_prefix="duckdb-writer")
     readers = ThreadPoolExecutor(_READER_THREADS, thread_name_prefix="duckdb-reader")
