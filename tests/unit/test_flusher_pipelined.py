@@ -120,3 +120,30 @@ def test_flusher_pipelined_stop_drains_everything_once() -> None:
     assert sorted(span_numbers(store.committed)) == list(range(23))
     assert buffer.size() == 0
     assert watermark.committed == last
+
+
+class PoisonedStore(RecordingStore):
+    """Test double: refuses every write that holds span 0 (a store that keeps failing on one
+    batch through shutdown); commits the others."""
+
+    def write(self, batches: Sequence[Batch]) -> None:
+        if 0 in span_numbers(batches):
+            raise StoreError("injected fault: this batch cannot be stored")
+        super().write(batches)
+
+
+def test_flusher_pipelined_write_given_up_at_shutdown_later_commit_publishes_nothing() -> None:
+    # Arrange: two full batches, the first of which the store refuses until the end
+    buffer, store, watermark = MemoryBuffer(100), PoisonedStore(), CommitWatermark()
+    buffer.put(span_batch(0, 5))
+    buffer.put(span_batch(5, 5))
+    flusher = _pipelined(buffer, store, watermark)
+
+    # Act
+    flusher.start()
+    assert wait_until(lambda: span_numbers(store.committed) == list(range(5, 10)))
+    flusher.stop(10)
+
+    # Assert: the second batch is stored, but the watermark never claims the first
+    assert watermark.committed == 0
+    assert flusher.stats.lost_items == 5

@@ -87,6 +87,7 @@ class Flusher:
         self._eager = eager
         self._gather = gather
         self._writes_in_flight = writes_in_flight
+        self._gave_up = False
         self._stopping = threading.Event()
         self._write_lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -180,7 +181,9 @@ class Flusher:
             self._note_success(taken.batches, started)
             stored = True
         in_flight.popleft()
-        if stored and self._watermark is not None:
+        # after a write given up on (at shutdown), no later one may move the watermark past it
+        self._gave_up = self._gave_up or not stored
+        if not self._gave_up and self._watermark is not None:
             self._watermark.publish(taken.completes_through)
         return True
 
