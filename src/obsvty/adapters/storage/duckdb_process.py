@@ -31,7 +31,7 @@ import itertools
 import logging
 import multiprocessing
 import os
-import pickle
+import pickle  # nosec B403
 import signal
 import sys
 import threading
