@@ -26,6 +26,8 @@ from obsvty.adapters.otlp import grpc_receiver, http_receiver
 from obsvty.adapters.security import tls
 from obsvty.adapters.security.policy import SecurityPolicy, is_loopback
 from obsvty.adapters.storage.duckdb_process import DuckDBProcessStore, ProcessQuery
+from obsvty.adapters.storage.duckdb_query import DuckDBQuery
+from obsvty.adapters.storage.duckdb_store import DuckDBStore
 from obsvty.adapters.storage.mongodb_query import MongoDBQuery
 from obsvty.adapters.storage.mongodb_store import MongoDBStore
 from obsvty.adapters.telemetry.http_endpoints import operability_routes
@@ -319,6 +321,8 @@ def _writes_in_flight(store: object, *, durable: bool) -> int:
 
 def _query_port(store: object) -> TelemetryQueryPort | None:
     """The read side of ``store``."""
+    if isinstance(store, DuckDBStore):
+        return DuckDBQuery(store)
     if isinstance(store, DuckDBProcessStore):
         return ProcessQuery(store)
     if isinstance(store, MongoDBStore):

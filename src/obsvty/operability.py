@@ -8,11 +8,14 @@ import logging
 from pathlib import Path
 
 from obsvty.adapters.redaction_rules import build_policy
+from obsvty.adapters.storage.duckdb_memory import DuckDBMemory
 from obsvty.adapters.storage.duckdb_process import (
     DuckDBProcessStore,
     ProcessMemory,
     ProcessRetention,
 )
+from obsvty.adapters.storage.duckdb_retention import DuckDBRetention
+from obsvty.adapters.storage.duckdb_store import DuckDBStore
 from obsvty.adapters.telemetry.metrics import ObsvtyMetrics, StateSources, watch_state
 from obsvty.application.flush import Flusher
 from obsvty.application.health import BufferHealth, HealthRegistry, StoreHealth
@@ -73,15 +76,20 @@ class Operations:
         def store_size() -> int:
             return file_size(db_path)
 
-        is_duckdb = isinstance(store, DuckDBProcessStore)
-        memory = ProcessMemory(store) if isinstance(store, DuckDBProcessStore) else None
+        memory: DuckDBMemory | ProcessMemory | None = None
+        retention_store: DuckDBRetention | ProcessRetention | None = None
+        if isinstance(store, DuckDBStore):
+            memory, retention_store = DuckDBMemory(store), DuckDBRetention(store)
+        elif isinstance(store, DuckDBProcessStore):
+            memory, retention_store = ProcessMemory(store), ProcessRetention(store)
+        is_duckdb = retention_store is not None
         self.health.register(BufferHealth(buffer))
         self.health.register(StoreHealth(flusher, store_size=store_size if is_duckdb else None))
         self.retention: RetentionService | None = None
         retention_age = settings.obsvty_retention
-        if isinstance(store, DuckDBProcessStore) and (retention_age or settings.obsvty_max_db_size):
+        if retention_store is not None and (retention_age or settings.obsvty_max_db_size):
             self.retention = RetentionService(
-                ProcessRetention(store),
+                retention_store,
                 max_age_seconds=retention_age.total_seconds() if retention_age else None,
                 max_bytes=settings.obsvty_max_db_size,
                 interval=settings.retention_interval_s,

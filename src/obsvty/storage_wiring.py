@@ -11,12 +11,13 @@ from obsvty.adapters.storage.duckdb_process import (
     DuckDBProcessStore,
     ProcessSyncSource,
 )
+from obsvty.adapters.storage.duckdb_store import DuckDBStore
 from obsvty.adapters.storage.mongodb_store import MongoDBStore, MongoSettings
 from obsvty.application.sync import CircuitBreaker, SyncService
 from obsvty.config import Settings, parse_size
 from obsvty.ports.store import StoreError
 
-PrimaryStore = DuckDBProcessStore | MongoDBStore
+PrimaryStore = DuckDBStore | DuckDBProcessStore | MongoDBStore
 
 
 def _retention_days(settings: Settings) -> float | None:
@@ -49,6 +50,12 @@ def build_store(settings: Settings) -> PrimaryStore:
         return MongoDBStore(
             mongo_settings(settings), publish_watermark=bool(settings.mongodb_cloud_uri)
         )
+    if not settings.duckdb_process:
+        return DuckDBStore(
+            settings.obsvty_db_path,
+            threads=settings.duckdb_threads,
+            memory_limit=parse_size(settings.duckdb_memory_limit),
+        )
     return DuckDBProcessStore(
         DuckDBProcessConfig(
             str(settings.obsvty_db_path),
@@ -62,14 +69,18 @@ def build_store(settings: Settings) -> PrimaryStore:
 
 
 def build_cloud_sync(settings: Settings, store: PrimaryStore) -> SyncService | None:
-    """The sync service when ``MONGODB_CLOUD_URI`` is set (not started); a DuckDB store opened
-    its sync source (and added its ``sync_seq`` columns) in ``build_store``."""
+    """The sync service when ``MONGODB_CLOUD_URI`` is set (not started). Must run before the
+    flusher writes: a DuckDB source adds its ``sync_seq`` columns here (in the DuckDB process,
+    ``build_store`` already opened it)."""
     if not settings.mongodb_cloud_uri:
         return None
+    from obsvty.adapters.storage.duckdb_sync import DuckDBSyncSource
     from obsvty.adapters.storage.mongodb_sync import MongoSyncSource, MongoSyncTarget
 
-    source: ProcessSyncSource | MongoSyncSource
-    if isinstance(store, DuckDBProcessStore):
+    source: DuckDBSyncSource | ProcessSyncSource | MongoSyncSource
+    if isinstance(store, DuckDBStore):
+        source = DuckDBSyncSource(store.cursor())
+    elif isinstance(store, DuckDBProcessStore):
         source = ProcessSyncSource(store)
     else:
         source = MongoSyncSource(store.db)

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import httpx
 import psutil
 import pytest
 
@@ -28,7 +29,8 @@ from obsvty.adapters.storage.duckdb_process import (
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
 from obsvty.ports.store import StoreError, StoreLockedError
 from tests.support.records import span_batch
-from tests.support.reliability import wait_until
+from tests.support.reliability import SPANS_PER_REQUEST, otlp_span_request, wait_until
+from tests.support.server import running_obsvty
 from tests.support.telemetry_dataset import SPANS
 
 pytestmark = pytest.mark.integration
@@ -254,3 +256,24 @@ def test_portable_exception_that_cannot_cross_becomes_store_error() -> None:
     assert isinstance(kept, ValueError)
     assert isinstance(replaced, StoreError)
     assert str(replaced) == "_Unpicklable: 1/2"
+
+
+def test_obsvty_with_duckdb_process_stores_and_answers_queries(tmp_path: Path) -> None:
+    # Arrange
+    with running_obsvty(tmp_path, duckdb_process=True) as server:
+        assert isinstance(server.app.store, DuckDBProcessStore)
+
+        # Act
+        posted = httpx.post(
+            f"{server.http_url}/v1/traces",
+            content=otlp_span_request(0),
+            headers={"Content-Type": "application/x-protobuf"},
+        )
+        server.flush()
+        services = httpx.get(f"{server.api_url}/api/v1/services").json()
+        stored = _count(server.app.store)
+
+    # Assert
+    assert posted.status_code == 200
+    assert services["services"] == ["reliability"]
+    assert stored == SPANS_PER_REQUEST

@@ -138,11 +138,16 @@ def test_duckdb_store_memory_limit_is_applied_and_read_back(tmp_path: Path) -> N
         fresh.close()
 
 
-def test_build_store_applies_the_setting_and_spills_beside_the_db_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("own_process", [False, True], ids=["in-process", "duckdb-process"])
+def test_build_store_applies_the_setting_and_spills_beside_the_db_file(
+    tmp_path: Path, own_process: bool
+) -> None:
     # Arrange
     path = tmp_path / "obsvty.duckdb"
-    default_settings = load_settings(obsvty_db_path=path)
-    configured = load_settings(obsvty_db_path=tmp_path / "c.duckdb", duckdb_memory_limit="1GiB")
+    default_settings = load_settings(obsvty_db_path=path, duckdb_process=own_process)
+    configured = load_settings(
+        obsvty_db_path=tmp_path / "c.duckdb", duckdb_memory_limit="1GiB", duckdb_process=own_process
+    )
 
     # Act
     default_store = build_store(default_settings)
@@ -150,8 +155,9 @@ def test_build_store_applies_the_setting_and_spills_beside_the_db_file(tmp_path:
 
     # Assert
     try:
-        assert isinstance(default_store, DuckDBProcessStore)
-        assert isinstance(configured_store, DuckDBProcessStore)
+        expected = DuckDBProcessStore if own_process else DuckDBStore
+        assert isinstance(default_store, expected)
+        assert isinstance(configured_store, expected)
         assert _memory_limit(default_store) == "244.1 MiB"  # 256MB
         assert _memory_limit(configured_store) == "1.0 GiB"
         temp = default_store.cursor().execute("SELECT current_setting('temp_directory')")

@@ -1,4 +1,5 @@
-"""The DuckDB store in a process of its own: writes, queries, retention and gauges all run there.
+"""The DuckDB store in a process of its own (``DUCKDB_PROCESS=true``): writes, queries, retention
+and gauges all run there.
 
 Why a process: DuckDB's Python client takes Python's GIL back while it executes (it scans the
 Arrow tables a write registers through Python objects), and building those tables is Python work
@@ -6,7 +7,9 @@ too. Inside the receivers' process both compete for the one GIL with the event l
 requests, and a write takes about twice its CPU time in wall time (``bench/duckdb_gil.py``: a
 5,000-row insert, 1 ms alone, 43 ms beside a busy Python thread). In a process of its own the
 store has a GIL of its own and runs beside the receivers on another core; the receivers' process
-only pickles each batch (~3 us per span). Measured in ``docs/PERFORMANCE.md`` (third session).
+only pickles each batch (~3 us per span). Measured against the in-process store on 2 cores
+(``docs/PERFORMANCE.md``, third session): the same throughput at saturation, 2.4x fewer
+retryable refusals, ~25% more CPU per span and ~120 MiB more memory; hence not the default.
 
 The parent talks to the child over one ``multiprocessing`` pipe, in pickled tuples::
 
