@@ -312,10 +312,10 @@ def _self_tracing(settings: Settings) -> SelfTracing | None:
 
 def _writes_in_flight(store: object, *, durable: bool) -> int:
     """Buffered mode on the DuckDB process: one write commits there while the next is pickled
-    and sent (gRPC, 16 in flight: ~25.8k -> ~27.3k spans/s, and a third fewer refusals).
-    Durable mode keeps one: its commits are small and each has a fixed cost (~8-15 ms), so a
-    second, early one costs more than it overlaps (8 in flight: 16.3k with one, 12.5k with two
-    starting as soon as anything waits)."""
+    and sent (gRPC, 16 in flight: about half the retryable refusals of one write at a time;
+    throughput within the runs' noise). Durable mode keeps one: its commits are small and each
+    has a fixed cost (~8-15 ms), so a second, early one costs more than it overlaps (8 in
+    flight: 16.3k spans/s with one, 12.5k with two starting as soon as anything waits)."""
     return 2 if isinstance(store, DuckDBProcessStore) and not durable else 1
 
 
