@@ -63,10 +63,11 @@ class Settings(BaseSettings):
     # payloads (5000 per write, a services query every 20k spans), ~37 bytes per stored span stay
     # cached after each checkpoint, so RSS rises with the stored data (consistent with the soak's
     # +165 MiB over 6M spans). What DuckDB must hold at once is the rows appended since the last
-    # checkpoint, up to CHECKPOINT_THRESHOLD (128 MB of write-ahead log): measured 108 MiB of log
-    # = 136 MiB of DuckDB memory, peak 156 MiB. 256MB holds that with ~100 MiB left for cached
-    # blocks and query state; past it DuckDB evicts cached blocks (re-read from the OS page cache
-    # when a query needs them) and only then spills to <db file>.tmp. Even 150MB neither spilled
+    # checkpoint (then at 128 MB of write-ahead log; now every CHECKPOINT_ROWS rows, ~80 MB of
+    # log for bench spans): measured 108 MiB of log = 136 MiB of DuckDB memory, peak 156 MiB.
+    # 256MB holds that with ~100 MiB left for cached blocks and query state; past it DuckDB
+    # evicts cached blocks (re-read from the OS page cache when a query needs them) and only
+    # then spills to <db file>.tmp. Even 150MB neither spilled
     # nor changed the write CPU (31.7 s vs 30.6 s per 1M spans). 512MB would, by the same
     # measure, only cap after ~9M spans. Raise it for large ad-hoc queries.
     duckdb_memory_limit: str = Field(

@@ -1,18 +1,24 @@
+"""DuckDB store tuning: threads, checkpoints by rows (DuckDB's log-size trigger as a bound)."""
+
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import pytest
 from bench.payloads import PayloadFactory
 
 from obsvty.adapters.otlp.codec import TRACES
 from obsvty.adapters.storage.duckdb_store import DuckDBStore, default_threads, open_duckdb
+from obsvty.domain.batches import SpanBatch
 
 pytestmark = pytest.mark.unit
 
 
-def test_duckdb_store_checkpoint_threshold_is_raised_and_close_still_checkpoints(
+def test_duckdb_store_checkpoint_threshold_is_a_bound_and_close_still_checkpoints(
     tmp_path: Path,
 ) -> None:
     # Arrange
@@ -27,7 +33,7 @@ def test_duckdb_store_checkpoint_threshold_is_raised_and_close_still_checkpoints
     store.close()
 
     # Assert
-    assert setting == ("122.0 MiB",)
+    assert setting == ("244.1 MiB",)
     assert wal_before_close
     assert not path.with_name(path.name + ".wal").exists()
     con = open_duckdb(path, read_only=True)
@@ -51,3 +57,70 @@ def test_duckdb_store_threads_default_leaves_a_core_to_the_receivers(tmp_path: P
     assert configured.cursor().execute("SELECT current_setting('threads')").fetchone() == (3,)
     default.close()
     configured.close()
+
+
+def _spans(count: int, number: int) -> SpanBatch:
+    body = PayloadFactory(spans_per_request=count).payload(number)
+    batch = TRACES.to_domain(TRACES.parse_protobuf(body)).batch
+    assert isinstance(batch, SpanBatch)
+    return batch
+
+
+def test_duckdb_store_rows_reach_checkpoint_rows_checkpointed_after_the_write(
+    tmp_path: Path,
+) -> None:
+    # Arrange
+    path = tmp_path / "rows.duckdb"
+    wal = path.with_name(path.name + ".wal")
+    store = DuckDBStore(path, checkpoint_rows=100)
+
+    # Act
+    store.write([_spans(60, 0)])
+    wal_after_60 = wal.exists() and wal.stat().st_size > 0
+    store.write([_spans(60, 1)])
+    wal_after_120 = wal.exists() and wal.stat().st_size > 0
+    store.write([_spans(60, 2)])
+    wal_after_180 = wal.exists() and wal.stat().st_size > 0
+
+    # Assert: the count starts again after each checkpoint
+    assert (wal_after_60, wal_after_120, wal_after_180) == (True, False, True)
+    assert store.cursor().execute("SELECT count(*) FROM spans").fetchone() == (180,)
+    store.close()
+
+
+class _CheckpointFails:
+    """The store's real connection, except that CHECKPOINT raises as DuckDB would."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.checkpoints = 0
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        if sql == "CHECKPOINT":
+            self.checkpoints += 1
+            raise duckdb.IOException("could not write the checkpoint")
+        return self.real.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+def test_duckdb_store_checkpoint_fails_write_kept_and_next_write_retries(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Arrange
+    store = DuckDBStore(tmp_path / "fails.duckdb", checkpoint_rows=50)
+    failing = _CheckpointFails(store._con)
+    store._con = failing  # type: ignore[assignment]
+
+    # Act
+    with caplog.at_level(logging.WARNING):
+        store.write([_spans(50, 0)])
+        store.write([_spans(10, 1)])
+
+    # Assert: both writes stored (no error raised), the checkpoint tried after each
+    assert failing.checkpoints == 2
+    assert "checkpoint failed" in caplog.text
+    assert failing.real.execute("SELECT count(*) FROM spans").fetchone() == (60,)
+    store._con = failing.real
+    store.close()

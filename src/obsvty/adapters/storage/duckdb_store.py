@@ -13,14 +13,15 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from obsvty.adapters.storage import duckdb_schema
+from obsvty.adapters.storage.gil_handoff import short_switch_interval
 from obsvty.adapters.storage.typed_json import dumps
 from obsvty.domain.batches import Batch, LogBatch, MetricBatch, SpanBatch
 from obsvty.domain.model import Exemplar, InstrumentationScope, Resource, SpanEvent, SpanLink
@@ -31,18 +32,22 @@ log = logging.getLogger(__name__)
 _U32 = pa.uint32()
 _U8 = pa.uint8()
 _I32 = pa.int32()
-_TWO = pa.scalar(2, _I32)
 _I64 = pa.int64()
 _STR = pa.string()
-_BIN = pa.binary()
 
 
 def _shared_columns(
     objects: list[Any], encode: Callable[[Any], tuple[Any, ...]], columns: dict[str, pa.DataType]
 ) -> dict[str, pa.Array]:
     """Columns of objects shared by many rows (resources, scopes, metric descriptors): each
-    distinct object is encoded once, its fields become short Arrow arrays, and Arrow's ``take``
-    (C++) spreads them over the rows, so the per-row Python is one index lookup."""
+    distinct object is encoded once, and each column is a dictionary array (one index per row
+    into the short array of distinct values), which DuckDB reads as its own dictionary vector.
+
+    Dictionary arrays are built without running an Arrow compute function. That matters next to
+    the receivers' busy event loop: a compute function (``take``) gives Python's GIL up and must
+    then wait to get it back (see ``gil_handoff``): with nine ``take`` calls and three
+    ``multiply`` calls (``_hex``) per span table, building the table of 5,000 spans took 14 ms
+    alone and 100-109 ms next to a spinning Python thread; without them, 14 and 41-44 ms."""
     position: dict[int, int] = {}
     distinct: list[tuple[Any, ...]] = []
     indices = []
@@ -54,7 +59,7 @@ def _shared_columns(
         indices.append(at)
     rows = pa.array(indices, _I32)
     return {
-        name: pa.array([d[n] for d in distinct], kind).take(rows)
+        name: pa.DictionaryArray.from_arrays(rows, pa.array([d[n] for d in distinct], kind))
         for n, (name, kind) in enumerate(columns.items())
     }
 
@@ -103,17 +108,18 @@ def _resource_scope_columns(
     return columns
 
 
+_double = (2).__mul__
+
+
 def _hex(ids: list[bytes]) -> pa.Array:
-    """Ids as lower-case hex strings, without a Python string per id: the ids become one Arrow
-    binary array (its offsets, doubled, are the hex strings' offsets) and one ``hexlify`` of
-    their concatenation is the strings' data. About 4x cheaper than ``id.hex()`` per row."""
+    """Ids as lower-case hex strings, without a Python string per id: one ``hexlify`` of their
+    concatenation is the strings' data, and the offsets are the ids' lengths doubled and summed
+    (C-level iterators; no Arrow compute function, see :func:`_shared_columns`). About 4x
+    cheaper than ``id.hex()`` per row."""
     count = len(ids)
     if not count:
         return pa.array([], _STR)
-    binary_offsets = pa.Array.from_buffers(
-        _I32, count + 1, [None, pa.array(ids, _BIN).buffers()[1]]
-    )
-    offsets = pc.multiply(binary_offsets, _TWO).buffers()[1]
+    offsets = pa.array(accumulate(map(_double, map(len, ids)), initial=0), _I32).buffers()[1]
     data = pa.py_buffer(binascii.hexlify(b"".join(ids)))
     return pa.Array.from_buffers(_STR, count, [None, offsets, data])
 
@@ -188,9 +194,9 @@ def span_table(b: SpanBatch) -> pa.Table:
         "duration_ns": pa.array([e - s for s, e in zip(start, end, strict=True)], _I64),
         "attributes": pa.array([dumps(a) for a in b.attributes], _STR),
         "dropped_attributes_count": pa.array(b.dropped_attributes_count, _U32),
-        "events": pa.array([_events_json(e) for e in b.events], _STR),
+        "events": pa.array([_events_json(e) if e else _EMPTY_LIST for e in b.events], _STR),
         "dropped_events_count": pa.array(b.dropped_events_count, _U32),
-        "links": pa.array([_links_json(link) for link in b.links], _STR),
+        "links": pa.array([_links_json(k) if k else _EMPTY_LIST for k in b.links], _STR),
         "dropped_links_count": pa.array(b.dropped_links_count, _U32),
         "status_code": pa.array(b.status_code, _U8),
         "status_message": pa.array(b.status_message, _STR),
@@ -349,13 +355,22 @@ def open_duckdb(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPy
         raise StoreError(f"cannot open the DuckDB file {target}: {exc}") from None
 
 
-# DuckDB folds its write-ahead log into the compressed file (a checkpoint) once the log passes
-# this size. At DuckDB's default, 16 MB, sustained ingest checkpoints every ~20k spans, and each
-# checkpoint rewrites the table's last, partly filled row group: measured over 1M spans (5000 per
-# transaction), 18.9 us of CPU per span and a 43 MB file, against 10.2 us and 34 MB at 128 MB.
-# The price: up to this much log on disk (and its rows in memory) until the next checkpoint, and
-# replayed at start-up after a crash. close() always checkpoints.
-CHECKPOINT_THRESHOLD = "128MB"
+CHECKPOINT_ROWS = 100_000
+"""Rows of one table appended since the last checkpoint after which a write checkpoints (folds
+DuckDB's write-ahead log into the compressed file). A count of rows rather than DuckDB's own
+trigger, a size of log: a checkpoint leaves the rows it wrote in row groups of at most 122,880
+rows, and DuckDB merges consecutive row groups that would fit in fewer, rewriting them; so the
+stalls depend on how many rows each checkpoint writes. Measured over 1.2M spans of bench payloads
+(5,000 per write, one DuckDB thread; ``CHECKPOINT`` every N spans): 60k: 100/450 ms alternating,
+15.1 us of CPU per span in all; 80k: stalls of 1.0-1.7 s every third; **100k: 170-260 ms each,
+11.8 us**; 120k: 260-340 ms, 14.8 us; 150k: 0.4-2.0 s, 19.0 us. DuckDB's trigger at 128 MB of log
+(~150k of these spans) stalled 0.3-2.3 s at 16-18 us per span; a stall longer than the buffer
+holds is refused requests. 100k rows of bench spans are ~78 MB of log."""
+
+CHECKPOINT_THRESHOLD = "256MB"
+"""DuckDB's own checkpoint trigger (size of the write-ahead log), kept as a bound for rows so
+large that :data:`CHECKPOINT_ROWS` of them would make a long log (replayed at start-up after a
+crash, held in memory until the checkpoint). close() always checkpoints."""
 
 
 def default_threads() -> int:
@@ -375,11 +390,17 @@ class DuckDBStore:
     """Telemetry in one DuckDB file."""
 
     def __init__(
-        self, path: Path | str, *, threads: int | None = None, memory_limit: int | None = None
+        self,
+        path: Path | str,
+        *,
+        threads: int | None = None,
+        memory_limit: int | None = None,
+        checkpoint_rows: int = CHECKPOINT_ROWS,
     ) -> None:
         """``memory_limit``: bytes DuckDB may use (``DUCKDB_MEMORY_LIMIT``); ``None`` keeps
         DuckDB's default, 80% of RAM. Past it DuckDB evicts cached blocks of the file and spills
-        to its temp directory, ``<file>.tmp`` beside the database file."""
+        to its temp directory, ``<file>.tmp`` beside the database file. ``checkpoint_rows``: see
+        :data:`CHECKPOINT_ROWS`."""
         self.path = Path(path)
         self._con = open_duckdb(self.path)
         self._con.execute(f"SET threads TO {int(threads or default_threads())}")
@@ -388,6 +409,9 @@ class DuckDBStore:
             self._con.execute(f"SET memory_limit = '{int(memory_limit)}B'")
         self._lock = threading.Lock()
         self._closed = False
+        self._checkpoint_rows = checkpoint_rows
+        self._appended: dict[str, int] = {}
+        """Rows given to each table since the last checkpoint."""
         for statement in (*duckdb_schema.STATEMENTS, *duckdb_schema.LOG_SEQ):
             self._con.execute(statement)
         _create_trace_times(self._con)
@@ -408,6 +432,7 @@ class DuckDBStore:
         if not grouped:
             return
         tables: dict[str, pa.Table] = {}
+        rows: dict[str, int] = {}
         statements = ["BEGIN TRANSACTION"]
         try:
             for batch_type, group in grouped.items():
@@ -415,6 +440,7 @@ class DuckDBStore:
                 merged = group[0] if len(group) == 1 else batch_type.concat(group)
                 statements += _insert_statements(name, merged)
                 tables[_incoming(name)] = to_arrow(merged)
+                rows[name] = len(merged)
         except (pa.ArrowException, OverflowError, TypeError, ValueError) as exc:
             # a value the columns cannot hold: nothing of this write is stored (port contract)
             raise StoreError(f"DuckDB write failed: cannot convert the batch: {exc}") from exc
@@ -428,7 +454,8 @@ class DuckDBStore:
                 for incoming, table in tables.items():
                     con.register(incoming, table)
                 try:
-                    con.execute(script)
+                    with short_switch_interval():
+                        con.execute(script)
                 finally:
                     for incoming in tables:
                         con.unregister(incoming)
@@ -436,6 +463,22 @@ class DuckDBStore:
                 with contextlib.suppress(duckdb.Error):
                     con.execute("ROLLBACK")
                 raise StoreError(f"DuckDB write failed: {exc}") from exc
+            appended = self._appended
+            for name, count in rows.items():
+                appended[name] = appended.get(name, 0) + count
+            if max(appended.values()) >= self._checkpoint_rows:
+                self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        """Checkpoint after a committed write (caller holds the lock). A failure is not the
+        write's: its rows are committed, so it is logged and the next write tries again."""
+        try:
+            with short_switch_interval():
+                self._con.execute("CHECKPOINT")
+        except duckdb.Error as exc:
+            log.warning("DuckDB checkpoint failed, retried after the next write: %s", exc)
+            return
+        self._appended.clear()
 
     def close(self) -> None:
         """Checkpoint and close the file; closing again does nothing."""
