@@ -16,6 +16,8 @@ import argparse
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import duckdb
 
@@ -23,8 +25,10 @@ ROWS = 5_000
 INSERTS = 100
 
 
-def _time_inserts(con: duckdb.DuckDBPyConnection, busy: bool) -> float:
-    """Milliseconds per INSERT, with or without a spinning Python thread."""
+@contextmanager
+def spinning(busy: bool = True) -> Iterator[None]:
+    """While the body runs, a thread spinning in Python (as a busy event loop holds the GIL);
+    ``busy=False`` runs the body alone."""
     stop = threading.Event()
 
     def spin() -> None:
@@ -34,13 +38,21 @@ def _time_inserts(con: duckdb.DuckDBPyConnection, busy: bool) -> float:
     spinner = threading.Thread(target=spin)
     if busy:
         spinner.start()
-    started = time.perf_counter()
-    for _ in range(INSERTS):
-        con.execute("INSERT INTO target SELECT * FROM source")
-    elapsed = time.perf_counter() - started
-    stop.set()
-    if busy:
-        spinner.join()
+    try:
+        yield
+    finally:
+        stop.set()
+        if busy:
+            spinner.join()
+
+
+def _time_inserts(con: duckdb.DuckDBPyConnection, busy: bool) -> float:
+    """Milliseconds per INSERT, with or without a spinning Python thread."""
+    with spinning(busy):
+        started = time.perf_counter()
+        for _ in range(INSERTS):
+            con.execute("INSERT INTO target SELECT * FROM source")
+        elapsed = time.perf_counter() - started
     return elapsed / INSERTS * 1000
 
 
