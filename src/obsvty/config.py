@@ -67,9 +67,9 @@ class Settings(BaseSettings):
     # log for bench spans): measured 108 MiB of log = 136 MiB of DuckDB memory, peak 156 MiB.
     # 256MB holds that with ~100 MiB left for cached blocks and query state; past it DuckDB
     # evicts cached blocks (re-read from the OS page cache when a query needs them) and only
-    # then spills to <db file>.tmp. Even 150MB neither spilled
-    # nor changed the write CPU (31.7 s vs 30.6 s per 1M spans). 512MB would, by the same
-    # measure, only cap after ~9M spans. Raise it for large ad-hoc queries.
+    # then spills to <db file>.tmp. Even 150MB neither spilled nor changed the write CPU
+    # (31.7 s vs 30.6 s per 1M spans). 512MB would, by the same measure, only cap after ~9M
+    # spans. Raise it for large ad-hoc queries.
     duckdb_memory_limit: str = Field(
         "256MB",
         description="Memory DuckDB may use (caches, rows not yet checkpointed, queries), e.g. "

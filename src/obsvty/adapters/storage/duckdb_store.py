@@ -45,9 +45,9 @@ def _shared_columns(
 
     Dictionary arrays are built without running an Arrow compute function. That matters next to
     the receivers' busy event loop: a compute function (``take``) gives Python's GIL up and must
-    then wait to get it back (see ``gil_handoff``): with nine ``take`` calls and three
-    ``multiply`` calls (``_hex``) per span table, building the table of 5,000 spans took 14 ms
-    alone and 100-109 ms next to a spinning Python thread; without them, 14 and 41-44 ms."""
+    then wait to get it back (see ``gil_handoff``). ``python -m bench.store_write gil``, the
+    table of 5,000 spans alone / next to a spinning Python thread: 14.4 / 104.0 ms with nine
+    ``take`` and three ``multiply`` calls (``_hex``), 14.2 / 55.3 ms without them."""
     position: dict[int, int] = {}
     distinct: list[tuple[Any, ...]] = []
     indices = []
@@ -125,11 +125,10 @@ def _hex(ids: list[bytes]) -> pa.Array:
 
 
 _EMPTY_LIST = "[]"
+"""Events, links or exemplars of an item that has none (most spans): no call, no encoding."""
 
 
 def _events_json(events: list[SpanEvent]) -> str:
-    if not events:
-        return _EMPTY_LIST
     return dumps(
         [
             {
@@ -144,8 +143,6 @@ def _events_json(events: list[SpanEvent]) -> str:
 
 
 def _links_json(links: list[SpanLink]) -> str:
-    if not links:
-        return _EMPTY_LIST
     return dumps(
         [
             {
@@ -162,8 +159,6 @@ def _links_json(links: list[SpanLink]) -> str:
 
 
 def _exemplars_json(exemplars: list[Exemplar]) -> str:
-    if not exemplars:
-        return _EMPTY_LIST
     return dumps(
         [
             {
@@ -251,7 +246,9 @@ def metric_table(b: MetricBatch) -> pa.Table:
         "time_unix_nano": pa.array(b.time_unix_nano, _I64),
         "attributes": pa.array([dumps(a) for a in b.attributes], _STR),
         "flags": pa.array(b.flags, _U32),
-        "exemplars": pa.array([_exemplars_json(e) for e in b.exemplars], _STR),
+        "exemplars": pa.array(
+            [_exemplars_json(e) if e else _EMPTY_LIST for e in b.exemplars], _STR
+        ),
         "value_int": pa.array(b.value_int, _I64),
         "value_double": pa.array(b.value_double, pa.float64()),
         "count": pa.array(b.count, pa.uint64()),
@@ -360,12 +357,13 @@ CHECKPOINT_ROWS = 100_000
 DuckDB's write-ahead log into the compressed file). A count of rows rather than DuckDB's own
 trigger, a size of log: a checkpoint leaves the rows it wrote in row groups of at most 122,880
 rows, and DuckDB merges consecutive row groups that would fit in fewer, rewriting them; so the
-stalls depend on how many rows each checkpoint writes. Measured over 1.2M spans of bench payloads
-(5,000 per write, one DuckDB thread; ``CHECKPOINT`` every N spans): 60k: 100/450 ms alternating,
-15.1 us of CPU per span in all; 80k: stalls of 1.0-1.7 s every third; **100k: 170-260 ms each,
-11.8 us**; 120k: 260-340 ms, 14.8 us; 150k: 0.4-2.0 s, 19.0 us. DuckDB's trigger at 128 MB of log
-(~150k of these spans) stalled 0.3-2.3 s at 16-18 us per span; a stall longer than the buffer
-holds is refused requests. 100k rows of bench spans are ~78 MB of log."""
+stalls depend on how many rows each checkpoint writes. ``python -m bench.store_write checkpoints
+N`` (1.2M spans, 5,000 per write, one DuckDB thread): 60k: 150-200 / 380-515 ms alternating,
+14.1 us of CPU per span; 80k: 0.9-1.5 s every fourth, 14.2 us; **100k: 212-250 ms each,
+10.0 us**; 120k: 234-295 ms, 9.6 us; 150k: 0.3-1.6 s, 13.8 us; DuckDB's trigger at 128 MB of
+log (~145k of these spans): 0.3-1.7 s, 14.3 us. A stall longer than the buffer holds is refused
+requests. 100k rather than 120k leaves room for a batch larger than 5,000 before a checkpoint
+passes one row group. 100k rows of bench spans are ~78 MB of log."""
 
 CHECKPOINT_THRESHOLD = "256MB"
 """DuckDB's own checkpoint trigger (size of the write-ahead log), kept as a bound for rows so

@@ -3,8 +3,10 @@
 DuckDB's Python client gives Python's GIL up while a statement runs, but takes it back between
 execution steps (to check for Ctrl-C) and at the end. Each time, next to a busy Python thread
 (obsvty's receivers' event loop), it waits until that thread is made to let go, which CPython
-does only after ``sys.getswitchinterval()`` (5 ms by default): a 5,000-span write took 39 ms
-alone and 230-280 ms next to a spinning Python thread, almost all of it waiting for the GIL.
+does only after ``sys.getswitchinterval()`` (5 ms by default). ``python -m bench.store_write
+gil``: a 5,000-span write took 43.7 ms alone and 334.8 ms next to a spinning Python thread,
+almost all of it waiting for the GIL (42.4 / 153.8 ms with this and the span table built without
+Arrow compute functions).
 
 While a DuckDB call is under way, this lowers the interval (:data:`HANDOFF_INTERVAL_S`), so each
 of those waits is short; the thread in DuckDB holds the GIL only for a moment each time, so the
@@ -21,8 +23,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 HANDOFF_INTERVAL_S = 0.0002
-"""The switch interval while a DuckDB call is under way (measured next to a spinning thread,
-5,000-span write: 230-280 ms at the default 5 ms, 100-109 ms at 0.2 ms or 0.05 ms)."""
+"""The switch interval while a DuckDB call is under way (an ad-hoc timing next to a spinning
+thread, 5,000-span write: 230-280 ms at the default 5 ms, 100-109 ms at 0.2 ms or at 0.05 ms;
+smaller gains nothing more)."""
 
 
 class _SwitchInterval:
