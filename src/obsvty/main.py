@@ -23,6 +23,7 @@ from obsvty.adapters.api.query_api import create_query_app
 from obsvty.adapters.buffer.memory import MemoryBuffer, OverflowPolicy
 from obsvty.adapters.gc_tuning import tune_gc
 from obsvty.adapters.otlp import grpc_receiver, http_receiver
+from obsvty.adapters.otlp.codec import SignalCodec
 from obsvty.adapters.security import tls
 from obsvty.adapters.security.policy import SecurityPolicy, is_loopback
 from obsvty.adapters.storage.duckdb_process import DuckDBProcessStore, ProcessQuery
@@ -37,6 +38,7 @@ from obsvty.application.flush import Flusher
 from obsvty.application.ingest import AckMode, IngestService
 from obsvty.application.query import QueryService
 from obsvty.config import Settings
+from obsvty.domain.model import Signal
 from obsvty.operability import Operations, build_redactor
 from obsvty.ports.query import TelemetryQueryPort
 from obsvty.ports.store import TelemetryStorePort
@@ -140,6 +142,14 @@ class Application:
     def request_stop(self) -> None:
         self._stop.set()
 
+    def _codecs(self) -> dict[Signal, SignalCodec[Any]]:
+        """The receivers' codecs: input limits applied; redaction works on list-based batches,
+        so with redaction rules the compiled decoder is not used."""
+        codecs = self.security.codecs()
+        if self.redactor is not None:
+            codecs = {signal: codec.reference() for signal, codec in codecs.items()}
+        return codecs
+
     async def run(self) -> None:
         """Serve until :meth:`request_stop` (or SIGTERM / SIGINT), then shut down gracefully."""
         s = self.settings
@@ -156,7 +166,7 @@ class Application:
             self._grpc = grpc_receiver.create_server(
                 self.ingest,
                 s.grpc_max_message_length,
-                codecs=security.codecs(),
+                codecs=self._codecs(),
                 interceptors=security.grpc_interceptors(),
                 options=security.grpc_options(),
                 metrics=self.metrics,
@@ -169,7 +179,7 @@ class Application:
                 self.ingest,
                 s.http_max_request_size,
                 max_compressed_size=s.http_max_compressed_request_size,
-                codecs=security.codecs(),
+                codecs=self._codecs(),
                 metrics=self.metrics,
                 health=self.health,
             )

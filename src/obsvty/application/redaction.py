@@ -14,7 +14,8 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from obsvty.domain.batches import Batch, LogBatch, MetricBatch, SpanBatch
+from obsvty.domain.arrow_batch import ArrowBatch
+from obsvty.domain.batches import Batch, ListBatch, LogBatch, MetricBatch, SpanBatch
 from obsvty.domain.model import InstrumentationScope, Resource
 from obsvty.domain.redaction import RedactionPolicy
 
@@ -35,6 +36,8 @@ class Redactor:
             return dict(self._totals)
 
     def apply(self, batch: Batch) -> None:
+        if isinstance(batch, ArrowBatch):  # the wiring decodes the reference way under redaction
+            raise TypeError("redaction works on list-based batches, not on Arrow batches")
         # the policy's cache and counts are not thread-safe, and Python runs one thread at a time
         # anyway: one redaction at a time costs nothing in throughput
         with self._lock:
@@ -81,7 +84,7 @@ class Redactor:
             for ex in b.exemplars
         ]
 
-    def _shared(self, b: Batch) -> None:
+    def _shared(self, b: ListBatch) -> None:
         p = self._policy
         b.resource = _once(b.resource, lambda r: _replace(r, attributes=p.attributes(r.attributes)))
         b.scope = _once(b.scope, lambda s: _replace(s, attributes=p.attributes(s.attributes)))

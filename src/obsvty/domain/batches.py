@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import ClassVar, Self, TypeAlias
 
+from obsvty.domain.arrow_batch import ArrowBatch
 from obsvty.domain.model import (
     Attributes,
     AttributeValue,
@@ -139,4 +140,9 @@ class MetricBatch(_Columns):
     scope: list[InstrumentationScope] = field(default_factory=list)
 
 
-Batch: TypeAlias = SpanBatch | LogBatch | MetricBatch
+ListBatch: TypeAlias = SpanBatch | LogBatch | MetricBatch
+"""A batch of Python values per item (the reference decoder's, and what redaction and limits
+work on)."""
+
+Batch: TypeAlias = ListBatch | ArrowBatch
+"""What flows from the receivers through the buffer to a store."""

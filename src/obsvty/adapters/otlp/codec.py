@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
@@ -30,7 +31,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from obsvty.adapters.otlp import to_domain
+from obsvty.adapters.otlp import native, to_domain
 from obsvty.application.ingest import DecodedRequest, IngestResult
 from obsvty.domain.model import Signal
 
@@ -107,6 +108,21 @@ class SignalCodec(Generic[RequestT]):
     wire_type: type[Message] | None = None
     """What binary requests are parsed into, when not ``request_type``: a message with the same
     fields and wire format that ``to_domain`` reads faster (``to_domain.TRACE_REQUEST_VIEW``)."""
+    native: Callable[[bytes], DecodedRequest | None] | None = None
+    """The compiled decoder of binary requests (:mod:`obsvty.adapters.otlp.native`), ``None`` to
+    decode only the reference way; it answers ``None`` for a request it leaves to the reference."""
+
+    def decode_protobuf(self, payload: bytes) -> DecodedRequest:
+        """A binary request's valid items and rejections; :class:`PayloadError` if undecodable."""
+        if self.native is not None:
+            decoded = self.native(payload)
+            if decoded is not None:
+                return decoded
+        return self.to_domain(self.parse_protobuf(payload))
+
+    def reference(self) -> SignalCodec[RequestT]:
+        """This codec without the compiled decoder (for what needs the list-based batches)."""
+        return dataclasses.replace(self, native=None)
 
     def parse_protobuf(self, payload: bytes) -> RequestT:
         try:
@@ -153,6 +169,7 @@ TRACES: SignalCodec[ExportTraceServiceRequest] = SignalCodec(
     _traces_to_domain,
     "rejected_spans",
     wire_type=to_domain.TRACE_REQUEST_VIEW,
+    native=native.protobuf_decoder(Signal.TRACES),
 )
 LOGS: SignalCodec[ExportLogsServiceRequest] = SignalCodec(
     Signal.LOGS,

@@ -53,7 +53,7 @@ class _ExportHandler:
                 observed.fail("overloaded")
                 await _abort_overloaded(context, "the buffer is full")
             try:
-                decoded = codec.to_domain(codec.parse_protobuf(payload))
+                decoded = codec.decode_protobuf(payload)
             except PayloadError as exc:  # undecodable, or refused by a limit while converted
                 observed.fail("invalid")
                 await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))

@@ -153,10 +153,9 @@ class ExportEndpoint:
             if not self._ingest.has_room(len(body)):  # refused before any decoding work
                 raise BufferFullError("the buffer is full")
             if media_type == PROTOBUF:
-                message = codec.parse_protobuf(body)
+                decoded = codec.decode_protobuf(body)
             else:
-                message = codec.parse_json(body)
-            decoded = codec.to_domain(message)
+                decoded = codec.to_domain(codec.parse_json(body))
             result = await self._ingest.submit(decoded, len(body))
         except RequestError as exc:
             observed.fail("invalid")

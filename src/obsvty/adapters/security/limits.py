@@ -29,7 +29,8 @@ from typing import Any
 
 from obsvty.adapters.otlp.codec import PayloadError, SignalCodec
 from obsvty.application.ingest import DecodedRequest
-from obsvty.domain.batches import Batch, LogBatch, MetricBatch, SpanBatch
+from obsvty.domain.arrow_batch import ArrowBatch
+from obsvty.domain.batches import ListBatch, LogBatch, MetricBatch, SpanBatch
 from obsvty.domain.model import Attributes, AttributeValue, Signal
 
 _ITEM_NAMES = {Signal.TRACES: "spans", Signal.LOGS: "log records", Signal.METRICS: "data points"}
@@ -138,7 +139,7 @@ class _Enforcer:
                     attrs[key] = self._truncate(value, limits.max_value_length)
         return dropped, None
 
-    def _shared(self, batch: Batch) -> dict[int, str]:
+    def _shared(self, batch: ListBatch) -> dict[int, str]:
         """Limit each distinct resource and scope once; problems by their ``id``."""
         problems: dict[int, str] = {}
         replaced: dict[int, Any] = {}
@@ -177,6 +178,8 @@ class _Enforcer:
 
     def apply(self, decoded: DecodedRequest) -> None:
         batch = decoded.batch
+        if isinstance(batch, ArrowBatch):  # limits wrap the reference decoder only
+            raise TypeError("input limits work on list-based batches, not on Arrow batches")
         limits = self._limits
         problems = self._shared(batch)
         resources, scopes = batch.resource, batch.scope
@@ -227,7 +230,7 @@ class _Enforcer:
         return None
 
 
-def _without(batch: Batch, bad: list[int]) -> Batch:
+def _without(batch: ListBatch, bad: list[int]) -> ListBatch:
     drop = set(bad)
     keep = [i for i in range(len(batch)) if i not in drop]
     columns = {f.name: [getattr(batch, f.name)[i] for i in keep] for f in dataclasses.fields(batch)}
@@ -257,4 +260,5 @@ def limited_codec(
             _Enforcer(limits, signal, counters).apply(decoded)
         return decoded
 
-    return dataclasses.replace(codec, to_domain=to_domain)
+    # the limits work on list-based batches: the compiled decoder is not used under them
+    return dataclasses.replace(codec, to_domain=to_domain, native=None)

@@ -19,12 +19,21 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from obsvty.adapters.storage import duckdb_schema
 from obsvty.adapters.storage.gil_handoff import short_switch_interval
 from obsvty.adapters.storage.typed_json import dumps
+from obsvty.domain.arrow_batch import SPAN_SCHEMA, ArrowBatch
 from obsvty.domain.batches import Batch, LogBatch, MetricBatch, SpanBatch
-from obsvty.domain.model import Exemplar, InstrumentationScope, Resource, SpanEvent, SpanLink
+from obsvty.domain.model import (
+    Exemplar,
+    InstrumentationScope,
+    Resource,
+    Signal,
+    SpanEvent,
+    SpanLink,
+)
 from obsvty.ports.store import StoreError, StoreLockedError
 
 log = logging.getLogger(__name__)
@@ -197,7 +206,7 @@ def span_table(b: SpanBatch) -> pa.Table:
         "status_message": pa.array(b.status_message, _STR),
     }
     columns.update(_resource_scope_columns(b.resource, b.scope))
-    return pa.table(columns)
+    return pa.table(columns, schema=SPAN_SCHEMA)
 
 
 def log_table(b: LogBatch) -> pa.Table:
@@ -273,11 +282,19 @@ def metric_table(b: MetricBatch) -> pa.Table:
     return pa.table(columns)
 
 
-_TABLES: dict[type[Any], tuple[str, Callable[[Any], pa.Table]]] = {
-    SpanBatch: ("spans", span_table),
-    LogBatch: ("logs", log_table),
-    MetricBatch: ("metric_points", metric_table),
+_TO_ARROW: dict[type[Any], Callable[[Any], pa.Table]] = {
+    SpanBatch: span_table,
+    LogBatch: log_table,
+    MetricBatch: metric_table,
 }
+_TABLE_NAMES = {Signal.TRACES: "spans", Signal.LOGS: "logs", Signal.METRICS: "metric_points"}
+
+
+def _arrow_table(group: list[Batch]) -> pa.Table:
+    """One signal's batches as one Arrow table: the compiled decoder's as they are, the
+    list-based ones converted."""
+    tables = [b.table if isinstance(b, ArrowBatch) else _TO_ARROW[type(b)](b) for b in group]
+    return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
 
 
 _INSERT_NEW_SPANS = """
@@ -295,7 +312,7 @@ def _incoming(table: str) -> str:
     return f"incoming_{table}"
 
 
-def _insert_statements(table: str, batch: Any) -> list[str]:
+def _insert_statements(table: str, rows: pa.Table) -> list[str]:
     """The statements that store one table's rows from its registered Arrow table.
 
     Spans are stored once per (trace_id, span_id), so that a request re-sent after its answer was
@@ -307,17 +324,15 @@ def _insert_statements(table: str, batch: Any) -> list[str]:
     by others (the cloud sync's ``sync_seq``) take their defaults. The only values written into
     the SQL are integers (the start-time range)."""
     incoming = _incoming(table)
-    if not isinstance(batch, SpanBatch):
+    if table != "spans":
         return [f"INSERT INTO {table} BY NAME SELECT * FROM {incoming}"]  # noqa: S608
-    starts = batch.start_time_unix_nano
-    n = len(starts)
-    # span ids alone are nearly always unique; only when they are not are the pairs compared
-    unique = len(set(batch.span_id)) == n or (
-        len(set(zip(batch.trace_id, batch.span_id, strict=True))) == n
-    )
+    starts = pc.min_max(rows["start_time_unix_nano"])
+    # span ids are nearly always unique; only when they are not are the pairs de-duplicated
+    unique = pc.count_distinct(rows["span_id"]).as_py() == rows.num_rows
     source = incoming if unique else f"(SELECT DISTINCT ON (trace_id, span_id) * FROM {incoming})"  # noqa: S608
+    lo, hi = starts["min"].as_py(), starts["max"].as_py()
     return [
-        _INSERT_NEW_SPANS.format(source=source, lo=min(starts), hi=max(starts)),
+        _INSERT_NEW_SPANS.format(source=source, lo=lo, hi=hi),
         duckdb_schema.TRACE_TIMES_OF.format(source=incoming),
     ]
 
@@ -423,22 +438,22 @@ class DuckDBStore:
         return self._con.cursor()
 
     def write(self, batches: Sequence[Batch]) -> None:
-        grouped: dict[type[Any], list[Any]] = {}
+        grouped: dict[Signal, list[Batch]] = {}
         for batch in batches:
             if len(batch):
-                grouped.setdefault(type(batch), []).append(batch)
+                grouped.setdefault(batch.signal, []).append(batch)
         if not grouped:
             return
         tables: dict[str, pa.Table] = {}
         rows: dict[str, int] = {}
         statements = ["BEGIN TRANSACTION"]
         try:
-            for batch_type, group in grouped.items():
-                name, to_arrow = _TABLES[batch_type]
-                merged = group[0] if len(group) == 1 else batch_type.concat(group)
-                statements += _insert_statements(name, merged)
-                tables[_incoming(name)] = to_arrow(merged)
-                rows[name] = len(merged)
+            for signal, group in grouped.items():
+                name = _TABLE_NAMES[signal]
+                table = _arrow_table(group)
+                statements += _insert_statements(name, table)
+                tables[_incoming(name)] = table
+                rows[name] = table.num_rows
         except (pa.ArrowException, OverflowError, TypeError, ValueError) as exc:
             # a value the columns cannot hold: nothing of this write is stored (port contract)
             raise StoreError(f"DuckDB write failed: cannot convert the batch: {exc}") from exc

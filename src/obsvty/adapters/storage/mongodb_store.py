@@ -27,6 +27,8 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError, PyMongoError
 
 from obsvty.adapters.storage import mongodb_documents as docs
+from obsvty.adapters.storage.stored_rows import list_batch
+from obsvty.domain.arrow_batch import ArrowBatch
 from obsvty.domain.batches import Batch, LogBatch, MetricBatch, SpanBatch
 from obsvty.ports.store import StoreError
 
@@ -220,9 +222,11 @@ class MongoDBStore:
         watermark: ObjectId | None = None
         inserted: dict[str, list[Any]] = {}
         try:
-            for batch in batches:
-                if not len(batch):
+            for given in batches:
+                if not len(given):
                     continue
+                # documents are built from Python values
+                batch = list_batch(given) if isinstance(given, ArrowBatch) else given
                 name, to_documents = _DOCUMENTS[type(batch)]
                 collection = self.db[name]
                 for chunk in chunks(to_documents(batch), self.settings.insert_batch_size):

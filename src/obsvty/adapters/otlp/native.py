@@ -1,0 +1,68 @@
+"""The compiled OTLP decoder (``obsvty._native``): export request bytes into Arrow columns.
+
+It decodes a request into the stored row form (:mod:`obsvty.domain.arrow_batch`) in one pass
+with Python's GIL released, applying the same validation rules, with the same reasons, as the
+reference decoder (:mod:`obsvty.adapters.otlp.to_domain`). A request whose shape it leaves to the
+reference (malformed bytes, a repeated attribute key, protobuf merges of repeated singular
+messages, deep nesting) makes it answer ``None``, and the caller decodes it the reference way, so
+what is stored never depends on which decoder ran (``tests/unit/test_native_decoder.py`` holds
+them to that).
+
+Set ``OBSVTY_NO_EXTENSIONS`` (to anything but empty) to run without the extension, as on a
+machine where it could not be built.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any, cast
+
+import pyarrow as pa
+
+from obsvty.application.ingest import DecodedRequest
+from obsvty.domain.arrow_batch import SCHEMAS, ArrowBatch
+from obsvty.domain.model import Signal
+
+
+def _load() -> ModuleType | None:
+    if os.environ.get("OBSVTY_NO_EXTENSIONS"):
+        return None
+    try:
+        from obsvty import _native
+    except ImportError:  # pragma: no cover - a build without a C compiler
+        return None
+    return _native
+
+
+_NATIVE = _load()
+
+AVAILABLE = _NATIVE is not None
+"""Whether the compiled decoder is in use."""
+
+
+def _decoder(
+    signal: Signal, decode: Callable[[bytes], object]
+) -> Callable[[bytes], DecodedRequest | None]:
+    schema = SCHEMAS[signal]
+    import_batch = pa.RecordBatch._import_from_c
+
+    def decode_request(payload: bytes) -> DecodedRequest | None:
+        out = decode(payload)
+        if isinstance(out, str):  # left to the reference decoder
+            return None
+        holder, address, rejected, first_error, *_ = cast(tuple[Any, ...], out)
+        batch = import_batch(address, schema)
+        del holder  # the array's memory now belongs to ``batch``
+        table = pa.Table.from_batches([batch])
+        return DecodedRequest(ArrowBatch(signal, table), rejected, first_error)
+
+    return decode_request
+
+
+def protobuf_decoder(signal: Signal) -> Callable[[bytes], DecodedRequest | None] | None:
+    """The compiled protobuf decoder of ``signal``, ``None`` when there is none."""
+    if _NATIVE is None or signal is not Signal.TRACES:
+        return None
+    return _decoder(signal, _NATIVE.decode_traces)

@@ -1,0 +1,115 @@
+"""Arrow batches in the stored row form (:mod:`obsvty.domain.arrow_batch`) back to the list-based
+batches of :mod:`obsvty.domain.batches`, for a store that builds its own documents from Python
+values (MongoDB). The inverse of ``duckdb_store.span_table``: hex ids to bytes, typed JSON to
+values, each distinct resource and scope to one shared object."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from obsvty.adapters.storage.typed_json import loads_attributes
+from obsvty.domain.arrow_batch import ArrowBatch
+from obsvty.domain.batches import ListBatch, SpanBatch
+from obsvty.domain.model import InstrumentationScope, Resource, Signal, SpanEvent, SpanLink
+
+
+def _shared(rows: list[tuple[Any, ...]], make: Any) -> list[Any]:
+    """One object per distinct row of shared values, referenced by every row holding it."""
+    made: dict[tuple[Any, ...], Any] = {}
+    out = []
+    for row in rows:
+        obj = made.get(row)
+        if obj is None:
+            obj = made[row] = make(*row)
+        out.append(obj)
+    return out
+
+
+def _resource(attributes: str, dropped: int, schema_url: str) -> Resource:
+    return Resource(loads_attributes(attributes), dropped, schema_url)
+
+
+def _scope(
+    name: str, version: str, attributes: str, dropped: int, schema_url: str
+) -> InstrumentationScope:
+    return InstrumentationScope(name, version, loads_attributes(attributes), dropped, schema_url)
+
+
+def _events(text: str) -> list[SpanEvent]:
+    return [
+        SpanEvent(
+            e["time_unix_nano"],
+            e["name"],
+            loads_attributes(orjson.dumps(e["attributes"])),
+            e["dropped_attributes_count"],
+        )
+        for e in orjson.loads(text)
+    ]
+
+
+def _links(text: str) -> list[SpanLink]:
+    return [
+        SpanLink(
+            bytes.fromhex(k["trace_id"]),
+            bytes.fromhex(k["span_id"]),
+            k["trace_state"],
+            loads_attributes(orjson.dumps(k["attributes"])),
+            k["dropped_attributes_count"],
+            k["flags"],
+        )
+        for k in orjson.loads(text)
+    ]
+
+
+def list_batch(batch: ArrowBatch) -> ListBatch:
+    """The same items as a list-based batch."""
+    if batch.signal is not Signal.TRACES:  # pragma: no cover - only spans are decoded natively
+        raise TypeError(f"no list form for {batch.signal} Arrow batches yet")
+    c = batch.table.to_pydict()
+    resources = _shared(
+        list(
+            zip(
+                c["resource_attributes"],
+                c["resource_dropped_attributes_count"],
+                c["resource_schema_url"],
+                strict=True,
+            )
+        ),
+        _resource,
+    )
+    scopes = _shared(
+        list(
+            zip(
+                c["scope_name"],
+                c["scope_version"],
+                c["scope_attributes"],
+                c["scope_dropped_attributes_count"],
+                c["scope_schema_url"],
+                strict=True,
+            )
+        ),
+        _scope,
+    )
+    return SpanBatch(
+        trace_id=[bytes.fromhex(x) for x in c["trace_id"]],
+        span_id=[bytes.fromhex(x) for x in c["span_id"]],
+        parent_span_id=[bytes.fromhex(x) for x in c["parent_span_id"]],
+        trace_state=c["trace_state"],
+        flags=c["flags"],
+        name=c["name"],
+        kind=c["kind"],
+        start_time_unix_nano=c["start_time_unix_nano"],
+        end_time_unix_nano=c["end_time_unix_nano"],
+        attributes=[loads_attributes(a) for a in c["attributes"]],
+        dropped_attributes_count=c["dropped_attributes_count"],
+        events=[_events(e) if e != "[]" else [] for e in c["events"]],
+        dropped_events_count=c["dropped_events_count"],
+        links=[_links(k) if k != "[]" else [] for k in c["links"]],
+        dropped_links_count=c["dropped_links_count"],
+        status_code=c["status_code"],
+        status_message=c["status_message"],
+        resource=resources,
+        scope=scopes,
+    )

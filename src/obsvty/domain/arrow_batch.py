@@ -1,0 +1,87 @@
+"""Batches as Arrow tables: the columnar form the compiled decoder produces and stores insert.
+
+An :class:`ArrowBatch` holds one signal's items as an Arrow table in the stored row form: ids as
+lower-case hex (``''`` when absent), attributes, events and links as typed JSON text (see
+``obsvty.adapters.storage.typed_json``), resources and scopes as dictionary columns. It flows
+through the buffer and the flusher like the list-based batches of :mod:`obsvty.domain.batches`
+(length, slices, concatenation), with no Python object per item.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Self
+
+import pyarrow as pa
+
+from obsvty.domain.model import Signal
+
+_STR = pa.string()
+_U32 = pa.uint32()
+
+
+def _shared(kind: pa.DataType) -> pa.DataType:
+    """A column of values shared by many rows (a resource's or a scope's)."""
+    return pa.dictionary(pa.int32(), kind)
+
+
+RESOURCE_SCOPE_FIELDS = (
+    ("service_name", _shared(_STR)),
+    ("resource_attributes", _shared(_STR)),
+    ("resource_dropped_attributes_count", _shared(_U32)),
+    ("resource_schema_url", _shared(_STR)),
+    ("scope_name", _shared(_STR)),
+    ("scope_version", _shared(_STR)),
+    ("scope_attributes", _shared(_STR)),
+    ("scope_dropped_attributes_count", _shared(_U32)),
+    ("scope_schema_url", _shared(_STR)),
+)
+
+SPAN_SCHEMA = pa.schema(
+    [
+        ("trace_id", _STR),
+        ("span_id", _STR),
+        ("parent_span_id", _STR),
+        ("trace_state", _STR),
+        ("flags", _U32),
+        ("name", _STR),
+        ("kind", pa.uint8()),
+        ("start_time_unix_nano", pa.int64()),
+        ("end_time_unix_nano", pa.int64()),
+        ("duration_ns", pa.int64()),
+        ("attributes", _STR),
+        ("dropped_attributes_count", _U32),
+        ("events", _STR),
+        ("dropped_events_count", _U32),
+        ("links", _STR),
+        ("dropped_links_count", _U32),
+        ("status_code", pa.uint8()),
+        ("status_message", _STR),
+        *RESOURCE_SCOPE_FIELDS,
+    ]
+)
+"""The columns of a span, in the order of the ``spans`` table."""
+
+SCHEMAS = {Signal.TRACES: SPAN_SCHEMA}
+
+
+@dataclass(slots=True)
+class ArrowBatch:
+    """One signal's items as an Arrow table whose schema is ``SCHEMAS[signal]``."""
+
+    signal: Signal
+    table: Any  # pa.Table
+
+    def __len__(self) -> int:
+        return int(self.table.num_rows)
+
+    def slice(self, start: int, stop: int | None = None) -> Self:
+        """Items ``start:stop`` (sharing the table's memory: Arrow data is immutable)."""
+        n = len(self)
+        stop = n if stop is None else min(stop, n)
+        start = min(start, stop)
+        return type(self)(self.signal, self.table.slice(start, stop - start))
+
+    @classmethod
+    def concat(cls, batches: list[Self]) -> Self:
+        return cls(batches[0].signal, pa.concat_tables([b.table for b in batches]))
