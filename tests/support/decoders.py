@@ -20,10 +20,10 @@ INVALID = "invalid request"
 Outcome = tuple[list[dict[str, Any]], int, str] | str
 
 
-def reference_outcome(signal: Signal, payload: bytes) -> Outcome:
+def reference_outcome(signal: Signal, payload: bytes, *, json: bool = False) -> Outcome:
     codec = CODECS[signal].reference()
     try:
-        decoded = codec.decode_protobuf(payload)
+        decoded = codec.decode_json(payload) if json else codec.decode_protobuf(payload)
     except PayloadError:
         return INVALID
     batch = decoded.batch
@@ -31,9 +31,9 @@ def reference_outcome(signal: Signal, payload: bytes) -> Outcome:
     return span_table(batch).to_pylist(), decoded.rejected, decoded.error_message
 
 
-def native_outcome(signal: Signal, payload: bytes) -> Outcome | None:
+def native_outcome(signal: Signal, payload: bytes, *, json: bool = False) -> Outcome | None:
     """``None`` when the compiled decoder leaves the request to the reference one."""
-    decode = native.protobuf_decoder(signal)
+    decode = native.json_decoder(signal) if json else native.protobuf_decoder(signal)
     assert decode is not None, "the compiled decoder is not built"
     decoded = decode(payload)
     if decoded is None:

@@ -1,12 +1,14 @@
 /* obsvty._native: OTLP export requests decoded into Arrow columns in C, with the GIL released.
  *
- * decode_traces(payload) -> (holder, address, rejected, first_error, start_min, start_max), or a
- * str saying why the request is left to the reference decoder (obsvty.adapters.otlp.to_domain).
- * `address` is that of an ArrowArray (a struct array, one child per column of the store's
- * schema) for pyarrow.RecordBatch._import_from_c; `holder` owns its memory until then. */
+ * decode_traces(payload) and decode_traces_json(payload) answer
+ * (holder, address, rejected, first_error, start_min, start_max), or a str saying why the request
+ * is left to the reference decoder (obsvty.adapters.otlp.to_domain). `address` is that of an
+ * ArrowArray (a struct array, one child per column of the store's schema) for
+ * pyarrow.RecordBatch._import_from_c; `holder` owns its memory until then. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include "otlp_json.h"
 #include "traces.h"
 
 static const char HOLDER[] = "obsvty._native.ArrowArray";
@@ -20,25 +22,33 @@ static void holder_free(PyObject *capsule) {
     free(a);
 }
 
-static PyObject *fallback(int rc) {
-    return PyUnicode_FromString(rc == NOMEM ? "out of memory" : "left to the reference decoder");
+/* the request's bytes (protobuf, or OTLP/JSON transcoded to protobuf) into spans */
+static int traces_run(traces_t *t, const uint8_t *p, size_t n, int json, struct ArrowArray *out) {
+    int rc = traces_init(t);
+    if (rc == OK && json) {
+        buf_t wire = {0};
+        rc = json_to_wire(p, n, &TRACE_REQUEST_DEF, &wire);
+        if (rc == OK)
+            rc = traces_decode(t, wire.data, wire.len);
+        buf_free(&wire);
+    } else if (rc == OK) {
+        rc = traces_decode(t, p, n);
+    }
+    if (rc == OK)
+        rc = traces_export(t, out);
+    return rc;
 }
 
-static PyObject *decode_traces(PyObject *self, PyObject *arg) {
-    (void)self;
+static PyObject *decode(PyObject *arg, int json) {
     Py_buffer view;
     if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
         return NULL;
-    traces_t *t = malloc(sizeof(traces_t));
+    traces_t *t = calloc(1, sizeof(traces_t)); /* zeroed: safe to free at any step */
     struct ArrowArray *out = calloc(1, sizeof(struct ArrowArray));
     int rc = (t == NULL || out == NULL) ? NOMEM : OK;
     Py_BEGIN_ALLOW_THREADS
     if (rc == OK)
-        rc = traces_init(t);
-    if (rc == OK)
-        rc = traces_decode(t, view.buf, (size_t)view.len);
-    if (rc == OK)
-        rc = traces_export(t, out);
+        rc = traces_run(t, view.buf, (size_t)view.len, json, out);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&view);
     if (rc != OK) {
@@ -48,7 +58,7 @@ static PyObject *decode_traces(PyObject *self, PyObject *arg) {
         free(out);
         if (rc == NOMEM)
             return PyErr_NoMemory();
-        return fallback(rc);
+        return PyUnicode_FromString("left to the reference decoder");
     }
     PyObject *holder = PyCapsule_New(out, HOLDER, holder_free);
     if (holder == NULL) {
@@ -67,16 +77,30 @@ static PyObject *decode_traces(PyObject *self, PyObject *arg) {
     return result;
 }
 
+static PyObject *decode_traces(PyObject *self, PyObject *arg) {
+    (void)self;
+    return decode(arg, 0);
+}
+
+static PyObject *decode_traces_json(PyObject *self, PyObject *arg) {
+    (void)self;
+    return decode(arg, 1);
+}
+
 static PyMethodDef METHODS[] = {
     {"decode_traces", decode_traces, METH_O,
-     "ExportTraceServiceRequest bytes -> Arrow span columns (see the module docstring)."},
+     "ExportTraceServiceRequest protobuf bytes -> Arrow span columns (see the module doc)."},
+    {"decode_traces_json", decode_traces_json, METH_O,
+     "ExportTraceServiceRequest OTLP/JSON bytes -> Arrow span columns (see the module doc)."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef MODULE = {
-    PyModuleDef_HEAD_INIT, "obsvty._native",
-    "OTLP export requests decoded into Arrow columns in C (see obsvty.adapters.otlp.native).", -1,
-    METHODS,
+    PyModuleDef_HEAD_INIT,
+    .m_name = "obsvty._native",
+    .m_doc = "OTLP export requests decoded into Arrow columns in C (see obsvty.adapters.otlp.native).",
+    .m_size = -1,
+    .m_methods = METHODS,
 };
 
 PyMODINIT_FUNC PyInit__native(void) { return PyModule_Create(&MODULE); }

@@ -112,6 +112,9 @@ class SignalCodec(Generic[RequestT]):
     """The compiled decoder of binary requests (:mod:`obsvty.adapters.otlp.native`), ``None`` to
     decode only the reference way; it answers ``None`` for a request it leaves to the reference."""
 
+    native_json: Callable[[bytes], DecodedRequest | None] | None = None
+    """The compiled decoder of OTLP/JSON requests, as ``native`` for binary ones."""
+
     def decode_protobuf(self, payload: bytes) -> DecodedRequest:
         """A binary request's valid items and rejections; :class:`PayloadError` if undecodable."""
         if self.native is not None:
@@ -120,9 +123,18 @@ class SignalCodec(Generic[RequestT]):
                 return decoded
         return self.to_domain(self.parse_protobuf(payload))
 
+    def decode_json(self, payload: bytes) -> DecodedRequest:
+        """An OTLP/JSON request's valid items and rejections; :class:`PayloadError` if
+        undecodable."""
+        if self.native_json is not None:
+            decoded = self.native_json(payload)
+            if decoded is not None:
+                return decoded
+        return self.to_domain(self.parse_json(payload))
+
     def reference(self) -> SignalCodec[RequestT]:
-        """This codec without the compiled decoder (for what needs the list-based batches)."""
-        return dataclasses.replace(self, native=None)
+        """This codec without the compiled decoders (for what needs the list-based batches)."""
+        return dataclasses.replace(self, native=None, native_json=None)
 
     def parse_protobuf(self, payload: bytes) -> RequestT:
         try:
@@ -170,6 +182,7 @@ TRACES: SignalCodec[ExportTraceServiceRequest] = SignalCodec(
     "rejected_spans",
     wire_type=to_domain.TRACE_REQUEST_VIEW,
     native=native.protobuf_decoder(Signal.TRACES),
+    native_json=native.json_decoder(Signal.TRACES),
 )
 LOGS: SignalCodec[ExportLogsServiceRequest] = SignalCodec(
     Signal.LOGS,

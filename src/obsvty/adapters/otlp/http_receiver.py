@@ -155,7 +155,7 @@ class ExportEndpoint:
             if media_type == PROTOBUF:
                 decoded = codec.decode_protobuf(body)
             else:
-                decoded = codec.to_domain(codec.parse_json(body))
+                decoded = codec.decode_json(body)
             result = await self._ingest.submit(decoded, len(body))
         except RequestError as exc:
             observed.fail("invalid")

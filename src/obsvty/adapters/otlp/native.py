@@ -66,3 +66,11 @@ def protobuf_decoder(signal: Signal) -> Callable[[bytes], DecodedRequest | None]
     if _NATIVE is None or signal is not Signal.TRACES:
         return None
     return _decoder(signal, _NATIVE.decode_traces)
+
+
+def json_decoder(signal: Signal) -> Callable[[bytes], DecodedRequest | None] | None:
+    """The compiled OTLP/JSON decoder of ``signal``, ``None`` when there is none. It reads the
+    canonical form of OTLP/JSON (see ``_native/otlp_json.h``); other documents answer ``None``."""
+    if _NATIVE is None or signal is not Signal.TRACES:
+        return None
+    return _decoder(signal, _NATIVE.decode_traces_json)

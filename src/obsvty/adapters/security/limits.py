@@ -261,4 +261,4 @@ def limited_codec(
         return decoded
 
     # the limits work on list-based batches: the compiled decoder is not used under them
-    return dataclasses.replace(codec, to_domain=to_domain, native=None)
+    return dataclasses.replace(codec.reference(), to_domain=to_domain)
