@@ -1,11 +1,13 @@
-"""The load generator: pre-serialised OTLP trace requests over gRPC or HTTP/protobuf, closed-loop
-(``concurrency`` requests always in flight, as fast as the server answers) or open-loop (a fixed
-``rate`` of requests per second, whatever the answers; latency then counts from the moment a request
-was due, so a slow server cannot hide its queueing delay).
+"""The load generator: pre-serialised OTLP requests (traces, logs or metrics) over gRPC,
+HTTP/protobuf or HTTP/JSON, closed-loop (``concurrency`` requests always in flight, as fast as the
+server answers) or open-loop (a fixed ``rate`` of requests per second, whatever the answers;
+latency then counts from the moment a request was due, so a slow server cannot hide its queueing
+delay).
 
 Both clients are kept cheap, since they share the machine with the server: gRPC is a raw-bytes
 unary call on one ``grpc.aio`` channel (no protobuf work per request), HTTP one pooled
-``httpx.AsyncClient``; only the (normally empty) response bodies are parsed.
+``httpx.AsyncClient``; only the (normally empty) response bodies are parsed. The same load runs
+against obsvty or the null sink (``bench/null_sink.py``).
 """
 
 from __future__ import annotations
@@ -20,12 +22,43 @@ from typing import Literal
 
 import grpc
 import httpx
+import orjson
+from google.protobuf.message import Message
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceResponse,
+)
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
-from bench.payloads import PayloadFactory
+from bench.payloads import Encoding, RequestFactory, Signal
 
 Protocol = Literal["grpc", "http"]
-GRPC_METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+GRPC_METHODS: dict[Signal, str] = {
+    "traces": "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+    "logs": "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+    "metrics": "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+}
+GRPC_METHOD = GRPC_METHODS["traces"]
+HTTP_PATHS: dict[Signal, str] = {signal: f"/v1/{signal}" for signal in GRPC_METHODS}
+CONTENT_TYPES: dict[Encoding, str] = {
+    "protobuf": "application/x-protobuf",
+    "json": "application/json",
+}
+RESPONSES: dict[Signal, type[Message]] = {
+    "traces": ExportTraceServiceResponse,
+    "logs": ExportLogsServiceResponse,
+    "metrics": ExportMetricsServiceResponse,
+}
+REJECTED_FIELDS: dict[Signal, str] = {
+    "traces": "rejected_spans",
+    "logs": "rejected_log_records",
+    "metrics": "rejected_data_points",
+}
+REJECTED_JSON_KEYS: dict[Signal, str] = {
+    "traces": "rejectedSpans",
+    "logs": "rejectedLogRecords",
+    "metrics": "rejectedDataPoints",
+}
 REQUEST_TIMEOUT_SECONDS = 30.0
 OVERLOAD_BACKOFF_SECONDS = 0.05
 _MAX_MESSAGE = 64 * 1024 * 1024
@@ -35,7 +68,8 @@ _MAX_MESSAGE = 64 * 1024 * 1024
 class Outcome:
     """One answer: ``error`` is ``None`` when the server acknowledged the request."""
 
-    rejected_spans: int = 0
+    rejected_items: int = 0
+    """Items the server refused in an acknowledged request (``partial_success``)."""
     error: str | None = None
     overloaded: bool = False
     """The server asked to retry later (gRPC UNAVAILABLE, HTTP 503)."""
@@ -47,9 +81,9 @@ Send = Callable[[bytes], Awaitable[Outcome]]
 @dataclass(slots=True)
 class LoadResult:
     accepted_requests: list[int] = field(default_factory=list)
-    """Numbers of the requests acknowledged with every span accepted."""
+    """Numbers of the requests acknowledged with every item accepted."""
     partially_rejected_requests: list[int] = field(default_factory=list)
-    rejected_spans: int = 0
+    rejected_items: int = 0
     errors: Counter[str] = field(default_factory=Counter)
     latencies: list[float] = field(default_factory=list)
     """Seconds, of acknowledged requests started in the measured phase."""
@@ -58,17 +92,26 @@ class LoadResult:
     measured_seconds: float = 0.0
     sent_requests: int = 0
     max_in_flight: int = 0
+    unsure_requests: int = 0
+    """Requests whose items may or may not be stored: partially rejected, or failed other than by
+    an "overloaded" answer (e.g. a timeout: the server may have taken them)."""
 
 
-def _response_outcome(body: bytes) -> Outcome:
-    if not body:
+def _response_outcome(
+    body: bytes, signal: Signal = "traces", encoding: Encoding = "protobuf"
+) -> Outcome:
+    if not body or body == b"{}":
         return Outcome()
-    response = ExportTraceServiceResponse.FromString(body)
-    return Outcome(rejected_spans=response.partial_success.rejected_spans)
+    if encoding == "json":
+        partial = orjson.loads(body).get("partialSuccess") or {}
+        return Outcome(rejected_items=int(partial.get(REJECTED_JSON_KEYS[signal], 0)))
+    response = RESPONSES[signal].FromString(body)
+    return Outcome(rejected_items=getattr(response.partial_success, REJECTED_FIELDS[signal]))
 
 
 class GrpcClient:
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str, signal: Signal = "traces") -> None:
+        self._signal: Signal = signal
         self._channel = grpc.aio.insecure_channel(
             target,
             options=[
@@ -78,7 +121,7 @@ class GrpcClient:
         )
         # no serialisers: the request goes out as the given bytes, the answer comes back as bytes
         self._export: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = self._channel.unary_unary(
-            GRPC_METHOD
+            GRPC_METHODS[signal]
         )
 
     async def send(self, body: bytes) -> Outcome:
@@ -89,31 +132,40 @@ class GrpcClient:
             return Outcome(
                 error=f"grpc {code.name}", overloaded=code is grpc.StatusCode.UNAVAILABLE
             )
-        return _response_outcome(answer)
+        return _response_outcome(answer, self._signal)
 
     async def close(self) -> None:
         await self._channel.close()
 
 
 class HttpClient:
-    def __init__(self, base_url: str, connections: int) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        connections: int,
+        signal: Signal = "traces",
+        encoding: Encoding = "protobuf",
+    ) -> None:
+        self._signal: Signal = signal
+        self._encoding: Encoding = encoding
+        self._path = HTTP_PATHS[signal]
         self._client = httpx.AsyncClient(
             base_url=base_url,
             timeout=REQUEST_TIMEOUT_SECONDS,
             limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
-            headers={"Content-Type": "application/x-protobuf"},
+            headers={"Content-Type": CONTENT_TYPES[encoding]},
         )
 
     async def send(self, body: bytes) -> Outcome:
         try:
-            response = await self._client.post("/v1/traces", content=body)
+            response = await self._client.post(self._path, content=body)
         except httpx.HTTPError as exc:
             return Outcome(error=f"http {type(exc).__name__}")
         if response.status_code != 200:
             return Outcome(
                 error=f"http {response.status_code}", overloaded=response.status_code == 503
             )
-        return _response_outcome(response.content)
+        return _response_outcome(response.content, self._signal, self._encoding)
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -122,8 +174,16 @@ class HttpClient:
 class _Run:
     """Shared bookkeeping of one load run."""
 
-    def __init__(self, factory: PayloadFactory, send: Send, warmup: float, duration: float):
+    def __init__(
+        self,
+        factory: RequestFactory,
+        send: Send,
+        warmup: float,
+        duration: float,
+        encoding: Encoding = "protobuf",
+    ):
         self.factory = factory
+        self.body = factory.body(encoding)
         self.send = send
         self.result = LoadResult()
         self.numbers = itertools.count()
@@ -134,7 +194,7 @@ class _Run:
 
     async def one(self, due: float | None = None) -> Outcome:
         number = next(self.numbers)
-        body = self.factory.payload(number)
+        body = self.body(number)
         started = time.perf_counter() if due is None else due
         result = self.result
         result.sent_requests += 1
@@ -147,10 +207,13 @@ class _Run:
         finished = time.perf_counter()
         if outcome.error is not None:
             result.errors[outcome.error] += 1
+            if not outcome.overloaded:
+                result.unsure_requests += 1
             return outcome
-        if outcome.rejected_spans:
-            result.rejected_spans += outcome.rejected_spans
+        if outcome.rejected_items:
+            result.rejected_items += outcome.rejected_items
             result.partially_rejected_requests.append(number)
+            result.unsure_requests += 1
             return outcome
         result.accepted_requests.append(number)
         if self.measure_from <= finished <= self.deadline:
@@ -190,7 +253,7 @@ async def open_loop(run: _Run, rate: float) -> None:
 
 async def generate(
     protocol: Protocol,
-    factory: PayloadFactory,
+    factory: RequestFactory,
     *,
     grpc_target: str,
     http_url: str,
@@ -198,11 +261,17 @@ async def generate(
     duration: float,
     warmup: float,
     rate: float | None,
+    encoding: Encoding = "protobuf",
 ) -> LoadResult:
+    """Load of ``factory``'s signal; ``encoding`` "json" is for HTTP only (gRPC is protobuf)."""
+    if protocol == "grpc" and encoding != "protobuf":
+        raise ValueError("OTLP/gRPC carries protobuf only")
     client: GrpcClient | HttpClient = (
-        GrpcClient(grpc_target) if protocol == "grpc" else HttpClient(http_url, concurrency)
+        GrpcClient(grpc_target, factory.signal)
+        if protocol == "grpc"
+        else HttpClient(http_url, concurrency, factory.signal, encoding)
     )
-    run = _Run(factory, client.send, warmup, duration)
+    run = _Run(factory, client.send, warmup, duration, encoding)
     try:
         if rate is None:
             await closed_loop(run, concurrency)
