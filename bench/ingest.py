@@ -424,7 +424,7 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
     first = rounds[0]["reports"]["obsvty"]
 
     def median(side: str, key: str) -> float:
-        return statistics.median(r[side][key] for r in rounds)
+        return float(statistics.median(r[side][key] for r in rounds))
 
     return {
         "config": {**first["config"], "target": "compare", "rounds": args.rounds},

@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import grpc
 import httpx
@@ -105,7 +105,7 @@ def _response_outcome(
     if encoding == "json":
         partial = orjson.loads(body).get("partialSuccess") or {}
         return Outcome(rejected_items=int(partial.get(REJECTED_JSON_KEYS[signal], 0)))
-    response = RESPONSES[signal].FromString(body)
+    response: Any = RESPONSES[signal].FromString(body)
     return Outcome(rejected_items=getattr(response.partial_success, REJECTED_FIELDS[signal]))
 
 
