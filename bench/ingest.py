@@ -23,6 +23,10 @@ request and answering success, storing nothing) is the transport-and-parse ceili
     .venv/bin/python -m bench.ingest --compare --protocol http --encoding json --concurrency 16
     .venv/bin/python -m bench.ingest --compare --signal metrics --protocol grpc --concurrency 16
 
+HTTP load goes out over plain asyncio streams by default (``--http-client raw``, a tenth of the
+CPU of httpx per request); ``--http-client httpx`` is the client of the figures measured before
+the null sink existed.
+
 ``--compare`` prints, for each round and as the median of the rounds, the throughput ratio
 obsvty/null-sink, items/s, p99 latency and server CPU in µs per item of both. Within a round the
 order alternates (obsvty first in odd rounds, the null sink first in even ones), so a drift of the
@@ -76,6 +80,13 @@ def parser() -> argparse.ArgumentParser:
         choices=ENCODINGS,
         default="protobuf",
         help="HTTP bodies: protobuf or OTLP/JSON (gRPC is protobuf)",
+    )
+    p.add_argument(
+        "--http-client",
+        choices=("raw", "httpx"),
+        default="raw",
+        help="HTTP load: raw asyncio streams (cheap, the default) or httpx (the figures of the "
+        "first four sessions)",
     )
     p.add_argument(
         "--target",
@@ -189,6 +200,7 @@ def summarize(
         "item": factory.item,
         "protocol": args.protocol,
         "encoding": args.encoding,
+        "http_client": args.http_client if args.protocol == "http" else None,
         "mode": "open-loop" if args.rate else "closed-loop",
         "rate_requests_per_s": args.rate,
         "concurrency": args.concurrency,
@@ -342,6 +354,7 @@ def run(args: argparse.Namespace, target: str | None = None) -> dict[str, Any]:
                     warmup=args.warmup,
                     rate=args.rate,
                     encoding=args.encoding,
+                    http_client=args.http_client,
                 )
             )
             after = cpu_now()

@@ -13,7 +13,7 @@ import grpc
 import pytest
 from bench import null_sink
 from bench.ingest import main
-from bench.load import GrpcClient, HttpClient
+from bench.load import GrpcClient, HttpClient, RawHttpClient
 from bench.payloads import ENCODINGS, SIGNALS, Signal, factory_for
 from bench.server import NullSinkProcess
 
@@ -22,7 +22,11 @@ pytestmark = pytest.mark.integration
 
 @pytest.mark.parametrize(
     ("protocol", "mode"),
-    [("grpc", ["--rate", "20"]), ("http", ["--concurrency", "2"])],
+    [
+        ("grpc", ["--rate", "20"]),
+        ("http", ["--concurrency", "2"]),
+        ("http", ["--concurrency", "2", "--http-client", "httpx"]),
+    ],
 )
 def test_bench_ingest_short_run_every_acknowledged_span_is_stored(
     tmp_path: Path, protocol: str, mode: list[str]
@@ -223,10 +227,11 @@ def test_null_sink_subprocess_answers_every_signal_and_encoding(tmp_path: Path) 
             await grpc_client.close()
             outcomes.append((outcome.error, outcome.rejected_items))
             for encoding in ENCODINGS:
-                http_client = HttpClient(sink.http_url, 1, signal, encoding)
-                outcome = await http_client.send(factory.body(encoding)(1))
-                await http_client.close()
-                outcomes.append((outcome.error, outcome.rejected_items))
+                for client in (HttpClient, RawHttpClient):
+                    http_client = client(sink.http_url, 1, signal, encoding)
+                    outcome = await http_client.send(factory.body(encoding)(1))
+                    await http_client.close()
+                    outcomes.append((outcome.error, outcome.rejected_items))
         return outcomes
 
     # Act
@@ -235,11 +240,11 @@ def test_null_sink_subprocess_answers_every_signal_and_encoding(tmp_path: Path) 
         stop = sink.stop()
 
     # Assert
-    assert outcomes == [(None, 0)] * 9
+    assert outcomes == [(None, 0)] * 15
     assert stop.exit_code == 0
     log = sink.log_path.read_text()
     assert "traces/grpc 1" in log
-    assert "metrics/http-json 1" in log
+    assert "metrics/http-json 2" in log
 
 
 @pytest.mark.parametrize("signal", SIGNALS)
@@ -268,3 +273,47 @@ def test_null_sink_grpc_answers_success_and_refuses_undecodable_bytes(signal: Si
     # Assert
     assert answer == b""
     assert refused is grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_raw_http_client_reads_each_answer_and_reopens_a_closed_connection() -> None:
+    # Arrange: a server that answers 200 and closes, then 503, then a partial success
+    answers = [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 2\r\n\r\n{}",
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 41\r\n\r\n"
+        b'{"partialSuccess":{"rejectedSpans":"2"}}\n',
+    ]
+    connections = []
+    bodies = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer)
+        while answers:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+            bodies.append(await reader.readexactly(length))
+            answer = answers.pop(0)
+            writer.write(answer)
+            await writer.drain()
+            if b"close" in answer:
+                break
+        writer.close()
+
+    async def exchange() -> list[tuple[str | None, bool, int]]:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        client = RawHttpClient(f"http://127.0.0.1:{port}", 1, "traces", "json")
+        try:
+            outcomes = [await client.send(b'{"n":%d}' % n) for n in range(3)]
+        finally:
+            await client.close()
+            server.close()
+        return [(o.error, o.overloaded, o.rejected_items) for o in outcomes]
+
+    # Act
+    outcomes = asyncio.run(exchange())
+
+    # Assert
+    assert outcomes == [(None, False, 0), ("http 503", True, 0), (None, False, 2)]
+    assert bodies == [b'{"n":0}', b'{"n":1}', b'{"n":2}']
+    assert len(connections) == 2
