@@ -396,6 +396,7 @@ def _figures(report: dict[str, Any]) -> dict[str, float]:
         "p99_ms": report["latency_ms"]["p99"],
         "cpu_us_per_item": report["server"]["cpu_us_per_item"],
         "cpu_cores_used": report["server"]["cpu_cores_used"],
+        "generator_cpu_cores_used": report["generator"]["cpu_cores_used"],
     }
 
 
@@ -419,7 +420,8 @@ def compare(args: argparse.Namespace) -> dict[str, Any]:
                 f"{figures['items_per_s']:>10,.0f} {report['config']['item']}/s  "
                 f"p99 {figures['p99_ms']:7.1f} ms  "
                 f"{figures['cpu_us_per_item']:6.1f} us/item  "
-                f"{figures['cpu_cores_used']:.2f} cores  "
+                f"{figures['cpu_cores_used']:.2f} cores (generator "
+                f"{figures['generator_cpu_cores_used']:.2f})  "
                 f"{'ok' if healthy(report) else 'FAILED'}",
                 flush=True,
             )
