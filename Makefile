@@ -72,7 +72,7 @@ fuzz: venv ## fuzz the protobuf, JSON and gzip decoders with atheris, FUZZ_SECON
 test: lint typecheck security pytest fuzz audit ## the whole quality gate, as CI runs it
 
 .PHONY: bench
-bench: venv ## ingest benchmark against a fresh obsvty (see docs/PERFORMANCE.md)
+bench: venv ## ingest benchmark against a fresh obsvty (BENCH_ARGS=--compare: vs the null sink)
 	$(BIN)/python -m bench.ingest $(BENCH_ARGS)
 
 .PHONY: bench-ui

@@ -1,5 +1,6 @@
 """A fresh obsvty in a subprocess for one benchmark run: free ports, a temp DuckDB file, its own
-working directory (so that no developer ``.env`` leaks in), RSS and CPU sampled with psutil."""
+working directory (so that no developer ``.env`` leaks in), RSS and CPU sampled with psutil. The
+null sink (``bench/null_sink.py``) runs the same way, measured the same way."""
 
 from __future__ import annotations
 
@@ -35,25 +36,17 @@ class StopResult:
     """From SIGTERM to exit: stopping the receivers and draining the buffer into DuckDB."""
 
 
-class ObsvtyProcess:
-    """``python -m obsvty serve`` with the given extra settings (environment variables)."""
+class ServerProcess:
+    """A server subprocess listening on OTLP/gRPC and OTLP/HTTP (``/healthz`` when ready)."""
 
-    def __init__(self, workdir: Path, settings: dict[str, str] | None = None) -> None:
+    name = "server"
+
+    def __init__(self, workdir: Path, log_name: str) -> None:
         self.workdir = workdir
-        self.db_path = workdir / "bench.duckdb"
-        self.log_path = workdir / "obsvty.log"
+        self.log_path = workdir / log_name
         self.grpc_port = free_port()
         self.http_port = free_port()
-        self.api_port = free_port()
-        self.env = {
-            **os.environ,
-            "OTLP_GRPC_PORT": str(self.grpc_port),
-            "OTLP_HTTP_PORT": str(self.http_port),
-            "OBSVTY_API_PORT": str(self.api_port),
-            "OBSVTY_DB_PATH": str(self.db_path),
-            "LOG_LEVEL": "WARNING",
-            **(settings or {}),
-        }
+        self.env: dict[str, str] = dict(os.environ)
         self._proc: subprocess.Popen[bytes] | None = None
         self._ps: psutil.Process | None = None
         self._sampling = threading.Event()
@@ -69,10 +62,13 @@ class ObsvtyProcess:
     def http_url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}"
 
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
     def start(self, timeout: float = 30.0) -> None:
         log = self.log_path.open("wb")
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "obsvty", "serve"],
+            self.command(),
             cwd=self.workdir,
             env=self.env,
             stdout=log,
@@ -90,7 +86,7 @@ class ObsvtyProcess:
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 raise RuntimeError(
-                    f"obsvty exited with {self._proc.returncode} during start-up:\n"
+                    f"{self.name} exited with {self._proc.returncode} during start-up:\n"
                     + self.log_path.read_text(errors="replace")
                 )
             try:
@@ -99,7 +95,7 @@ class ObsvtyProcess:
             except httpx.HTTPError:
                 pass
             time.sleep(0.05)
-        raise RuntimeError(f"obsvty was not healthy within {timeout}s")
+        raise RuntimeError(f"{self.name} was not healthy within {timeout}s")
 
     def _sample(self) -> None:
         while not self._sampling.wait(_SAMPLE_SECONDS):
@@ -149,7 +145,7 @@ class ObsvtyProcess:
             code = None
         return StopResult(code, time.monotonic() - started)
 
-    def __enter__(self) -> ObsvtyProcess:
+    def __enter__(self) -> ServerProcess:
         self.start()
         return self
 
@@ -162,3 +158,60 @@ class ObsvtyProcess:
         if self._proc is not None and self._proc.poll() is None:
             self._proc.kill()
             self._proc.wait()
+
+
+class ObsvtyProcess(ServerProcess):
+    """``python -m obsvty serve`` with the given extra settings (environment variables)."""
+
+    name = "obsvty"
+
+    def __init__(self, workdir: Path, settings: dict[str, str] | None = None) -> None:
+        super().__init__(workdir, "obsvty.log")
+        self.db_path = workdir / "bench.duckdb"
+        self.api_port = free_port()
+        self.env.update(
+            {
+                "OTLP_GRPC_PORT": str(self.grpc_port),
+                "OTLP_HTTP_PORT": str(self.http_port),
+                "OBSVTY_API_PORT": str(self.api_port),
+                "OBSVTY_DB_PATH": str(self.db_path),
+                "LOG_LEVEL": "WARNING",
+                **(settings or {}),
+            }
+        )
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "obsvty", "serve"]
+
+    def __enter__(self) -> ObsvtyProcess:
+        self.start()
+        return self
+
+
+class NullSinkProcess(ServerProcess):
+    """``python -m bench.null_sink``: parses each request, answers success, stores nothing."""
+
+    name = "null sink"
+
+    def __init__(self, workdir: Path) -> None:
+        super().__init__(workdir, "null-sink.log")
+        # importable from the working directory of its own, like obsvty (installed in the venv)
+        repo = str(Path(__file__).resolve().parents[1])
+        self.env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (repo, os.environ.get("PYTHONPATH", "")) if p
+        )
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "bench.null_sink",
+            "--grpc-port",
+            str(self.grpc_port),
+            "--http-port",
+            str(self.http_port),
+        ]
+
+    def __enter__(self) -> NullSinkProcess:
+        self.start()
+        return self

@@ -140,7 +140,7 @@ async def _soak(
         outcome = await client.send(factory.payload(number))
         done = time.perf_counter()
         w = window_at(due)
-        if outcome.error is not None or outcome.rejected_spans:
+        if outcome.error is not None or outcome.rejected_items:
             w.errors += 1
             return
         w.acked_requests += 1
