@@ -20,18 +20,30 @@
 
 static const char HEX[] = "0123456789abcdef";
 
+/* bytes a JSON string must escape: '"', '\\' and the control characters */
+static const uint8_t ESCAPE[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+};
+
 static int json_string(buf_t *b, const uint8_t *s, size_t n) {
     if (n > (SIZE_MAX - 2) / 6)
         return NOMEM;
     TRY(buf_reserve(b, n * 6 + 2));
     uint8_t *o = b->data + b->len;
     *o++ = '"';
-    for (size_t i = 0; i < n; i++) {
-        uint8_t c = s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            *o++ = c;
-            continue;
-        }
+    size_t i = 0;
+    while (i < n) {
+        size_t run = i;
+        while (run < n && !ESCAPE[s[run]])
+            run++;
+        memcpy(o, s + i, run - i);
+        o += run - i;
+        if (run == n)
+            break;
+        uint8_t c = s[run];
+        i = run + 1;
         *o++ = '\\';
         switch (c) {
         case '"': *o++ = '"'; break;
@@ -93,8 +105,15 @@ static int json_double_fixed(buf_t *b, double d) {
         if (m / POW10[k] != a)
             continue;
         char digits[24];
-        int len = snprintf(digits, sizeof(digits), "%.0f", m);
-        if (len <= 0 || len >= (int)sizeof(digits) || (signbit(d) && buf_byte(b, '-') != OK))
+        int len = 0;
+        for (uint64_t v = (uint64_t)m; v || len == 0; v /= 10)
+            digits[len++] = (char)('0' + v % 10);
+        for (int x = 0, y = len - 1; x < y; x++, y--) {
+            char t = digits[x];
+            digits[x] = digits[y];
+            digits[y] = t;
+        }
+        if (signbit(d) && buf_byte(b, '-') != OK)
             return -1;
         int rc = OK;
         if (k == 0) {
@@ -346,19 +365,35 @@ typedef struct {
     int has_value;
 } kv_t;
 
+/* key-values of one list: on the stack up to KVS_INLINE, then on the heap */
+#define KVS_INLINE 32
 typedef struct {
     kv_t *v;
     size_t n, cap;
+    kv_t inline_[KVS_INLINE];
 } kvs_t;
+
+static void kvs_init(kvs_t *s) {
+    s->v = s->inline_;
+    s->n = 0;
+    s->cap = KVS_INLINE;
+}
+
+static void kvs_free(kvs_t *s) {
+    if (s->v != s->inline_)
+        free(s->v);
+}
 
 static int kvs_push(kvs_t *s, kv_t x) {
     if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 16;
+        size_t cap = s->cap * 2;
         if (cap > SIZE_MAX / sizeof(kv_t))
             return NOMEM;
-        kv_t *v = realloc(s->v, cap * sizeof(kv_t));
+        kv_t *v = malloc(cap * sizeof(kv_t));
         if (v == NULL)
             return NOMEM;
+        memcpy(v, s->v, s->n * sizeof(kv_t));
+        kvs_free(s);
         s->v = v;
         s->cap = cap;
     }
@@ -439,7 +474,8 @@ static int json_anyvalue(buf_t *b, const uint8_t *p, size_t n, int depth);
 static int json_keyvalues(buf_t *b, const slice_t *items, size_t count, int depth) {
     if (count == 0)
         return buf_lit(b, "{}");
-    kvs_t kvs = {0};
+    kvs_t kvs;
+    kvs_init(&kvs);
     int rc = OK;
     for (size_t i = 0; i < count && rc == OK; i++) {
         kv_t kv;
@@ -464,7 +500,7 @@ static int json_keyvalues(buf_t *b, const slice_t *items, size_t count, int dept
     }
     if (rc == OK)
         rc = buf_byte(b, '}');
-    free(kvs.v);
+    kvs_free(&kvs);
     return rc;
 }
 
