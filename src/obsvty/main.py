@@ -22,8 +22,7 @@ import uvicorn
 from obsvty.adapters.api.query_api import create_query_app
 from obsvty.adapters.buffer.memory import MemoryBuffer, OverflowPolicy
 from obsvty.adapters.gc_tuning import tune_gc
-from obsvty.adapters.otlp import grpc_receiver, http_receiver
-from obsvty.adapters.security import tls
+from obsvty.adapters.otlp import grpc_bind, grpc_receiver, http_receiver
 from obsvty.adapters.security.policy import SecurityPolicy, is_loopback
 from obsvty.adapters.storage.duckdb_process import DuckDBProcessStore, ProcessQuery
 from obsvty.adapters.storage.duckdb_query import DuckDBQuery
@@ -158,10 +157,10 @@ class Application:
                 s.grpc_max_message_length,
                 codecs=security.codecs(),
                 interceptors=security.grpc_interceptors(),
-                options=security.grpc_options(),
+                options=[grpc_bind.SO_REUSEPORT_OFF, *security.grpc_options()],
                 metrics=self.metrics,
             )
-            port = tls.add_port(self._grpc, f"{s.otlp_grpc_host}:{s.otlp_grpc_port}", security.tls)
+            port = grpc_bind.bind(self._grpc, s.otlp_grpc_host, s.otlp_grpc_port, security.tls)
             await self._grpc.start()
             self.endpoints.grpc = f"{s.otlp_grpc_host}:{port}"
 

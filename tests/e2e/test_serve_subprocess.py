@@ -29,6 +29,7 @@ class ServeProcess:
         self.process = process
         self.stderr_lines: list[str] = []
         self.http = ""
+        self.grpc = ""
         self._ready = threading.Event()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -40,6 +41,7 @@ class ServeProcess:
             match = READY.search(line)
             if match:
                 self.http = match["http"]
+                self.grpc = match["grpc"]
                 self._ready.set()
         self._ready.set()  # the process ended
 
@@ -172,6 +174,38 @@ def test_serve_second_process_on_same_duckdb_file_fails_with_one_clear_line(
     errors = [line for line in second.stderr.splitlines() if "already open" in line]
     assert len(errors) == 1
     assert "shared.duckdb" in errors[0]
+
+
+@pytest.mark.parametrize("listener", ["OTLP_GRPC_PORT", "OTLP_HTTP_PORT"])
+def test_serve_port_of_a_running_obsvty_exits_3_with_one_clear_line(
+    tmp_path: Path, listener: str
+) -> None:
+    # Arrange: a first obsvty serving (gRPC binds with the options gRPC uses by default)
+    with serve(tmp_path, _env(tmp_path / "first.duckdb"), [str(OBSVTY), "serve"]) as first:
+        first.wait_ready()
+        taken = {"OTLP_GRPC_PORT": first.grpc, "OTLP_HTTP_PORT": first.http}[listener]
+        port = taken.rsplit(":", 1)[1]
+
+        # Act: a second one with its own file and other ports, but the same port for `listener`
+        second = subprocess.run(
+            [str(OBSVTY), "serve"],
+            cwd=tmp_path,
+            env=_env(tmp_path / "second.duckdb", **{listener: port}),
+            capture_output=True,
+            text=True,
+            timeout=START_TIMEOUT_S,
+            check=False,
+        )
+
+        # Assert (the first keeps serving)
+        assert httpx.get(f"http://{first.http}/healthz").status_code == 200
+        assert first.stop(signal.SIGTERM) == 0
+
+    assert second.returncode == 3, second.stderr
+    assert "Traceback" not in second.stderr
+    errors = [line for line in second.stderr.splitlines() if "in use" in line.lower()]
+    assert len(errors) == 1, second.stderr
+    assert port in errors[0]
 
 
 @pytest.mark.parametrize(
