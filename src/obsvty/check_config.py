@@ -59,6 +59,11 @@ def check_config(
         from obsvty.operability import build_redactor
 
         build_redactor(settings)
+        from obsvty.adapters.security.policy import open_query_api_refusal
+
+        refusal = open_query_api_refusal(settings)
+        if refusal is not None:
+            raise SettingsError(refusal)
     except (SettingsError, RedactionConfigError) as exc:
         print(f"obsvty: {exc}", file=err)
         return 2

@@ -78,7 +78,7 @@ def _serve() -> int:
 
     try:
         asyncio.run(serve(settings))
-    except RedactionConfigError as exc:
+    except (SettingsError, RedactionConfigError) as exc:
         print(f"obsvty: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except StoreError as exc:

@@ -181,6 +181,12 @@ class Settings(BaseSettings):
     obsvty_query_tokens_file: FilePath | None = Field(
         None, description="File of query tokens, one per line (# lines ignored)."
     )
+    obsvty_allow_unauthenticated_query_api: bool = Field(
+        False,
+        description="Let the query API serve without OBSVTY_QUERY_TOKENS on a non-loopback "
+        "OBSVTY_API_HOST (anyone who reaches it reads all telemetry); without it, such a "
+        "configuration stops start-up.",
+    )
     obsvty_metrics_tokens: SecretStr | None = Field(
         None,
         description="Bearer tokens a scraper needs for /metrics on every listener, "

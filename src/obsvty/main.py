@@ -23,7 +23,7 @@ from obsvty.adapters.api.query_api import create_query_app
 from obsvty.adapters.buffer.memory import MemoryBuffer, OverflowPolicy
 from obsvty.adapters.gc_tuning import tune_gc
 from obsvty.adapters.otlp import grpc_bind, grpc_receiver, http_receiver
-from obsvty.adapters.security.policy import SecurityPolicy, is_loopback
+from obsvty.adapters.security.policy import SecurityPolicy, is_loopback, open_query_api_refusal
 from obsvty.adapters.storage.duckdb_process import DuckDBProcessStore, ProcessQuery
 from obsvty.adapters.storage.duckdb_query import DuckDBQuery
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
@@ -35,7 +35,7 @@ from obsvty.application.commit_watermark import CommitWatermark
 from obsvty.application.flush import Flusher
 from obsvty.application.ingest import AckMode, IngestService
 from obsvty.application.query import QueryService
-from obsvty.config import Settings
+from obsvty.config import Settings, SettingsError
 from obsvty.operability import Operations, build_redactor
 from obsvty.ports.query import TelemetryQueryPort
 from obsvty.ports.store import TelemetryStorePort
@@ -77,6 +77,9 @@ def _overflow_policy(settings: Settings) -> OverflowPolicy:
 
 class Application:
     def __init__(self, settings: Settings) -> None:
+        refusal = open_query_api_refusal(settings)  # before anything is created
+        if refusal is not None:
+            raise SettingsError(refusal)
         self.settings = settings
         self.store = build_store(settings)
         self.cloud_sync = build_cloud_sync(settings, self.store)

@@ -210,7 +210,11 @@ def test_serve_port_of_a_running_obsvty_exits_3_with_one_clear_line(
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("OTLP_GRPC_PORT", "70000"), ("BUFFER_OVERFLOW_POLICY", "explode")],
+    [
+        ("OTLP_GRPC_PORT", "70000"),
+        ("BUFFER_OVERFLOW_POLICY", "explode"),
+        ("OBSVTY_API_HOST", "0.0.0.0"),  # noqa: S104 - open query API, no tokens, no opt-in
+    ],
 )
 def test_serve_invalid_setting_exits_2_naming_the_setting(
     tmp_path: Path, name: str, value: str

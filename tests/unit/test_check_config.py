@@ -62,6 +62,7 @@ def test_check_config_json_lists_sources(monkeypatch: pytest.MonkeyPatch) -> Non
         ("OBSVTY_RETENTION", "forever", "OBSVTY_RETENTION"),
         ("OBSVTY_REDACTION_PATTERNS", "email:hash", "OBSVTY_REDACTION_HASH_KEY"),
         ("OBSVTY_REDACTION_PATTERNS", "postcode", "unknown built-in pattern"),
+        ("OBSVTY_API_HOST", "0.0.0.0", "OBSVTY_ALLOW_UNAUTHENTICATED_QUERY_API=true"),  # noqa: S104
     ],
 )
 def test_check_config_invalid_exits_2_with_one_line(
