@@ -243,8 +243,13 @@ def test_openapi_docs_served(loaded: RunningObsvty) -> None:
     docs = httpx.get(f"{loaded.api_url}/docs")
     schema = httpx.get(f"{loaded.api_url}/openapi.json").json()
 
-    # Assert
+    # Assert: the page and Swagger UI's files come from obsvty, no CDN, no inline script
     assert docs.status_code == 200
+    assert "script-src 'self'" in docs.headers["content-security-policy"]
+    assert "http" not in docs.text
+    assert "<script>" not in docs.text
+    for asset in ("init.js", "swagger-ui-bundle.js", "swagger-ui.css"):
+        assert httpx.get(f"{loaded.api_url}/docs/{asset}").status_code == 200
     assert "/api/v1/traces" in schema["paths"]
     assert "/api/v1/metrics/{name}/series" in schema["paths"]
 

@@ -34,6 +34,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from obsvty import __version__
+from obsvty.adapters.api.api_docs import mount_api_docs
 from obsvty.adapters.otlp import export
 from obsvty.adapters.storage.typed_json import dumps
 from obsvty.application.query import (
@@ -665,7 +666,10 @@ def create_query_app(
         version=__version__,
         description="Read traces, logs and metrics stored by obsvty. See also `/jaeger` "
         "(Jaeger-compatible API for Grafana) when enabled.",
+        docs_url=None,  # FastAPI's page loads Swagger UI from a CDN: obsvty serves its own
+        redoc_url=None,
     )
+    mount_api_docs(app)
 
     @app.exception_handler(QueryError)
     async def _bad_parameter(_: Request, exc: QueryError) -> Response:
