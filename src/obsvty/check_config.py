@@ -11,7 +11,7 @@ from typing import IO
 import orjson
 from pydantic import SecretStr
 
-from obsvty.config import Settings, SettingsError, load_settings
+from obsvty.config import Settings, SettingsError, load_settings, variable_warnings
 from obsvty.domain.redaction import RedactionConfigError
 
 MASKED = "********"
@@ -51,7 +51,8 @@ def effective(settings: Settings) -> dict[str, dict[str, object]]:
 def check_config(
     out: IO[str] | None = None, err: IO[str] | None = None, *, as_json: bool = False
 ) -> int:
-    """Exit code 0 when the configuration is valid, 2 when it is not (one line says why)."""
+    """Exit code 0 when the configuration is valid, 2 when it is not (one line says why, or
+    one line for each ``OBSVTY_*`` variable that is no setting or is set twice differently)."""
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
     try:
@@ -66,6 +67,11 @@ def check_config(
             raise SettingsError(refusal)
     except (SettingsError, RedactionConfigError) as exc:
         print(f"obsvty: {exc}", file=err)
+        return 2
+    warnings = variable_warnings()
+    for warning in warnings:
+        print(f"obsvty: {warning}", file=err)
+    if warnings:
         return 2
     report = effective(settings)
     if as_json:

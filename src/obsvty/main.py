@@ -196,11 +196,14 @@ class Application:
             sock = self._http.servers[0].sockets[0].getsockname()
             self.endpoints.http = f"{s.otlp_http_host}:{sock[1]}"
             log.info(
-                "obsvty listening: OTLP/gRPC on %s, OTLP/HTTP on %s://%s, storing in %s",
+                "obsvty listening: OTLP/gRPC on %s, OTLP/HTTP on %s://%s, storing in %s, "
+                "acknowledging once %s (ACK_MODE=%s)",
                 self.endpoints.grpc,
                 "https" if security.tls is not None else "http",
                 self.endpoints.http,
                 s.obsvty_db_path,
+                "committed" if AckMode(s.ack_mode) is AckMode.DURABLE else "buffered",
+                s.ack_mode,
             )
             api_task = await self._start_api()
             self.ready.set()

@@ -176,6 +176,26 @@ def test_serve_second_process_on_same_duckdb_file_fails_with_one_clear_line(
     assert "shared.duckdb" in errors[0]
 
 
+def test_serve_obsvty_prefixed_setting_applies_and_unknown_one_warns_at_start_up(
+    tmp_path: Path,
+) -> None:
+    # Arrange: a prefixed name of a setting without the prefix, and a misspelt one
+    env = _env(tmp_path / "x.duckdb", OBSVTY_ACK_MODE="durable", OBSVTY_ACK_MOD="durable")
+
+    # Act
+    with serve(tmp_path, env, [str(OBSVTY), "serve"]) as server:
+        server.wait_ready()
+        code = server.stop(signal.SIGTERM)
+
+    # Assert
+    assert code == 0, server.stderr
+    unknown = [line for line in server.stderr_lines if "OBSVTY_ACK_MOD " in line]
+    assert len(unknown) == 1
+    assert "unknown setting" in unknown[0]
+    assert "WARNING" in unknown[0]
+    assert "(ACK_MODE=durable)" in server.stderr  # the start-up line names the mode
+
+
 @pytest.mark.parametrize("listener", ["OTLP_GRPC_PORT", "OTLP_HTTP_PORT"])
 def test_serve_port_of_a_running_obsvty_exits_3_with_one_clear_line(
     tmp_path: Path, listener: str

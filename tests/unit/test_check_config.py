@@ -81,6 +81,23 @@ def test_check_config_invalid_exits_2_with_one_line(
     assert err.getvalue().count("\n") == 1
 
 
+def test_check_config_unknown_obsvty_variable_exits_2_naming_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Arrange: a guess at a name that does not exist would silently change nothing
+    monkeypatch.setenv("OBSVTY_ACK_MOD", "durable")
+    err = io.StringIO()
+
+    # Act
+    code = check_config(io.StringIO(), err)
+
+    # Assert
+    assert code == 2
+    assert err.getvalue() == (
+        "obsvty: unknown setting OBSVTY_ACK_MOD is ignored (did you mean OBSVTY_ACK_MODE?)\n"
+    )
+
+
 def test_cli_check_config_command(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
