@@ -19,15 +19,22 @@ $(UV):
 	python3 -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
 
+# everything: obsvty and the development tools (tests, linters, browser, MongoDB test server);
+# it holds what `run` needs, so it marks that up to date too
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen
+	@touch $@ $(VENV)/.synced-run
+
+# only what `obsvty serve` needs (--inexact: development tools already installed stay)
+$(VENV)/.synced-run: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --no-dev --inexact
 	@touch $@
 
 .PHONY: venv
-venv: $(VENV)/.synced ## create or update the local virtualenv from the lock file
+venv: $(VENV)/.synced ## create or update the local virtualenv from the lock file (with dev tools)
 
 .PHONY: run
-run: venv ## serve on the embedded DuckDB default (OTLP gRPC :4317, HTTP :4318)
+run: $(VENV)/.synced-run ## serve on the embedded DuckDB default (OTLP gRPC :4317, HTTP :4318)
 	$(BIN)/obsvty serve
 
 .PHONY: lint
