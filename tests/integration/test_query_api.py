@@ -180,17 +180,20 @@ def test_metrics_list_and_series(api: httpx.Client) -> None:
     assert sample["percentiles"]["p100"] == 40.0
 
 
-def test_stats(api: httpx.Client) -> None:
+def test_stats_counts_named_spans_log_records_and_data_points(api: httpx.Client) -> None:
     # Act
     stats = api.get("/stats").json()
 
-    # Assert
+    # Assert: the traces signal holds 5 spans (of fewer traces), and says it counts spans
     assert stats["signals"]["traces"] == {
+        "items": "spans",
         "count": 5,
         "oldest_unix_nano": T + 100,
         "newest_unix_nano": T + 3100,
     }
+    assert stats["signals"]["logs"]["items"] == "log_records"
     assert stats["signals"]["logs"]["count"] == len(LOGS)
+    assert stats["signals"]["metrics"]["items"] == "data_points"
     assert stats["signals"]["metrics"]["count"] == len(POINTS)
     assert stats["size_bytes"] > 0
 

@@ -248,8 +248,15 @@ class MetricSeriesOut(BaseModel):
     series: list[SeriesOut]
 
 
+STAT_ITEMS = {Signal.TRACES: "spans", Signal.LOGS: "log_records", Signal.METRICS: "data_points"}
+"""What ``count`` counts for each signal in ``/stats`` (traces are counted in spans)."""
+
+
 class SignalStatsOut(BaseModel):
-    count: int
+    items: Literal["spans", "log_records", "data_points"] = Field(
+        description="What count counts: spans (for traces), log records or metric data points."
+    )
+    count: int = Field(description="Items stored: for traces, spans (not traces).")
     oldest_unix_nano: int | None
     newest_unix_nano: int | None
 
@@ -638,6 +645,7 @@ def create_native_router(
             {
                 "signals": {
                     signal.value: {
+                        "items": STAT_ITEMS[signal],
                         "count": s.count,
                         "oldest_unix_nano": s.oldest_unix_nano,
                         "newest_unix_nano": s.newest_unix_nano,
