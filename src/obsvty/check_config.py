@@ -15,7 +15,9 @@ from obsvty.config import Settings, SettingsError, load_settings, variable_warni
 from obsvty.domain.redaction import RedactionConfigError
 
 MASKED = "********"
-_SECRET_NAMES = re.compile(r"(?i)token|password|secret|hash_key|api_key")
+_SECRET_NAMES = re.compile(r"(?i)(tokens?|password|secret|hash_key|api_key)$")
+"""Names whose string values are secrets, by their last word: OBSVTY_REDACTION_HASH_KEY is one,
+OBSVTY_REDACTION_HASH_KEYS (attribute keys to hash) is not."""
 _URI_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.\-]*://)(?P<user>[^:/@\s]*):[^@/\s]*@")
 
 

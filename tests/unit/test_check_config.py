@@ -109,6 +109,39 @@ def test_cli_check_config_command(
     assert "configuration OK" in capsys.readouterr().out
 
 
+def test_check_config_redaction_hash_keys_shown_while_the_hash_key_is_masked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Arrange: a list of attribute keys (not a secret) and the secret hash key
+    monkeypatch.setenv("OBSVTY_REDACTION_HASH_KEYS", "user.email,session.*")
+    monkeypatch.setenv("OBSVTY_REDACTION_HASH_KEY", "hash-very-secret")
+    out = io.StringIO()
+
+    # Act
+    code = check_config(out, io.StringIO(), as_json=True)
+
+    # Assert
+    report = json.loads(out.getvalue())
+    assert code == 0
+    assert report["OBSVTY_REDACTION_HASH_KEYS"]["value"] == "user.email,session.*"
+    assert report["OBSVTY_REDACTION_HASH_KEY"]["value"] == MASKED
+
+
+@pytest.mark.parametrize(
+    ("name", "masked"),
+    [
+        ("obsvty_redaction_hash_keys", False),
+        ("obsvty_redaction_hash_key", True),
+        ("some_api_key", True),
+        ("db_password", True),
+        ("extra_tokens", True),
+    ],
+)
+def test_masked_value_string_masked_by_the_names_last_word(name: str, masked: bool) -> None:
+    # Act / Assert
+    assert (masked_value(name, "value") == MASKED) is masked
+
+
 def test_masked_value_keeps_token_file_paths_and_plain_values() -> None:
     assert masked_value("obsvty_ingest_tokens_file", Path("/run/tokens")) == "/run/tokens"
     assert masked_value("otlp_grpc_port", 4317) == 4317
