@@ -25,6 +25,10 @@ RUN groupadd --system --gid 10001 obsvty \
     && mkdir -p /data \
     && chown obsvty:obsvty /data
 COPY --from=build /opt/obsvty /opt/obsvty
+# Listeners on 0.0.0.0 so that published ports reach them. The query API then refuses to start
+# without OBSVTY_QUERY_TOKENS unless OBSVTY_ALLOW_UNAUTHENTICATED_QUERY_API=true is passed (as
+# docker-compose.yml does, publishing on the host's loopback only): the image is never open by
+# default.
 ENV PATH=/opt/obsvty/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     OTLP_GRPC_HOST=0.0.0.0 \

@@ -19,15 +19,22 @@ $(UV):
 	python3 -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
 
+# everything: obsvty and the development tools (tests, linters, browser, MongoDB test server);
+# it holds what `run` needs, so it marks that up to date too
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen
+	@touch $@ $(VENV)/.synced-run
+
+# only what `obsvty serve` needs (--inexact: development tools already installed stay)
+$(VENV)/.synced-run: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --no-dev --inexact
 	@touch $@
 
 .PHONY: venv
-venv: $(VENV)/.synced ## create or update the local virtualenv from the lock file
+venv: $(VENV)/.synced ## create or update the local virtualenv from the lock file (with dev tools)
 
 .PHONY: run
-run: venv ## serve on the embedded DuckDB default (OTLP gRPC :4317, HTTP :4318)
+run: $(VENV)/.synced-run ## serve on the embedded DuckDB default (OTLP gRPC :4317, HTTP :4318)
 	$(BIN)/obsvty serve
 
 .PHONY: lint
@@ -49,9 +56,15 @@ pytest: venv ## the test suite with coverage (fails under 90%)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --cov --cov-report=term --cov-report=xml
 
 .PHONY: audit
-audit: venv ## known vulnerabilities in the locked dependencies
+audit: venv ## known vulnerabilities in the locked dependencies (says SKIPPED when it could audit none)
 	$(UV) export --frozen --format requirements-txt --no-emit-project --all-groups -o $(VENV)/audit-requirements.txt -q
-	$(BIN)/pip-audit --progress-spinner off --disable-pip --require-hashes -r $(VENV)/audit-requirements.txt
+	@rm -f $(VENV)/audit.json
+	@# its own verdict goes to the log ("No known vulnerabilities found" even when it audited
+	@# nothing); the summary says how many dependencies were really audited
+	$(BIN)/pip-audit --progress-spinner off --disable-pip --require-hashes -r $(VENV)/audit-requirements.txt \
+		--format json --output $(VENV)/audit.json 2>$(VENV)/audit.log \
+		|| test -s $(VENV)/audit.json || { cat $(VENV)/audit.log; exit 1; }
+	$(BIN)/python .ci/audit_summary.py $(VENV)/audit.json
 
 .PHONY: security
 security: venv ## static security scan of src/ (bandit; exceptions justified in pyproject.toml)

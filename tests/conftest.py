@@ -9,8 +9,8 @@ from tests.support.server import RunningObsvty, running_obsvty
 
 pytest_plugins = ["tests.support.mongodb"]
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-OTLP_EXAMPLES = SHARED / "otlp-examples"
+OTLP_EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "otlp"
+"""The official OTLP/JSON example requests, shipped in the repository (never skipped)."""
 
 
 @pytest.fixture
@@ -22,6 +22,4 @@ def obsvty(tmp_path: Path) -> Iterator[RunningObsvty]:
 
 @pytest.fixture
 def otlp_examples() -> Path:
-    if not OTLP_EXAMPLES.is_dir():
-        pytest.skip(f"official OTLP examples not found at {OTLP_EXAMPLES}")
     return OTLP_EXAMPLES

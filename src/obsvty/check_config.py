@@ -11,11 +11,13 @@ from typing import IO
 import orjson
 from pydantic import SecretStr
 
-from obsvty.config import Settings, SettingsError, load_settings
+from obsvty.config import Settings, SettingsError, load_settings, variable_warnings
 from obsvty.domain.redaction import RedactionConfigError
 
 MASKED = "********"
-_SECRET_NAMES = re.compile(r"(?i)token|password|secret|hash_key|api_key")
+_SECRET_NAMES = re.compile(r"(?i)(tokens?|password|secret|hash_key|api_key)$")
+"""Names whose string values are secrets, by their last word: OBSVTY_REDACTION_HASH_KEY is one,
+OBSVTY_REDACTION_HASH_KEYS (attribute keys to hash) is not."""
 _URI_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.\-]*://)(?P<user>[^:/@\s]*):[^@/\s]*@")
 
 
@@ -51,7 +53,8 @@ def effective(settings: Settings) -> dict[str, dict[str, object]]:
 def check_config(
     out: IO[str] | None = None, err: IO[str] | None = None, *, as_json: bool = False
 ) -> int:
-    """Exit code 0 when the configuration is valid, 2 when it is not (one line says why)."""
+    """Exit code 0 when the configuration is valid, 2 when it is not (one line says why, or
+    one line for each ``OBSVTY_*`` variable that is no setting or is set twice differently)."""
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
     try:
@@ -59,8 +62,18 @@ def check_config(
         from obsvty.operability import build_redactor
 
         build_redactor(settings)
+        from obsvty.adapters.security.policy import open_query_api_refusal
+
+        refusal = open_query_api_refusal(settings)
+        if refusal is not None:
+            raise SettingsError(refusal)
     except (SettingsError, RedactionConfigError) as exc:
         print(f"obsvty: {exc}", file=err)
+        return 2
+    warnings = variable_warnings()
+    for warning in warnings:
+        print(f"obsvty: {warning}", file=err)
+    if warnings:
         return 2
     report = effective(settings)
     if as_json:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from collections.abc import Sequence
 
 from obsvty import __version__
 from obsvty.adapters.logging import configure_logging
-from obsvty.config import Settings, SettingsError, load_settings
+from obsvty.config import Settings, SettingsError, load_settings, variable_warnings
 from obsvty.domain.model import Signal
 from obsvty.domain.redaction import RedactionConfigError
 from obsvty.ports.store import StoreError
@@ -74,11 +75,13 @@ def _serve() -> int:
         print(f"obsvty: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     _configure_logging(settings)
+    for warning in variable_warnings():  # e.g. a misspelt OBSVTY_* variable, ignored
+        logging.getLogger("obsvty").warning(warning)
     from obsvty.main import serve  # import the servers only when serving
 
     try:
         asyncio.run(serve(settings))
-    except RedactionConfigError as exc:
+    except (SettingsError, RedactionConfigError) as exc:
         print(f"obsvty: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except StoreError as exc:

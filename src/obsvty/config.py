@@ -1,13 +1,16 @@
 """All of obsvty's settings, in one model, from the environment and an optional ``.env`` file.
 
 Each field's environment variable is its name in upper case (``otlp_grpc_port`` ↔
-``OTLP_GRPC_PORT``). Listeners bind to loopback by default: nothing is reachable from another
-machine unless the user says so.
+``OTLP_GRPC_PORT``), also accepted with the ``OBSVTY_`` prefix (``OBSVTY_OTLP_GRPC_PORT``); an
+``OBSVTY_*`` variable that is no setting is reported (:func:`variable_warnings`). Listeners bind
+to loopback by default: nothing is reachable from another machine unless the user says so.
 """
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
+import os
 import re
 import socket
 from collections.abc import Iterable, Mapping
@@ -16,7 +19,10 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+from dotenv import dotenv_values
 from pydantic import (
+    AliasChoices,
+    AliasGenerator,
     Field,
     FilePath,
     SecretStr,
@@ -30,9 +36,23 @@ MiB = 1024 * 1024
 MIN_DUCKDB_MEMORY_LIMIT = 64 * 1000 * 1000
 
 
+PREFIX = "obsvty_"
+
+
+def _names(field: str) -> str | AliasChoices:
+    """A setting's variable: its name, or also ``OBSVTY_<NAME>`` for those without the prefix
+    (a user who guesses ``OBSVTY_ACK_MODE`` must not be silently ignored)."""
+    return field if field.startswith(PREFIX) else AliasChoices(field, PREFIX + field)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        alias_generator=AliasGenerator(validation_alias=_names),
+        populate_by_name=True,
     )
 
     # --- OTLP receivers
@@ -180,6 +200,12 @@ class Settings(BaseSettings):
     )
     obsvty_query_tokens_file: FilePath | None = Field(
         None, description="File of query tokens, one per line (# lines ignored)."
+    )
+    obsvty_allow_unauthenticated_query_api: bool = Field(
+        False,
+        description="Let the query API serve without OBSVTY_QUERY_TOKENS on a non-loopback "
+        "OBSVTY_API_HOST (anyone who reaches it reads all telemetry); without it, such a "
+        "configuration stops start-up.",
     )
     obsvty_metrics_tokens: SecretStr | None = Field(
         None,
@@ -453,6 +479,54 @@ class SettingsError(ValueError):
     """A setting is invalid; ``str()`` is one line naming it."""
 
 
+NOT_SETTINGS = frozenset(
+    {"OBSVTY_EXPORT_TOKEN", "OBSVTY_TEST_MONGODB_URI", "OBSVTY_TEST_MONGODB_CLOUD_URI"}
+)
+"""``OBSVTY_*`` variables read elsewhere (``obsvty export``, the test suite), not settings."""
+
+
+def _variables() -> dict[str, str]:
+    """Every variable settings are read from, upper-cased: the ``.env`` file, then the
+    environment (which wins, as in :class:`Settings`)."""
+    values: dict[str, str] = {}
+    env_file = Path(str(Settings.model_config.get("env_file") or ".env"))
+    if env_file.is_file():
+        values.update(
+            {k.upper(): v for k, v in dotenv_values(env_file, encoding="utf-8").items() if v}
+        )
+    values.update({k.upper(): v for k, v in os.environ.items()})
+    return values
+
+
+def variable_warnings() -> list[str]:
+    """One line for each ``OBSVTY_*`` variable that is no setting (it would be ignored), and for
+    each setting set under both its names with different values (the plain name is used).
+    Values are never shown: some are secrets."""
+    variables = _variables()
+    known = {name.upper() for name in Settings.model_fields}
+    known |= {(PREFIX + name).upper() for name in Settings.model_fields}
+    warnings = []
+    for name in sorted(variables):
+        if name.startswith(PREFIX.upper()) and name not in known | NOT_SETTINGS:
+            close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.8)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            warnings.append(f"unknown setting {name} is ignored{hint}")
+    for field in Settings.model_fields:
+        plain, prefixed = field.upper(), (PREFIX + field).upper()
+        if field.startswith(PREFIX) or plain not in variables or prefixed not in variables:
+            continue
+        if variables[plain] != variables[prefixed]:
+            warnings.append(f"{plain} and {prefixed} are both set, differently: {plain} is used")
+    return warnings
+
+
+def _variable_name(field: str) -> str:
+    """The variable the user set for ``field``: ``OBSVTY_<NAME>`` when only that is set."""
+    plain, prefixed = field.upper(), (PREFIX + field).upper()
+    variables = _variables()
+    return prefixed if prefixed in variables and plain not in variables else plain
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read the settings, turning pydantic's report into one clear line for the first bad one."""
     try:
@@ -461,7 +535,7 @@ def load_settings(**overrides: object) -> Settings:
         first = exc.errors()[0]
         if not first["loc"]:  # a rule across settings: its input is every setting, secrets too
             raise SettingsError(f"invalid settings: {first['msg']}") from None
-        name = str(first["loc"][0]).upper()
+        name = _variable_name(str(first["loc"][0]).lower())
         secret = any(word in name for word in ("TOKEN", "HASH_KEY", "SECRET", "PASSWORD"))
         value = "<hidden>" if secret else first.get("input")
         raise SettingsError(f"invalid setting {name}={value!r}: {first['msg']}") from None

@@ -22,10 +22,10 @@ import uvicorn
 from obsvty.adapters.api.query_api import create_query_app
 from obsvty.adapters.buffer.memory import MemoryBuffer, OverflowPolicy
 from obsvty.adapters.gc_tuning import tune_gc
-from obsvty.adapters.otlp import grpc_receiver, http_receiver
+from obsvty.adapters.otlp import grpc_bind, grpc_receiver, http_receiver
 from obsvty.adapters.otlp.codec import SignalCodec
 from obsvty.adapters.security import tls
-from obsvty.adapters.security.policy import SecurityPolicy, is_loopback
+from obsvty.adapters.security.policy import SecurityPolicy, is_loopback, open_query_api_refusal
 from obsvty.adapters.storage.duckdb_process import DuckDBProcessStore, ProcessQuery
 from obsvty.adapters.storage.duckdb_query import DuckDBQuery
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
@@ -37,7 +37,7 @@ from obsvty.application.commit_watermark import CommitWatermark
 from obsvty.application.flush import Flusher
 from obsvty.application.ingest import AckMode, IngestService
 from obsvty.application.query import QueryService
-from obsvty.config import Settings
+from obsvty.config import Settings, SettingsError
 from obsvty.domain.model import Signal
 from obsvty.operability import Operations, build_redactor
 from obsvty.ports.query import TelemetryQueryPort
@@ -80,6 +80,9 @@ def _overflow_policy(settings: Settings) -> OverflowPolicy:
 
 class Application:
     def __init__(self, settings: Settings) -> None:
+        refusal = open_query_api_refusal(settings)  # before anything is created
+        if refusal is not None:
+            raise SettingsError(refusal)
         self.settings = settings
         self.store = build_store(settings)
         self.cloud_sync = build_cloud_sync(settings, self.store)
@@ -168,10 +171,10 @@ class Application:
                 s.grpc_max_message_length,
                 codecs=self._codecs(),
                 interceptors=security.grpc_interceptors(),
-                options=security.grpc_options(),
+                options=[grpc_bind.SO_REUSEPORT_OFF, *security.grpc_options()],
                 metrics=self.metrics,
             )
-            port = tls.add_port(self._grpc, f"{s.otlp_grpc_host}:{s.otlp_grpc_port}", security.tls)
+            port = grpc_bind.bind(self._grpc, s.otlp_grpc_host, s.otlp_grpc_port, security.tls)
             await self._grpc.start()
             self.endpoints.grpc = f"{s.otlp_grpc_host}:{port}"
 
@@ -204,11 +207,14 @@ class Application:
             sock = self._http.servers[0].sockets[0].getsockname()
             self.endpoints.http = f"{s.otlp_http_host}:{sock[1]}"
             log.info(
-                "obsvty listening: OTLP/gRPC on %s, OTLP/HTTP on %s://%s, storing in %s",
+                "obsvty listening: OTLP/gRPC on %s, OTLP/HTTP on %s://%s, storing in %s, "
+                "acknowledging once %s (ACK_MODE=%s)",
                 self.endpoints.grpc,
                 "https" if security.tls is not None else "http",
                 self.endpoints.http,
                 s.obsvty_db_path,
+                "committed" if AckMode(s.ack_mode) is AckMode.DURABLE else "buffered",
+                s.ack_mode,
             )
             api_task = await self._start_api()
             self.ready.set()

@@ -29,6 +29,7 @@ class ServeProcess:
         self.process = process
         self.stderr_lines: list[str] = []
         self.http = ""
+        self.grpc = ""
         self._ready = threading.Event()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -40,6 +41,7 @@ class ServeProcess:
             match = READY.search(line)
             if match:
                 self.http = match["http"]
+                self.grpc = match["grpc"]
                 self._ready.set()
         self._ready.set()  # the process ended
 
@@ -137,6 +139,7 @@ def test_serve_signal_after_sending_every_acknowledged_item_is_stored(
     # Assert
     assert code == 0, server.stderr
     assert "Traceback" not in server.stderr
+    assert "nanobind" not in server.stderr  # a clean stop is quiet: no leak report at exit
     assert (acknowledged_spans, acknowledged_logs) == (25, 25)
     with duckdb.connect(str(db_path), read_only=True) as con:
         spans = con.execute("SELECT count(DISTINCT span_id) FROM spans").fetchone()
@@ -174,9 +177,65 @@ def test_serve_second_process_on_same_duckdb_file_fails_with_one_clear_line(
     assert "shared.duckdb" in errors[0]
 
 
+def test_serve_obsvty_prefixed_setting_applies_and_unknown_one_warns_at_start_up(
+    tmp_path: Path,
+) -> None:
+    # Arrange: a prefixed name of a setting without the prefix, and a misspelt one
+    env = _env(tmp_path / "x.duckdb", OBSVTY_ACK_MODE="durable", OBSVTY_ACK_MOD="durable")
+
+    # Act
+    with serve(tmp_path, env, [str(OBSVTY), "serve"]) as server:
+        server.wait_ready()
+        code = server.stop(signal.SIGTERM)
+
+    # Assert
+    assert code == 0, server.stderr
+    unknown = [line for line in server.stderr_lines if "OBSVTY_ACK_MOD " in line]
+    assert len(unknown) == 1
+    assert "unknown setting" in unknown[0]
+    assert "WARNING" in unknown[0]
+    assert "(ACK_MODE=durable)" in server.stderr  # the start-up line names the mode
+
+
+@pytest.mark.parametrize("listener", ["OTLP_GRPC_PORT", "OTLP_HTTP_PORT"])
+def test_serve_port_of_a_running_obsvty_exits_3_with_one_clear_line(
+    tmp_path: Path, listener: str
+) -> None:
+    # Arrange: a first obsvty serving (gRPC binds with the options gRPC uses by default)
+    with serve(tmp_path, _env(tmp_path / "first.duckdb"), [str(OBSVTY), "serve"]) as first:
+        first.wait_ready()
+        taken = {"OTLP_GRPC_PORT": first.grpc, "OTLP_HTTP_PORT": first.http}[listener]
+        port = taken.rsplit(":", 1)[1]
+
+        # Act: a second one with its own file and other ports, but the same port for `listener`
+        second = subprocess.run(
+            [str(OBSVTY), "serve"],
+            cwd=tmp_path,
+            env=_env(tmp_path / "second.duckdb", **{listener: port}),
+            capture_output=True,
+            text=True,
+            timeout=START_TIMEOUT_S,
+            check=False,
+        )
+
+        # Assert (the first keeps serving)
+        assert httpx.get(f"http://{first.http}/healthz").status_code == 200
+        assert first.stop(signal.SIGTERM) == 0
+
+    assert second.returncode == 3, second.stderr
+    assert "Traceback" not in second.stderr
+    errors = [line for line in second.stderr.splitlines() if "in use" in line.lower()]
+    assert len(errors) == 1, second.stderr
+    assert port in errors[0]
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("OTLP_GRPC_PORT", "70000"), ("BUFFER_OVERFLOW_POLICY", "explode")],
+    [
+        ("OTLP_GRPC_PORT", "70000"),
+        ("BUFFER_OVERFLOW_POLICY", "explode"),
+        ("OBSVTY_API_HOST", "0.0.0.0"),  # noqa: S104 - open query API, no tokens, no opt-in
+    ],
 )
 def test_serve_invalid_setting_exits_2_naming_the_setting(
     tmp_path: Path, name: str, value: str

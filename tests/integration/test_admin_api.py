@@ -138,11 +138,15 @@ def test_admin_without_cloud_sync_not_mounted(tmp_path: Path) -> None:
 def test_admin_changes_refused_on_open_non_loopback_api(
     tmp_path: Path, cloud: tuple[str, str]
 ) -> None:
-    # Arrange: no query token, and an API host that obsvty cannot tell is loopback ("127.1" is
-    # not an IP address literal, so it counts as a network name; it still binds to 127.0.0.1)
+    # Arrange: no query token (opted in), and an API host that obsvty cannot tell is loopback
+    # ("127.1" is not an IP address literal, so it counts as a network name; it binds 127.0.0.1)
     uri, cloud_db = cloud
     with running_obsvty(
-        tmp_path, mongodb_cloud_uri=uri, mongodb_cloud_database=cloud_db, obsvty_api_host="127.1"
+        tmp_path,
+        mongodb_cloud_uri=uri,
+        mongodb_cloud_database=cloud_db,
+        obsvty_api_host="127.1",
+        obsvty_allow_unauthenticated_query_api=True,
     ) as server:
         port = server.api_url.rsplit(":", 1)[1]
         base = f"http://127.0.0.1:{port}/api/v1/admin/dead-letters"

@@ -180,17 +180,20 @@ def test_metrics_list_and_series(api: httpx.Client) -> None:
     assert sample["percentiles"]["p100"] == 40.0
 
 
-def test_stats(api: httpx.Client) -> None:
+def test_stats_counts_named_spans_log_records_and_data_points(api: httpx.Client) -> None:
     # Act
     stats = api.get("/stats").json()
 
-    # Assert
+    # Assert: the traces signal holds 5 spans (of fewer traces), and says it counts spans
     assert stats["signals"]["traces"] == {
+        "items": "spans",
         "count": 5,
         "oldest_unix_nano": T + 100,
         "newest_unix_nano": T + 3100,
     }
+    assert stats["signals"]["logs"]["items"] == "log_records"
     assert stats["signals"]["logs"]["count"] == len(LOGS)
+    assert stats["signals"]["metrics"]["items"] == "data_points"
     assert stats["signals"]["metrics"]["count"] == len(POINTS)
     assert stats["size_bytes"] > 0
 
@@ -243,8 +246,13 @@ def test_openapi_docs_served(loaded: RunningObsvty) -> None:
     docs = httpx.get(f"{loaded.api_url}/docs")
     schema = httpx.get(f"{loaded.api_url}/openapi.json").json()
 
-    # Assert
+    # Assert: the page and Swagger UI's files come from obsvty, no CDN, no inline script
     assert docs.status_code == 200
+    assert "script-src 'self'" in docs.headers["content-security-policy"]
+    assert "http" not in docs.text
+    assert "<script>" not in docs.text
+    for asset in ("init.js", "swagger-ui-bundle.js", "swagger-ui.css"):
+        assert httpx.get(f"{loaded.api_url}/docs/{asset}").status_code == 200
     assert "/api/v1/traces" in schema["paths"]
     assert "/api/v1/metrics/{name}/series" in schema["paths"]
 

@@ -62,6 +62,7 @@ def test_check_config_json_lists_sources(monkeypatch: pytest.MonkeyPatch) -> Non
         ("OBSVTY_RETENTION", "forever", "OBSVTY_RETENTION"),
         ("OBSVTY_REDACTION_PATTERNS", "email:hash", "OBSVTY_REDACTION_HASH_KEY"),
         ("OBSVTY_REDACTION_PATTERNS", "postcode", "unknown built-in pattern"),
+        ("OBSVTY_API_HOST", "0.0.0.0", "OBSVTY_ALLOW_UNAUTHENTICATED_QUERY_API=true"),  # noqa: S104
     ],
 )
 def test_check_config_invalid_exits_2_with_one_line(
@@ -80,6 +81,23 @@ def test_check_config_invalid_exits_2_with_one_line(
     assert err.getvalue().count("\n") == 1
 
 
+def test_check_config_unknown_obsvty_variable_exits_2_naming_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Arrange: a guess at a name that does not exist would silently change nothing
+    monkeypatch.setenv("OBSVTY_ACK_MOD", "durable")
+    err = io.StringIO()
+
+    # Act
+    code = check_config(io.StringIO(), err)
+
+    # Assert
+    assert code == 2
+    assert err.getvalue() == (
+        "obsvty: unknown setting OBSVTY_ACK_MOD is ignored (did you mean OBSVTY_ACK_MODE?)\n"
+    )
+
+
 def test_cli_check_config_command(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -89,6 +107,39 @@ def test_cli_check_config_command(
     # Assert
     assert code == 0
     assert "configuration OK" in capsys.readouterr().out
+
+
+def test_check_config_redaction_hash_keys_shown_while_the_hash_key_is_masked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Arrange: a list of attribute keys (not a secret) and the secret hash key
+    monkeypatch.setenv("OBSVTY_REDACTION_HASH_KEYS", "user.email,session.*")
+    monkeypatch.setenv("OBSVTY_REDACTION_HASH_KEY", "hash-very-secret")
+    out = io.StringIO()
+
+    # Act
+    code = check_config(out, io.StringIO(), as_json=True)
+
+    # Assert
+    report = json.loads(out.getvalue())
+    assert code == 0
+    assert report["OBSVTY_REDACTION_HASH_KEYS"]["value"] == "user.email,session.*"
+    assert report["OBSVTY_REDACTION_HASH_KEY"]["value"] == MASKED
+
+
+@pytest.mark.parametrize(
+    ("name", "masked"),
+    [
+        ("obsvty_redaction_hash_keys", False),
+        ("obsvty_redaction_hash_key", True),
+        ("some_api_key", True),
+        ("db_password", True),
+        ("extra_tokens", True),
+    ],
+)
+def test_masked_value_string_masked_by_the_names_last_word(name: str, masked: bool) -> None:
+    # Act / Assert
+    assert (masked_value(name, "value") == MASKED) is masked
 
 
 def test_masked_value_keeps_token_file_paths_and_plain_values() -> None:

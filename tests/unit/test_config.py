@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from obsvty.config import Settings, SettingsError, load_settings
+from obsvty.config import Settings, SettingsError, load_settings, variable_warnings
 
 pytestmark = pytest.mark.unit
 
@@ -16,6 +16,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No setting from the developer's shell or a .env in the checkout leaks into the tests."""
     for name in Settings.model_fields:
         monkeypatch.delenv(name.upper(), raising=False)
+        monkeypatch.delenv(f"OBSVTY_{name.upper()}", raising=False)
     monkeypatch.chdir(tmp_path)
 
 
@@ -63,6 +64,87 @@ def test_load_settings_dotenv_file_is_read_and_environment_wins(
     assert settings.flush_interval_ms == 250
     assert settings.flush_batch_size == 88
     assert settings.obsvty_db_path == Path("elsewhere.duckdb")
+
+
+def test_load_settings_obsvty_prefixed_name_sets_a_setting_without_the_prefix(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Arrange: one in the environment, one in .env
+    monkeypatch.setenv("OBSVTY_ACK_MODE", "durable")
+    (tmp_path / ".env").write_text("OBSVTY_MAX_BUFFER_SIZE=123\n")
+
+    # Act
+    settings = load_settings()
+
+    # Assert
+    assert settings.ack_mode == "durable"
+    assert settings.max_buffer_size == 123
+    assert variable_warnings() == []
+
+
+def test_load_settings_plain_name_wins_over_the_prefixed_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Arrange
+    monkeypatch.setenv("ACK_MODE", "buffered")
+    monkeypatch.setenv("OBSVTY_ACK_MODE", "durable")
+
+    # Act
+    settings = load_settings()
+
+    # Assert
+    assert settings.ack_mode == "buffered"
+    assert variable_warnings() == [
+        "ACK_MODE and OBSVTY_ACK_MODE are both set, differently: ACK_MODE is used"
+    ]
+
+
+def test_load_settings_invalid_prefixed_value_names_the_variable_that_was_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Arrange
+    monkeypatch.setenv("OBSVTY_MAX_BUFFER_SIZE", "-5")
+
+    # Act
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+
+    # Assert
+    assert str(caught.value).startswith("invalid setting OBSVTY_MAX_BUFFER_SIZE='-5'")
+
+
+def test_variable_warnings_unknown_obsvty_variables_reported_with_a_suggestion(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Arrange: a misspelt one in the environment, an invented one in .env
+    monkeypatch.setenv("OBSVTY_ACK_MOD", "durable")
+    (tmp_path / ".env").write_text("OBSVTY_TURBO=1\n")
+
+    # Act
+    warnings = variable_warnings()
+
+    # Assert
+    assert warnings == [
+        "unknown setting OBSVTY_ACK_MOD is ignored (did you mean OBSVTY_ACK_MODE?)",
+        "unknown setting OBSVTY_TURBO is ignored",
+    ]
+
+
+def test_variable_warnings_settings_and_variables_of_other_tools_not_reported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Arrange
+    monkeypatch.setenv("OBSVTY_DB_PATH", "x.duckdb")
+    monkeypatch.setenv("OBSVTY_LOG_LEVEL", "debug")
+    monkeypatch.setenv("OBSVTY_EXPORT_TOKEN", "tok")  # obsvty export's
+    monkeypatch.setenv("ACK_MODE", "durable")
+    monkeypatch.setenv("OBSVTY_ACK_MODE", "durable")  # both names, the same value
+
+    # Act
+    warnings = variable_warnings()
+
+    # Assert
+    assert warnings == []
 
 
 @pytest.mark.parametrize(

@@ -89,6 +89,7 @@ def test_dockerfile_is_multi_stage_slim_non_root_with_healthcheck_volume_and_por
     for host in ("OTLP_GRPC_HOST", "OTLP_HTTP_HOST", "OBSVTY_API_HOST"):
         assert f"{host}=0.0.0.0" in env
     assert "OBSVTY_DB_PATH=/data/" in env
+    assert "OBSVTY_ALLOW_UNAUTHENTICATED_QUERY_API" not in env  # the image is never open
     _assert_settings(_env_names(env))
     assert json.loads(args["ENTRYPOINT"]) == ["obsvty"]
     assert json.loads(args["CMD"]) == ["serve"]
@@ -109,7 +110,7 @@ def test_compose_runs_obsvty_and_mongodb_with_volumes_and_healthchecks() -> None
 
     # Assert
     assert set(services) == {"obsvty", "mongodb"}
-    assert {int(p.split(":")[1]) for p in obsvty["ports"]} == PORTS
+    assert {int(p.rsplit(":", 1)[1]) for p in obsvty["ports"]} == PORTS
     assert any(v.endswith(":/data") for v in obsvty["volumes"])
     assert set(compose["volumes"]) == {"obsvty-data", "mongodb-data"}
     assert "/readyz" in " ".join(obsvty["healthcheck"]["test"])
@@ -119,6 +120,22 @@ def test_compose_runs_obsvty_and_mongodb_with_volumes_and_healthchecks() -> None
     assert "mongodb:27017" in obsvty["environment"]["MONGODB_CLOUD_URI"]
     assert obsvty["environment"]["OBSVTY_REDACTION_HASH_KEY"].startswith("${")  # never inline
     _assert_settings(list(obsvty["environment"]))
+
+
+def test_compose_publishes_every_port_on_loopback_and_opts_in_to_the_open_query_api() -> None:
+    # Arrange
+    compose: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+    # Act
+    obsvty = compose["services"]["obsvty"]
+    published = [str(p).split(":") for p in obsvty["ports"]]
+    environment = obsvty["environment"]
+
+    # Assert: host address, host port, container port, for each of the three ports
+    assert sorted(published) == [["127.0.0.1", str(p), str(p)] for p in sorted(PORTS)]
+    assert "mongodb" not in {s for s, svc in compose["services"].items() if "ports" in svc}
+    tokens = "OBSVTY_QUERY_TOKENS" in environment
+    assert tokens or environment["OBSVTY_ALLOW_UNAUTHENTICATED_QUERY_API"] == "true"
 
 
 def test_fargate_task_definition_has_limits_health_check_and_secrets() -> None:
@@ -142,5 +159,6 @@ def test_fargate_task_definition_has_limits_health_check_and_secrets() -> None:
     plain = {e["name"] for e in container["environment"]}
     secret = {e["name"] for e in container["secrets"]}
     assert "OBSVTY_REDACTION_HASH_KEY" in secret
+    assert "OBSVTY_QUERY_TOKENS" in secret  # its query API is on the task's network address
     assert not {n for n in plain if "TOKEN" in n or "KEY" in n}
     _assert_settings(sorted(plain | secret))

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from obsvty.adapters.otlp.codec import CODECS
-from obsvty.adapters.security.policy import SecurityPolicy, is_loopback
+from obsvty.adapters.security.policy import SecurityPolicy, is_loopback, open_query_api_refusal
 from obsvty.config import load_settings
 from obsvty.domain.model import Signal
 
@@ -29,6 +29,57 @@ pytestmark = pytest.mark.unit
 def test_is_loopback_addresses_and_names(host: str, loopback: bool) -> None:
     # Act / Assert
     assert is_loopback(host) is loopback
+
+
+def test_open_query_api_refusal_non_loopback_without_tokens_refuses_naming_the_ways_out() -> None:
+    # Arrange
+    settings = load_settings(obsvty_api_host="0.0.0.0")  # noqa: S104 - nothing binds
+
+    # Act
+    refusal = open_query_api_refusal(settings)
+
+    # Assert
+    assert refusal is not None
+    assert "\n" not in refusal
+    assert "OBSVTY_API_HOST=0.0.0.0" in refusal
+    assert "OBSVTY_QUERY_TOKENS" in refusal
+    assert "OBSVTY_ALLOW_UNAUTHENTICATED_QUERY_API=true" in refusal
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"obsvty_api_host": "127.0.0.1"},
+        {"obsvty_api_host": "::1"},
+        {"obsvty_api_host": "10.0.0.5", "obsvty_query_tokens": "tok-read"},
+        {"obsvty_api_host": "obsvty.internal", "obsvty_allow_unauthenticated_query_api": True},
+    ],
+    ids=["loopback", "loopback-v6", "tokens", "opted-in"],
+)
+def test_open_query_api_refusal_loopback_tokens_or_opt_in_allows(
+    settings: dict[str, object],
+) -> None:
+    # Act
+    refusal = open_query_api_refusal(load_settings(**settings))
+
+    # Assert
+    assert refusal is None
+
+
+@pytest.mark.parametrize(("content", "refused"), [("tok-read\n", False), ("# none yet\n", True)])
+def test_open_query_api_refusal_tokens_file_counts_only_when_it_holds_a_token(
+    tmp_path: Path, content: str, refused: bool
+) -> None:
+    # Arrange
+    tokens = tmp_path / "query-tokens"
+    tokens.write_text(content)
+    settings = load_settings(obsvty_api_host="10.0.0.5", obsvty_query_tokens_file=tokens)
+
+    # Act
+    refusal = open_query_api_refusal(settings)
+
+    # Assert
+    assert (refusal is not None) is refused
 
 
 def test_exposure_warnings_name_each_open_listener_and_never_loopback() -> None:

@@ -34,6 +34,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from obsvty import __version__
+from obsvty.adapters.api.api_docs import mount_api_docs
 from obsvty.adapters.otlp import export
 from obsvty.adapters.storage.typed_json import dumps
 from obsvty.application.query import (
@@ -247,8 +248,15 @@ class MetricSeriesOut(BaseModel):
     series: list[SeriesOut]
 
 
+STAT_ITEMS = {Signal.TRACES: "spans", Signal.LOGS: "log_records", Signal.METRICS: "data_points"}
+"""What ``count`` counts for each signal in ``/stats`` (traces are counted in spans)."""
+
+
 class SignalStatsOut(BaseModel):
-    count: int
+    items: Literal["spans", "log_records", "data_points"] = Field(
+        description="What count counts: spans (for traces), log records or metric data points."
+    )
+    count: int = Field(description="Items stored: for traces, spans (not traces).")
     oldest_unix_nano: int | None
     newest_unix_nano: int | None
 
@@ -637,6 +645,7 @@ def create_native_router(
             {
                 "signals": {
                     signal.value: {
+                        "items": STAT_ITEMS[signal],
                         "count": s.count,
                         "oldest_unix_nano": s.oldest_unix_nano,
                         "newest_unix_nano": s.newest_unix_nano,
@@ -665,7 +674,10 @@ def create_query_app(
         version=__version__,
         description="Read traces, logs and metrics stored by obsvty. See also `/jaeger` "
         "(Jaeger-compatible API for Grafana) when enabled.",
+        docs_url=None,  # FastAPI's page loads Swagger UI from a CDN: obsvty serves its own
+        redoc_url=None,
     )
+    mount_api_docs(app)
 
     @app.exception_handler(QueryError)
     async def _bad_parameter(_: Request, exc: QueryError) -> Response:

@@ -45,6 +45,24 @@ def is_loopback(host: str) -> bool:
         return False  # a host name: assume it can be reached from elsewhere
 
 
+def open_query_api_refusal(settings: Settings) -> str | None:
+    """Why the query API must not start, in one line, or None: on a non-loopback address
+    without query tokens it would let anyone who reaches it read every stored record, so that
+    needs the explicit ``OBSVTY_ALLOW_UNAUTHENTICATED_QUERY_API=true`` (safe by default)."""
+    host = settings.obsvty_api_host
+    if is_loopback(host) or settings.obsvty_allow_unauthenticated_query_api:
+        return None
+    tokens = TokenSet.from_sources(settings.obsvty_query_tokens, settings.obsvty_query_tokens_file)
+    if tokens.enabled:
+        return None
+    return (
+        f"the query API would listen on OBSVTY_API_HOST={host}, reachable from other machines, "
+        "WITHOUT authentication (anyone who reaches it reads all telemetry): set "
+        "OBSVTY_QUERY_TOKENS (or OBSVTY_QUERY_TOKENS_FILE), bind it to 127.0.0.1, or opt in "
+        "with OBSVTY_ALLOW_UNAUTHENTICATED_QUERY_API=true"
+    )
+
+
 def _rates(settings: Settings) -> dict[Signal, Rate]:
     rates = {}
     for signal in Signal:

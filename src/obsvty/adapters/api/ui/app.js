@@ -251,10 +251,32 @@
       for (const t of traces) rows.append(traceRow(t));
       tbody.append(rows);
       summary.textContent = `${traces.length} trace${traces.length === 1 ? '' : 's'} found`;
+      if (!traces.length && (range.start !== null || range.end !== null)) await offerNewest(summary, range);
     } catch (err) {
       clear(tbody);
       report(err, summary);
     }
+  }
+  // An empty time range while spans are stored outside it (the official OTLP examples are from
+  // 2018, far from the default hour): say when the newest span started and offer all time.
+  async function offerNewest(summary, range) {
+    const traces = ((await getJSON('stats')).signals || {}).traces || {};
+    if (traces.newest_unix_nano === null || traces.newest_unix_nano === undefined) {
+      summary.textContent = 'No traces found: none stored yet.';
+      return;
+    }
+    const newest = big(traces.newest_unix_nano);
+    const before = range.start !== null && newest < big(range.start);
+    const after = range.end !== null && newest >= big(range.end);
+    if (!before && !after) return; // spans in range, the other filters left none
+    const all = el('button', { type: 'button', id: 'ts-all-time' }, 'Search all time');
+    all.addEventListener('click', () => {
+      $('ts-lookback').value = '';
+      $('ts-lookback').dispatchEvent(new Event('change'));
+      searchTraces();
+    });
+    summary.textContent = `No traces in this time range. The newest stored span started at ${fmtTime(newest)}. `;
+    summary.append(all);
   }
   // ------------------------------------------------------------------ OTLP/JSON -> UI records
   function anyValue(v) {
