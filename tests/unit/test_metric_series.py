@@ -141,9 +141,11 @@ def test_rate_first_point_counts_from_its_start_only_within_the_range() -> None:
 def test_rate_first_point_without_a_start_time_is_only_a_base() -> None:
     # Act
     series = _rates([_num(10, 100), _num(20, 150)])[0]
+    alone = _rates([_num(10, 100)])[0]
 
-    # Assert
+    # Assert: one point alone has no rate, but its series is still there
     assert _values(series) == [5.0]
+    assert (alone.resource, alone.samples) == (PROCESS_A.attributes, [])
 
 
 def test_rate_decrease_resets_a_monotonic_counter_and_breaks_the_line() -> None:

@@ -403,7 +403,7 @@ def _joined(pieces: list[_Piece]) -> list[bool]:
     """Whether each piece's line runs on from the previous piece (the first: True)."""
     spacings = [b.time - a.time for a, b in itertools.pairwise(pieces) if b.time > a.time]
     usual = statistics.median(spacings) if spacings else 0
-    joined = [True]
+    joined = [True] if pieces else []
     for prev, piece in itertools.pairwise(pieces):
         if piece.begin is not None:
             joined.append(piece.begin <= prev.time)
