@@ -407,3 +407,28 @@ def test_summaries_are_instants_with_their_quantiles() -> None:
 
     # Assert: the last point of the step
     assert series.samples == [SeriesSample(0, count=20, sum=40.0, percentiles={"p50": 20.0})]
+
+
+def test_exponential_histogram_top_bucket_beyond_the_largest_float_does_not_fail() -> None:
+    # Arrange: scale 0, bucket 1023 is (2**1023, 2**1024]: its upper bound is no float
+    point = MetricPoint(
+        EXP,
+        PROCESS_A,
+        SCOPE,
+        _ns(0),
+        _ns(10),
+        count=1,
+        scale=0,
+        zero_count=0,
+        zero_threshold=0.0,
+        positive_offset=1023,
+        positive_bucket_counts=(1,),
+    )
+
+    # Act
+    [series] = build_series(
+        [point], MetricType.EXPONENTIAL_HISTOGRAM, SeriesMode.VALUE, percentiles=(0,)
+    )
+
+    # Assert
+    assert series.samples[0].percentiles == {"p0": 2.0**1023}

@@ -126,6 +126,8 @@ class _Distribution:
         seen = 0
         for lower, upper, count in self.ranges:
             if count and seen + count >= rank:
+                if math.isinf(upper - lower):  # no width to interpolate in: the finite bound
+                    return lower if math.isfinite(lower) else upper
                 fraction = (rank - seen) / count
                 return lower + (upper - lower) * max(0.0, fraction)
             seen += count
@@ -260,13 +262,20 @@ class _Exponential:
 
     def distribution(self) -> _Distribution:
         base = 2.0 ** (2.0**-self.scale)
+
+        def bound(i: int) -> float:  # the top bucket's upper bound may pass the largest float
+            try:
+                return float(base**i)
+            except OverflowError:
+                return math.inf
+
         ranges: list[tuple[float, float, int]] = [
-            (-(base ** (i + 1)), -(base**i), self.negative[i])
+            (-bound(i + 1), -bound(i), self.negative[i])
             for i in sorted(self.negative, reverse=True)
         ]
         if self.zero_count:
             ranges.append((-self.zero_threshold, self.zero_threshold, self.zero_count))
-        ranges.extend((base**i, base ** (i + 1), self.positive[i]) for i in sorted(self.positive))
+        ranges.extend((bound(i), bound(i + 1), self.positive[i]) for i in sorted(self.positive))
         return _Distribution(self.count, self.sum, ranges)
 
 
