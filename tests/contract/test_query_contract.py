@@ -458,6 +458,8 @@ WORKER_B = Resource({"service.name": "worker", "service.instance.id": "b"})
 JOBS = MetricDescriptor("jobs", "Jobs done", "1", MetricType.SUM, 2, True)
 JOBS_DELTA = MetricDescriptor("jobs.delta", "", "1", MetricType.SUM, 1, True)
 WAIT = MetricDescriptor("wait", "", "ms", MetricType.HISTOGRAM, 2)
+TWINS = replace(JOBS, name="jobs.twins")
+WORKER = Resource({"service.name": "worker"})  # two processes alike: no service.instance.id
 SEC = 1_000_000_000
 
 
@@ -493,6 +495,15 @@ SERIES_POINTS = [
             JOBS_DELTA, WORKER_A, OTHER_SCOPE, T + (t - 10) * SEC, T + t * SEC, value_int=50
         )
         for t in (10, 20, 40, 50)
+    ),
+    # the two processes again, alike in resource: told apart by their start times
+    *(
+        replace(p, metric=TWINS, resource=WORKER)
+        for p in (_jobs(WORKER_A, t, 10 * t, 0) for t in (10, 20, 30))
+    ),
+    *(
+        replace(p, metric=TWINS, resource=WORKER)
+        for p in (_jobs(WORKER_B, t, 10 * (t - 5), 5) for t in (15, 25, 35))
     ),
     # 10 waits under 10 ms in the first 10 s, then 20 in (10, 20], then 30 over 20 ms
     _wait(10, (10, 0, 0)),
@@ -547,6 +558,20 @@ def test_series_rate_two_processes_stay_apart_resets_and_restarts_break(
     assert (b.service, b.attributes, b.scope.name) == ("worker", {"queue": "q"}, "other")
     assert stepped[0][1] == [10.0, 10.0, 10.0]
     assert stepped[1][1] == [10.0, 10.0, 10.0, 10.0]  # the breaks fall within a 20 s step
+
+
+def test_series_rate_processes_alike_in_resource_apart_by_start_time(
+    series_service: QueryService,
+) -> None:
+    # Act
+    result = series_service.metric_series(SeriesRequest("jobs.twins", mode=SeriesMode.RATE))
+
+    # Assert: two lines, each 10/s, one resource, two start times
+    assert [(s.resource, s.start_time_unix_nano) for s in result.series] == [
+        ({"service.name": "worker"}, T),
+        ({"service.name": "worker"}, T + 5 * SEC),
+    ]
+    assert [[x.value for x in s.samples] for s in result.series] == [[10.0] * 3] * 2
 
 
 def test_series_rate_range_start_makes_the_first_point_a_base(

@@ -376,18 +376,20 @@ def test_ui_metrics_counter_as_rate_and_totals_histogram_as_percentiles(
     page.close()
 
 
-RATES = {"a": 10.0, "b": 5.0}  # per second
+RATES = {"a": 10.0, "b": 5.0, "c": 2.0, "d": 4.0}  # per second
 
 
 def _send_two_processes_with_a_restart(http_url: str) -> None:
     """A counter growing 10/s in one process of a service (``service.instance.id`` a) and 5/s
     in another (b), collected every 0.2 s; b stops after three exports and restarts (a new
     start time) ~0.8 s later, as a process restarted with the same resource would, for three
-    more."""
+    more. Two more (c, d) of a service "twin" share one resource, as two SDK processes do
+    without a ``service.instance.id``."""
     resources = {
         name: Resource.create({"service.name": "worker", "service.instance.id": name})
         for name in ("a", "b")
     }
+    resources["c"] = resources["d"] = Resource.create({"service.name": "twin"})
     exporter = OTLPMetricExporter(endpoint=f"{http_url}/v1/metrics", timeout=10)
     running: dict[str, tuple[MeterProvider, InMemoryMetricReader, Any]] = {}
     since: dict[str, int] = {}  # when each process last counted
@@ -401,8 +403,8 @@ def _send_two_processes_with_a_restart(http_url: str) -> None:
         since[name] = time.time_ns()
 
     try:
-        start("a")
-        start("b")
+        for name in RATES:
+            start(name)
         for i in range(10):
             if i == 7:
                 start("b")
@@ -437,6 +439,7 @@ def test_ui_metrics_two_processes_two_lines_restart_breaks_the_line(
         page.goto(f"{server.api_url}/#/metrics")
         page.wait_for_selector("#ms-name option[value='jobs.done']", state="attached")
         page.select_option("#ms-name", "jobs.done")
+        page.select_option("#ms-service", "worker")
         expect(page.locator("#chart path.line")).to_have_count(2)
         page.screenshot(path=str(ARTIFACTS / "ui-metrics-two-processes.png"), full_page=True)
 
@@ -464,6 +467,25 @@ def test_ui_metrics_two_processes_two_lines_restart_breaks_the_line(
         )
         assert a == [pytest.approx(RATES["a"], rel=0.2)] * 10
         assert b == [pytest.approx(RATES["b"], rel=0.2)] * 6
+
+        # Act: the processes alike in resource
+        page.select_option("#ms-service", "twin")
+        expect(page.locator("#chart-legend li")).to_have_count(2)
+        expect(page.locator("#chart-legend li").first).to_contain_text("twin · started ")
+
+        # Assert: two lines, labelled by when each started (numbered within one millisecond)
+        legend = page.locator("#chart-legend li").all_inner_texts()
+        assert all(text.startswith("twin · started ") for text in legend), legend
+        assert len(set(legend)) == 2
+        c, d = (
+            [
+                float(t.splitlines()[-1].split()[0])
+                for t in lines.nth(i).locator("title").all_text_contents()
+            ]
+            for i in (0, 1)
+        )
+        assert c == [pytest.approx(RATES["c"], rel=0.2)] * 10
+        assert d == [pytest.approx(RATES["d"], rel=0.2)] * 10
         page.close()
 
 

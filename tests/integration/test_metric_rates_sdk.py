@@ -1,7 +1,8 @@
 """Rates and percentiles over time of real SDK metrics: two processes of one service (two
 MeterProviders with different resources, one cumulative, one delta) export a counter growing
 10/s and a latency histogram over OTLP/gRPC to a real obsvty; the query API answers one line
-per process at ~10/s, and histogram percentiles per export from that export's observations."""
+per process at ~10/s, and histogram percentiles per export from that export's observations.
+Two more processes alike in resource are two lines as well (by their start times)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,9 @@ pytestmark = pytest.mark.integration
 EXPORTS = 8
 INTERVAL_S = 0.25
 RATE = 10.0  # per second, in each process
+WORKER = {"service.name": "worker"}
+TWIN = {"service.name": "twin"}
+CUMULATIVE = AggregationTemporality.CUMULATIVE
 
 
 @dataclass
@@ -49,12 +53,14 @@ class Process:
         assert self.exporter.export(data) == MetricExportResult.SUCCESS
 
 
-def _process(obsvty: RunningObsvty, instance: str, temporality: AggregationTemporality) -> Process:
+def _process(
+    obsvty: RunningObsvty, resource: dict[str, str], temporality: AggregationTemporality
+) -> Process:
     reader = InMemoryMetricReader(
         preferred_temporality={Counter: temporality, Histogram: temporality}
     )
     provider = MeterProvider(
-        resource=Resource.create({"service.name": "worker", "service.instance.id": instance}),
+        resource=Resource.create(resource),
         metric_readers=[reader],
         views=[
             View(
@@ -79,8 +85,11 @@ def exported(obsvty: RunningObsvty) -> int:
     """Both processes count ``RATE`` per second of real time and record 5 ms durations in the
     first half of the exports, 50 ms in the second; returns the time the processes started."""
     processes = [
-        _process(obsvty, "a", AggregationTemporality.CUMULATIVE),
-        _process(obsvty, "b", AggregationTemporality.DELTA),
+        _process(obsvty, {**WORKER, "service.instance.id": "a"}, CUMULATIVE),
+        _process(obsvty, {**WORKER, "service.instance.id": "b"}, AggregationTemporality.DELTA),
+        # two more alike in resource (the SDK adds no service.instance.id by itself)
+        _process(obsvty, TWIN, CUMULATIVE),
+        _process(obsvty, TWIN, CUMULATIVE),
     ]
     started = time.time_ns()
     try:
@@ -125,7 +134,7 @@ def test_sdk_counter_in_two_processes_rates_ten_per_second_each(
     obsvty: RunningObsvty, exported: int
 ) -> None:
     # Act
-    body = _series(obsvty, "jobs.done", mode="rate", start=str(exported))
+    body = _series(obsvty, "jobs.done", mode="rate", start=str(exported), service="worker")
 
     # Assert: one line per process, every rate ~10/s (the issue saw 100, 5000, 55, 2505, ...)
     series = body["series"]
@@ -135,6 +144,23 @@ def test_sdk_counter_in_two_processes_rates_ten_per_second_each(
         rates = [p["value"] for p in s["samples"]]
         assert len(rates) >= EXPORTS - 1, s["resource"]
         assert rates == [pytest.approx(RATE, rel=0.1)] * len(rates), s["resource"]
+
+
+def test_sdk_counter_in_two_processes_alike_in_resource_two_lines_by_start_time(
+    obsvty: RunningObsvty, exported: int
+) -> None:
+    # Act
+    body = _series(obsvty, "jobs.done", mode="rate", start=str(exported), service="twin")
+
+    # Assert
+    series = body["series"]
+    assert len(series) == 2
+    assert series[0]["resource"] == series[1]["resource"]
+    assert series[0]["start_time_unix_nano"] < series[1]["start_time_unix_nano"]
+    for s in series:
+        rates = [p["value"] for p in s["samples"]]
+        assert len(rates) >= EXPORTS - 1
+        assert rates == [pytest.approx(RATE, rel=0.1)] * len(rates)
 
 
 def test_sdk_counter_rates_with_a_step_stay_at_ten_per_second(

@@ -110,6 +110,51 @@ def test_rate_two_processes_interleaved_stay_apart_at_ten_per_second() -> None:
     assert _times(series[1]) == [15, 25, 35, 45]
 
 
+def test_rate_two_processes_alike_in_resource_told_apart_by_start_time() -> None:
+    # Arrange: the same two processes without service.instance.id: one resource for both
+    twin = Resource({"service.name": "shop"})
+    points = sorted(
+        [_num(10 + 10 * i, 100 * (i + 1), start=0, resource=twin) for i in range(4)]
+        + [_num(15 + 10 * i, 100 * (i + 1), start=5, resource=twin) for i in range(4)],
+        key=lambda p: p.time_unix_nano,
+    )
+
+    # Act
+    series = _rates(points)
+    values = build_series(points, MetricType.SUM, SeriesMode.VALUE)
+
+    # Assert: two lines, by start time, each 10/s; the running totals never mix either
+    assert [s.start_time_unix_nano for s in series] == [_ns(0), _ns(5)]
+    assert [_values(s) for s in series] == [[10.0] * 4, [10.0] * 4]
+    assert [_values(s) for s in values] == [[100, 200, 300, 400]] * 2
+
+
+def test_delta_two_processes_alike_in_resource_told_apart_by_their_chains() -> None:
+    # Arrange: 10-second deltas of two processes, 5 s apart, one resource
+    points = sorted(
+        [_num(t, 100, t - 10, metric=DELTA_COUNTER) for t in (10, 20, 30)]
+        + [_num(t, 50, t - 10, metric=DELTA_COUNTER) for t in (15, 25, 35)],
+        key=lambda p: p.time_unix_nano,
+    )
+
+    # Act
+    series = _rates(points)
+
+    # Assert
+    assert [_values(s) for s in series] == [[10.0] * 3, [5.0] * 3]
+
+
+def test_lines_of_one_stream_are_at_most_max_lines() -> None:
+    # Arrange: 70 processes alike, all running at once (70 overlapping start times)
+    points = sorted(
+        (_num(100 + t, 10 * t, start=n) for n in range(70) for t in (1, 2)),
+        key=lambda p: p.time_unix_nano,
+    )
+
+    # Act / Assert
+    assert len(_rates(points)) == 64
+
+
 def test_rate_with_steps_smaller_and_larger_than_the_export_interval() -> None:
     # Arrange: 10/s, a point every 10 s
     points = [_num(10 * i, 100 * i, start=0) for i in range(1, 7)]
@@ -180,7 +225,8 @@ def test_rate_restart_after_a_pause_breaks_then_counts_from_the_new_start() -> N
     series = _rates(points)[0]
     stepped = _rates(points, step_ns=10 * S)[0]
 
-    # Assert: the break sits in the pause; no sample counts across it
+    # Assert: one line; the break sits in the pause; no sample counts across it
+    assert len(_rates(points)) == 1
     assert _values(series) == [10.0, 10.0, None, 6.0, 10.0]
     assert _times(series)[2] == 32.5
     assert _values(stepped) == [10.0, 10.0, None, 6.0, 10.0]

@@ -47,6 +47,8 @@ from obsvty.domain.model import (
 NS_PER_S = 1_000_000_000
 GAP_FACTOR = 2
 """Instants further apart than this many times a stream's median spacing break its line."""
+MAX_LINES = 64
+"""Lines one stream is split into at most (processes alike in resource and attributes)."""
 
 _I = TypeVar("_I")
 
@@ -81,14 +83,17 @@ class SeriesSample:
 
 @dataclass(frozen=True, slots=True)
 class Series:
-    """The samples of one stream: ``resource`` and ``scope`` tell apart streams of one service
-    with the same attributes (two processes, two libraries)."""
+    """The samples of one line: ``resource`` and ``scope`` tell apart streams of one service
+    with the same attributes (two processes, two libraries); ``start_time_unix_nano`` (the start
+    time of the line's first point, ``None`` when unknown or for gauges) tells apart processes
+    alike in all three."""
 
     service: str
     attributes: Attributes
     samples: list[SeriesSample]
     resource: Attributes = field(default_factory=dict)
     scope: InstrumentationScope = field(default_factory=InstrumentationScope)
+    start_time_unix_nano: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -513,6 +518,47 @@ def _stream_key(p: MetricPoint) -> tuple[str, bytes, bytes, bytes]:
     )
 
 
+def _fits(line: list[MetricPoint], begin: int) -> bool:
+    return line[-1].time_unix_nano <= begin
+
+
+def _lines(kind: str, stream: list[MetricPoint]) -> list[list[MetricPoint]]:
+    """A stream's points as lines (time-ordered). Gauges and summaries: one line. Sums and
+    histograms: the points of one process are those of one start time (cumulative) or a chain
+    (delta: each point starts where the previous ended); what overlaps in time is processes that
+    share resource and attributes (no ``service.instance.id``) and gets a line of its own, what
+    begins after a line ended (a restart) continues it. At most :data:`MAX_LINES` per stream."""
+    if kind in (MetricType.GAUGE, MetricType.SUMMARY):
+        return [stream]
+    lines: list[list[MetricPoint]] = []
+
+    def place(points: list[MetricPoint], begin: int | None) -> None:
+        line = None
+        if begin is not None:
+            line = next((x for x in lines if x[-1].time_unix_nano == begin), None) or next(
+                (x for x in lines if _fits(x, begin)), None
+            )
+        if line is None and lines and (begin is None or len(lines) >= MAX_LINES):
+            line = min(lines, key=lambda x: x[-1].time_unix_nano)  # no telling: the oldest
+        if line is None:
+            lines.append(list(points))
+        else:
+            line.extend(points)
+
+    if _is_delta(stream[0]):
+        for p in stream:
+            place([p], p.start_time_unix_nano or None)
+        return lines
+    runs: dict[int, list[MetricPoint]] = {}
+    for p in stream:
+        runs.setdefault(p.start_time_unix_nano, []).append(p)
+    for run in sorted(runs.values(), key=lambda r: r[0].time_unix_nano):
+        place(run, run[0].start_time_unix_nano or run[0].time_unix_nano - 1)
+    for line in lines:  # a restart's run may sit between another's points: back in time order
+        line.sort(key=lambda p: p.time_unix_nano)
+    return lines
+
+
 def build_series(
     points: Iterable[MetricPoint],
     kind: str,
@@ -523,8 +569,9 @@ def build_series(
     window_start: int | None = None,
 ) -> list[Series]:
     """The series of the points of type ``kind`` (time-ordered; points of other types are
-    skipped), one per stream, sorted by service, attributes, resource, scope. ``window_start``
-    is the start of the range the points were read from (see the module docstring)."""
+    skipped), one per line of each stream (:func:`_lines`), sorted by service, attributes,
+    resource, scope, then when the line begins. ``window_start`` is the start of the range the
+    points were read from (see the module docstring)."""
     streams: dict[tuple[str, bytes, bytes, bytes], list[MetricPoint]] = {}
     for p in points:
         if p.metric.type == kind:
@@ -532,20 +579,23 @@ def build_series(
     sampler = _Sampler(kind, mode, step_ns, percentiles)
     out = []
     for _, stream in sorted(streams.items(), key=lambda kv: kv[0]):
-        if kind in (MetricType.GAUGE, MetricType.SUM):
-            pieces = _number_pieces(stream, mode, window_start)
-        elif kind == MetricType.SUMMARY:
-            pieces = [_Piece(p.time_unix_nano, None, point=p) for p in stream]
-        else:
-            pieces = _histogram_pieces(stream, mode, window_start)
-        first = stream[0]
-        out.append(
-            Series(
-                first.resource.service_name,
-                first.attributes,
-                sampler.samples(pieces),
-                first.resource.attributes,
-                first.scope,
+        for line in _lines(kind, stream):
+            if kind in (MetricType.GAUGE, MetricType.SUM):
+                pieces = _number_pieces(line, mode, window_start)
+            elif kind == MetricType.SUMMARY:
+                pieces = [_Piece(p.time_unix_nano, None, point=p) for p in line]
+            else:
+                pieces = _histogram_pieces(line, mode, window_start)
+            first = line[0]
+            started = first.start_time_unix_nano if kind != MetricType.GAUGE else 0
+            out.append(
+                Series(
+                    first.resource.service_name,
+                    first.attributes,
+                    sampler.samples(pieces),
+                    first.resource.attributes,
+                    first.scope,
+                    started or None,
+                )
             )
-        )
     return out

@@ -242,6 +242,10 @@ class SeriesOut(BaseModel):
         description="The resource's attributes: series of two processes of one service differ here"
     )
     scope: SeriesScopeOut
+    start_time_unix_nano: int | None = Field(
+        description="When the series' first point started counting (null: unknown, or a "
+        "gauge): tells apart processes alike in resource and attributes"
+    )
     samples: list[SampleOut] = Field(
         description="Time-ordered. A sample with value, count and sum all null is a break: no "
         "data between its neighbours (a restart, a reset, a pause), a chart does not join them."
@@ -577,7 +581,7 @@ def create_native_router(
         "/metrics/{name}/series",
         response_model=MetricSeriesOut,
         responses=_NOT_FOUND,
-        summary="A metric as series, one per stream (resource, scope and attribute set)",
+        summary="A metric as series, one per process (resource, start time) and attribute set",
         description="Gauges: the value (the last in each step). Sums: the value, or with "
         "`mode=rate` the per-second increase between consecutive points of one stream, over the "
         "time between them (a new start time or a drop of a counter starts anew; a delta point "
@@ -631,6 +635,7 @@ def create_native_router(
                         "attributes": s.attributes,
                         "resource": s.resource,
                         "scope": {"name": s.scope.name, "version": s.scope.version},
+                        "start_time_unix_nano": s.start_time_unix_nano,
                         "samples": [
                             {
                                 "time_unix_nano": p.time_unix_nano,

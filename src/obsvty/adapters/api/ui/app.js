@@ -833,12 +833,29 @@
   }
   function seriesLabels(all) {
     // service · attributes; where several series share those (processes of one service), the
-    // resource attributes, and the scope, that tell them apart
-    const labels = all.map(attributesLabel);
+    // resource attributes, and the scope, that tell them apart, else when each started (the
+    // API's order), else a number
+    let labels = distinguish(all, all.map(attributesLabel), 'resource');
+    labels = distinguish(all, labels, 'start');
+    return distinguish(all, labels, 'number');
+  }
+  function distinguish(all, labels, by) {
+    // a label several series share gets what differs among them
     const groups = new Map();
     labels.forEach((label, i) => groups.set(label, [...(groups.get(label) || []), i]));
     for (const members of groups.values()) {
       if (members.length < 2) continue;
+      if (by === 'number') {
+        members.forEach((i, n) => { labels[i] = `${labels[i]} · #${n + 1}`; });
+        continue;
+      }
+      if (by === 'start') {
+        for (const i of members) {
+          const start = all[i].start_time_unix_nano;
+          if (start) labels[i] = `${labels[i]} · started ${fmtTime(big(start))}`;
+        }
+        continue;
+      }
       const resources = members.map((i) => all[i].resource || {});
       const keys = [...new Set(resources.flatMap((r) => Object.keys(r)))].sort();
       const differing = keys.filter((k) => new Set(resources.map((r) => JSON.stringify(r[k]))).size > 1);
