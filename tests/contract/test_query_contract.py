@@ -427,8 +427,9 @@ def test_metric_points_uint64_counts_beyond_int64_exact_and_percentiles_from_the
 ) -> None:
     # Arrange: a cumulative histogram whose counts pass int64 (OTLP counts are uint64)
     first = replace(POINTS[5], count=2**63, bucket_counts=(0, 2**63, 0), min=None, max=None)
-    second = replace(
+    second = replace(  # the next delta: from where the first ended
         first,
+        start_time_unix_nano=first.time_unix_nano,
         time_unix_nano=first.time_unix_nano + 10,
         count=2**64 - 1,
         bucket_counts=(0, 2**64 - 1, 0),
