@@ -144,6 +144,14 @@ def test_delta_two_processes_alike_in_resource_told_apart_by_their_chains() -> N
     assert [_values(s) for s in series] == [[10.0] * 3, [5.0] * 3]
 
 
+def test_delta_start_times_with_jitter_stay_one_line() -> None:
+    # Arrange: 10-second deltas whose start overlaps the previous end by 50 ms
+    points = [_num(t, 100, t - 10.05, metric=DELTA_COUNTER) for t in (10, 20, 30)]
+
+    # Act / Assert
+    assert [_values(s) for s in _rates(points)] == [[pytest.approx(100 / 10.05)] * 3]
+
+
 def test_lines_of_one_stream_are_at_most_max_lines() -> None:
     # Arrange: 70 processes alike, all running at once (70 overlapping start times)
     points = sorted(

@@ -522,6 +522,11 @@ def _fits(line: list[MetricPoint], begin: int) -> bool:
     return line[-1].time_unix_nano <= begin
 
 
+DELTA_SLACK = 100
+"""A delta point overlapping a line's last one by up to 1/100 of its own interval continues it
+(a producer that computes its start time with jitter), more is another process."""
+
+
 def _lines(kind: str, stream: list[MetricPoint]) -> list[list[MetricPoint]]:
     """A stream's points as lines (time-ordered). Gauges and summaries: one line. Sums and
     histograms: the points of one process are those of one start time (cumulative) or a chain
@@ -532,11 +537,11 @@ def _lines(kind: str, stream: list[MetricPoint]) -> list[list[MetricPoint]]:
         return [stream]
     lines: list[list[MetricPoint]] = []
 
-    def place(points: list[MetricPoint], begin: int | None) -> None:
+    def place(points: list[MetricPoint], begin: int | None, slack: int = 0) -> None:
         line = None
         if begin is not None:
             line = next((x for x in lines if x[-1].time_unix_nano == begin), None) or next(
-                (x for x in lines if _fits(x, begin)), None
+                (x for x in lines if _fits(x, begin + slack)), None
             )
         if line is None and lines and (begin is None or len(lines) >= MAX_LINES):
             line = min(lines, key=lambda x: x[-1].time_unix_nano)  # no telling: the oldest
@@ -547,7 +552,8 @@ def _lines(kind: str, stream: list[MetricPoint]) -> list[list[MetricPoint]]:
 
     if _is_delta(stream[0]):
         for p in stream:
-            place([p], p.start_time_unix_nano or None)
+            slack = max(0, p.time_unix_nano - p.start_time_unix_nano) // DELTA_SLACK
+            place([p], p.start_time_unix_nano or None, slack)
         return lines
     runs: dict[int, list[MetricPoint]] = {}
     for p in stream:
