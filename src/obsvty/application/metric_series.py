@@ -4,7 +4,10 @@ histogram percentiles from bucket increases, and a break wherever a line has no 
 The OpenTelemetry data model's semantics, the same for the points of every store:
 
 * A *stream* is the points of one metric with the same resource, instrumentation scope and point
-  attributes. Two processes (two resources) are two lines, never one.
+  attributes. Two processes (two resources) are two lines, never one. Processes alike in all
+  three (no ``service.instance.id``) are told apart by start time (:func:`_lines`): cumulative
+  points of one start time, or delta points that chain, are one process; what overlaps in time
+  is another line, what begins after a line ended (a restart) continues it.
 * Cumulative points (sums, histograms) count from their start time. A *segment* is a run of a
   stream's points with one start time whose counts never go down (a monotonic sum's value,
   a histogram's count and buckets); a new start time or a decrease starts a new segment (a
