@@ -23,9 +23,13 @@ from obsvty.adapters.storage.duckdb_query import DuckDBQuery
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
 from obsvty.adapters.storage.mongodb_query import MongoDBQuery
 from obsvty.adapters.storage.mongodb_store import MongoDBStore, MongoSettings
-from obsvty.application.query import QueryService, SeriesRequest
+from obsvty.application.query import QueryService, SeriesMode, SeriesRequest
 from obsvty.domain.model import (
     LogRecord,
+    MetricDescriptor,
+    MetricPoint,
+    MetricType,
+    Resource,
     Signal,
     SpanKind,
 )
@@ -47,6 +51,7 @@ from tests.support.telemetry_dataset import (
     C1,
     C2,
     LOGS,
+    OTHER_SCOPE,
     POINTS,
     SPANS,
     TRACE_A,
@@ -422,8 +427,9 @@ def test_metric_points_uint64_counts_beyond_int64_exact_and_percentiles_from_the
 ) -> None:
     # Arrange: a cumulative histogram whose counts pass int64 (OTLP counts are uint64)
     first = replace(POINTS[5], count=2**63, bucket_counts=(0, 2**63, 0), min=None, max=None)
-    second = replace(
+    second = replace(  # the next delta: from where the first ended
         first,
+        start_time_unix_nano=first.time_unix_nano,
         time_unix_nano=first.time_unix_nano + 10,
         count=2**64 - 1,
         bucket_counts=(0, 2**64 - 1, 0),
@@ -440,3 +446,173 @@ def test_metric_points_uint64_counts_beyond_int64_exact_and_percentiles_from_the
     samples = series.series[0].samples
     assert [s.count for s in samples] == [2**63, 2**64 - 1]
     assert [s.percentiles for s in samples] == [{"p50": pytest.approx(7.5)}] * 2
+
+
+# ------------------------------------------------------------------------- metric series
+
+# Points of real processes, as the series math (``application/metric_series.py``) reads them
+# from every store: a counter growing 10/s in each of two processes of one service, the second
+# reset (its value drops) and then restarted (a new start time after a pause); a delta counter
+# with one interval missing; a cumulative histogram whose observations move to higher buckets.
+WORKER_A = Resource({"service.name": "worker", "service.instance.id": "a"})
+WORKER_B = Resource({"service.name": "worker", "service.instance.id": "b"})
+JOBS = MetricDescriptor("jobs", "Jobs done", "1", MetricType.SUM, 2, True)
+JOBS_DELTA = MetricDescriptor("jobs.delta", "", "1", MetricType.SUM, 1, True)
+WAIT = MetricDescriptor("wait", "", "ms", MetricType.HISTOGRAM, 2)
+TWINS = replace(JOBS, name="jobs.twins")
+WORKER = Resource({"service.name": "worker"})  # two processes alike: no service.instance.id
+SEC = 1_000_000_000
+
+
+def _jobs(resource: Resource, t: int, value: int, start: int) -> MetricPoint:
+    return MetricPoint(
+        JOBS, resource, OTHER_SCOPE, T + start * SEC, T + t * SEC, {"queue": "q"}, value_int=value
+    )
+
+
+def _wait(t: int, counts: tuple[int, ...]) -> MetricPoint:
+    return MetricPoint(
+        WAIT,
+        WORKER_A,
+        OTHER_SCOPE,
+        T,
+        T + t * SEC,
+        count=sum(counts),
+        sum=float(sum(c * b for c, b in zip(counts, (5, 15, 25), strict=True))),
+        bucket_counts=counts,
+        explicit_bounds=(10.0, 20.0),
+    )
+
+
+SERIES_POINTS = [
+    *(_jobs(WORKER_A, t, 10 * t, 0) for t in (10, 20, 30, 40, 50)),
+    # b: started at 5 s; reset at 35 s (the value drops, same start); restarted at 60 s
+    *(_jobs(WORKER_B, t, 10 * (t - 5), 5) for t in (15, 25)),
+    _jobs(WORKER_B, 35, 30, 5),
+    _jobs(WORKER_B, 45, 130, 5),
+    _jobs(WORKER_B, 70, 100, 60),
+    *(
+        MetricPoint(
+            JOBS_DELTA, WORKER_A, OTHER_SCOPE, T + (t - 10) * SEC, T + t * SEC, value_int=50
+        )
+        for t in (10, 20, 40, 50)
+    ),
+    # the two processes again, alike in resource: told apart by their start times
+    *(
+        replace(p, metric=TWINS, resource=WORKER)
+        for p in (_jobs(WORKER_A, t, 10 * t, 0) for t in (10, 20, 30))
+    ),
+    *(
+        replace(p, metric=TWINS, resource=WORKER)
+        for p in (_jobs(WORKER_B, t, 10 * (t - 5), 5) for t in (15, 25, 35))
+    ),
+    # 10 waits under 10 ms in the first 10 s, then 20 in (10, 20], then 30 over 20 ms
+    _wait(10, (10, 0, 0)),
+    _wait(20, (10, 20, 0)),
+    _wait(30, (10, 20, 30)),
+]
+
+
+@pytest.fixture
+def series_service(
+    open_stores: Callable[[Path], AbstractContextManager[Stores]], tmp_path: Path
+) -> Iterator[QueryService]:
+    with open_stores(tmp_path / "series") as (writer, query):
+        # two writes, as two exports would arrive, in an order that interleaves the processes
+        writer.write([metric_batch(SERIES_POINTS[::2])])
+        writer.write([metric_batch(SERIES_POINTS[1::2])])
+        yield QueryService(query)
+
+
+def _series_values(
+    service: QueryService, name: str, **request: object
+) -> list[tuple[object, list[float | None]]]:
+    result = service.metric_series(SeriesRequest(name, **request))  # type: ignore[arg-type]
+    return [
+        (s.resource.get("service.instance.id"), [x.value for x in s.samples]) for s in result.series
+    ]
+
+
+def test_series_rate_two_processes_stay_apart_resets_and_restarts_break(
+    series_service: QueryService,
+) -> None:
+    # Act
+    rates = _series_values(series_service, "jobs", mode=SeriesMode.RATE)
+    stepped = _series_values(series_service, "jobs", mode=SeriesMode.RATE, step_ns=20 * SEC)
+
+    # Assert: 10/s in each process; b's reset (35 s) is only a base, a break before 45 s; its
+    # restart counts from its new start (60 s), after a break for the pause
+    assert rates == [
+        ("a", [10.0] * 5),
+        ("b", [10.0, 10.0, None, 10.0, None, 10.0]),
+    ]
+    result = series_service.metric_series(SeriesRequest("jobs", mode=SeriesMode.RATE))
+    b = result.series[1]
+    assert [s.time_unix_nano - T for s in b.samples] == [
+        15 * SEC,
+        25 * SEC,
+        30 * SEC,  # between 25 s and the base at 35 s
+        45 * SEC,
+        int(52.5 * SEC),  # the pause between 45 s and the new start at 60 s
+        70 * SEC,
+    ]
+    assert (b.service, b.attributes, b.scope.name) == ("worker", {"queue": "q"}, "other")
+    assert stepped[0][1] == [10.0, 10.0, 10.0]
+    assert stepped[1][1] == [10.0, 10.0, 10.0, 10.0]  # the breaks fall within a 20 s step
+
+
+def test_series_rate_processes_alike_in_resource_apart_by_start_time(
+    series_service: QueryService,
+) -> None:
+    # Act
+    result = series_service.metric_series(SeriesRequest("jobs.twins", mode=SeriesMode.RATE))
+
+    # Assert: two lines, each 10/s, one resource, two start times
+    assert [(s.resource, s.start_time_unix_nano) for s in result.series] == [
+        ({"service.name": "worker"}, T),
+        ({"service.name": "worker"}, T + 5 * SEC),
+    ]
+    assert [[x.value for x in s.samples] for s in result.series] == [[10.0] * 3] * 2
+
+
+def test_series_rate_range_start_makes_the_first_point_a_base(
+    series_service: QueryService,
+) -> None:
+    # Act: from 12 s: a's point at 20 s counted since 0 s is only the base of the next
+    rates = _series_values(
+        series_service, "jobs", mode=SeriesMode.RATE, start_unix_nano=T + 12 * SEC
+    )
+
+    # Assert
+    assert rates == [("a", [10.0, 10.0, 10.0]), ("b", [10.0, None, 10.0, None, 10.0])]
+
+
+def test_series_delta_temporality_each_point_is_its_own_increase(
+    series_service: QueryService,
+) -> None:
+    # Act
+    rates = _series_values(series_service, "jobs.delta", mode=SeriesMode.RATE)
+    totals = _series_values(series_service, "jobs.delta", step_ns=60 * SEC)
+
+    # Assert: 50 per 10 s; the missing interval (20 s to 30 s) breaks the line
+    assert rates == [("a", [5.0, 5.0, None, 5.0, 5.0])]
+    assert sum(v or 0 for v in totals[0][1]) == 200
+
+
+def test_series_histogram_percentiles_over_time_from_bucket_increases(
+    series_service: QueryService,
+) -> None:
+    # Act
+    result = series_service.metric_series(
+        SeriesRequest("wait", mode=SeriesMode.RATE, percentiles=(50.0,))
+    )
+
+    # Assert: each step's median lies in the bucket that step's observations fell in
+    [series] = result.series
+    assert [(s.count, s.value) for s in series.samples] == [(10, 1.0), (20, 2.0), (30, 3.0)]
+    assert [s.percentiles["p50"] for s in series.samples] == [
+        pytest.approx(5.0),
+        pytest.approx(15.0),
+        pytest.approx(20.0),  # over 20 ms: no max known, the last bound
+    ]
+    assert [s.sum for s in series.samples] == [50.0, 300.0, 750.0]

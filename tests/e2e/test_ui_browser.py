@@ -5,8 +5,9 @@ native API and the Jaeger API there. Traces: search, open one, check the waterfa
 nesting, bar positions, error and orphan marks) and the side panel; a span named with HTML stays
 text. Logs: newest first, severity colours, the trace link, live refresh (new and late records in
 place, none repeated), filters. Metrics: a counter as a rate and as totals, a histogram as
-percentile lines. A log record full of HTML/JS stays text too. Screenshots go to
-``test-artifacts/`` (kept by CI). Skipped, with the reason, where no Chromium is installed.
+percentile lines, two processes of one service as two lines and a restart as a break in its
+line. A log record full of HTML/JS stays text too. Screenshots go to ``test-artifacts/`` (kept
+by CI). Skipped, with the reason, where no Chromium is installed.
 """
 
 from __future__ import annotations
@@ -15,13 +16,17 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, SimpleLogRecordProcessor
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader, MetricExportResult
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -369,6 +374,119 @@ def test_ui_metrics_counter_as_rate_and_totals_histogram_as_percentiles(
     p50, p90, p99 = values[0], values[5], values[10]
     assert p50 < p90 <= p99
     page.close()
+
+
+RATES = {"a": 10.0, "b": 5.0, "c": 2.0, "d": 4.0}  # per second
+
+
+def _send_two_processes_with_a_restart(http_url: str) -> None:
+    """A counter growing 10/s in one process of a service (``service.instance.id`` a) and 5/s
+    in another (b), collected every 0.2 s; b stops after three exports and restarts (a new
+    start time) ~0.8 s later, as a process restarted with the same resource would, for three
+    more. Two more (c, d) of a service "twin" share one resource, as two SDK processes do
+    without a ``service.instance.id``."""
+    resources = {
+        name: Resource.create({"service.name": "worker", "service.instance.id": name})
+        for name in ("a", "b")
+    }
+    resources["c"] = resources["d"] = Resource.create({"service.name": "twin"})
+    exporter = OTLPMetricExporter(endpoint=f"{http_url}/v1/metrics", timeout=10)
+    running: dict[str, tuple[MeterProvider, InMemoryMetricReader, Any]] = {}
+    since: dict[str, int] = {}  # when each process last counted
+
+    def start(name: str) -> None:
+        reader = InMemoryMetricReader()
+        provider = MeterProvider(resource=resources[name], metric_readers=[reader])
+        counter = provider.get_meter("jobs").create_counter("jobs.done")
+        counter.add(0)  # the count starts now
+        running[name] = (provider, reader, counter)
+        since[name] = time.time_ns()
+
+    try:
+        for name in RATES:
+            start(name)
+        for i in range(10):
+            if i == 7:
+                start("b")
+            time.sleep(0.2)
+            if i == 3:
+                running.pop("b")[0].shutdown()
+            now = time.time_ns()
+            for name, (_, _, counter) in running.items():
+                counter.add(RATES[name] * (now - since[name]) / 1e9)  # per second that passed
+                since[name] = now
+            collected = [reader.get_metrics_data() for _, reader, _ in running.values()]
+            for data in collected:  # both collected first: an export's delay shifts neither
+                assert data is not None
+                assert exporter.export(data) == MetricExportResult.SUCCESS
+    finally:
+        exporter.shutdown()
+        for provider, _, _ in running.values():
+            provider.shutdown()
+
+
+def test_ui_metrics_two_processes_two_lines_restart_breaks_the_line(
+    browser: object, tmp_path: Path
+) -> None:
+    # Arrange
+    with running_obsvty(tmp_path) as server:
+        _send_two_processes_with_a_restart(server.http_url)
+        server.flush()
+        page = _page(browser)
+        ARTIFACTS.mkdir(exist_ok=True)
+
+        # Act: the counter as a rate (the default for a sum)
+        page.goto(f"{server.api_url}/#/metrics")
+        page.wait_for_selector("#ms-name option[value='jobs.done']", state="attached")
+        page.select_option("#ms-name", "jobs.done")
+        page.select_option("#ms-service", "worker")
+        expect(page.locator("#chart path.line")).to_have_count(2)
+        page.screenshot(path=str(ARTIFACTS / "ui-metrics-two-processes.png"), full_page=True)
+
+        # Assert: one line per process, told apart in the legend by the instance id
+        assert page.locator("#chart-legend li").all_inner_texts() == [
+            "worker · service.instance.id=a",
+            "worker · service.instance.id=b",
+        ]
+        # a's line runs on; b's breaks where it was down (a second "M"oveto, no line across)
+        paths = [
+            d or ""
+            for d in page.locator("#chart path.line").evaluate_all(
+                "paths => paths.map((p) => p.getAttribute('d'))"
+            )
+        ]
+        assert [d.count("M") for d in paths] == [1, 2]
+        # a's 10 points at ~10/s, b's 3 + 3 at ~5/s (the first of each run from its start)
+        lines = page.locator("#chart g.points")
+        a, b = (
+            [
+                float(t.splitlines()[-1].split()[0])
+                for t in lines.nth(i).locator("title").all_text_contents()
+            ]
+            for i in (0, 1)
+        )
+        assert a == [pytest.approx(RATES["a"], rel=0.2)] * 10
+        assert b == [pytest.approx(RATES["b"], rel=0.2)] * 6
+
+        # Act: the processes alike in resource
+        page.select_option("#ms-service", "twin")
+        expect(page.locator("#chart-legend li")).to_have_count(2)
+        expect(page.locator("#chart-legend li").first).to_contain_text("twin · started ")
+
+        # Assert: two lines, labelled by when each started (numbered within one millisecond)
+        legend = page.locator("#chart-legend li").all_inner_texts()
+        assert all(text.startswith("twin · started ") for text in legend), legend
+        assert len(set(legend)) == 2
+        c, d = (
+            [
+                float(t.splitlines()[-1].split()[0])
+                for t in lines.nth(i).locator("title").all_text_contents()
+            ]
+            for i in (0, 1)
+        )
+        assert c == [pytest.approx(RATES["c"], rel=0.2)] * 10
+        assert d == [pytest.approx(RATES["d"], rel=0.2)] * 10
+        page.close()
 
 
 def test_ui_logs_older_pages_follow_the_cursor_without_gaps_or_repeats(

@@ -173,6 +173,9 @@ def test_metrics_list_and_series(api: httpx.Client) -> None:
     frontend = next(s for s in rates["series"] if s["service"] == "frontend")
     # cumulative from T: 5 in the first 10ns, then 4 more in the next 10ns
     assert [s["value"] for s in frontend["samples"]] == [5 / 10e-9, 4 / 10e-9]
+    # which process and library the series is from: series of one service stay apart by them
+    assert frontend["resource"] == {"service.name": "frontend", "deployment.environment": "prod"}
+    assert frontend["scope"] == {"name": "lib", "version": "1.0"}
     [sample] = histogram["series"][0]["samples"]
     assert (sample["count"], sample["sum"]) == (6, 61.5)
     # buckets (<=5: 1, <=10: 2, >10: 3), min 1, max 40: the median falls in (5, 10]

@@ -186,11 +186,13 @@ def _values(service: QueryService, name: str, **kw: object) -> list[float | None
 
 
 def test_series_cumulative_sum_values_and_rates_with_reset(service: QueryService) -> None:
-    assert _values(service, "requests") == [10, 40, 5]
-    # 10 over [1s, 2s], 30 over [2s, 3s], then a restart: 5 over its own half second
-    assert _values(service, "requests", mode=SeriesMode.RATE) == [10.0, 30.0, 10.0]
-    # 2-second steps aligned on the epoch: [2s, 4s) holds 10 + 30, [4s, 6s) holds 5
-    assert _values(service, "requests", mode=SeriesMode.RATE, step_ns=2 * S) == [20.0, 2.5]
+    # the restart breaks the line (None) between 40 and 5
+    assert _values(service, "requests") == [10, 40, None, 5]
+    # 10 over [1s, 2s], 30 over [2s, 3s], then a restart: 5 over its own half second, after a
+    # half second without data (the break at 3.25 s)
+    assert _values(service, "requests", mode=SeriesMode.RATE) == [10.0, 30.0, None, 10.0]
+    # 2-second steps aligned on the epoch: [2s, 4s) holds 10 + 30 over 2 s, [4s, 6s) 5 over 0.5 s
+    assert _values(service, "requests", mode=SeriesMode.RATE, step_ns=2 * S) == [20.0, 10.0]
 
 
 def test_series_delta_sum_and_gauge(service: QueryService) -> None:

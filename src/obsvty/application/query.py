@@ -2,8 +2,9 @@
 
 Adapters (the native API, the CLI) turn raw text parameters into values with the ``parse_*``
 functions, which raise :class:`QueryError` naming the bad parameter. :class:`QueryService` asks the
-store (any :class:`TelemetryQueryPort`) and turns metric points into series: gauges as values, sums
-as values or per-second rates, histograms as count/sum plus percentiles estimated from buckets.
+store (any :class:`TelemetryQueryPort`) and turns metric points into series with
+``metric_series`` (one line per stream; rates and histogram percentiles from the increases between
+consecutive points; breaks where a line has no data).
 """
 
 from __future__ import annotations
@@ -11,20 +12,22 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import math
 import re
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
-from typing import TypeVar
 
 import orjson
 
+from obsvty.application.metric_series import (
+    MetricSeries,
+    Series,
+    SeriesMode,
+    SeriesSample,
+    build_series,
+    percentile_key,
+)
 from obsvty.domain.model import (
-    AggregationTemporality,
-    Attributes,
     MetricPoint,
     MetricType,
     Signal,
@@ -50,8 +53,6 @@ MAX_LIMIT = 1000
 MAX_SERIES_STEPS = 11_000
 MAX_METRIC_POINTS = 200_000
 DEFAULT_PERCENTILES = (50.0, 90.0, 95.0, 99.0)
-
-_T = TypeVar("_T")
 
 
 class QueryError(ValueError):
@@ -210,277 +211,15 @@ def decode_cursor(parameter: str, text: str) -> LogCursor:
 
 
 # ---------------------------------------------------------------------------------- series
+# The series math lives in ``metric_series``; its types are re-exported here for the adapters.
 
-
-class SeriesMode(StrEnum):
-    VALUE = "value"
-    RATE = "rate"
-
-
-@dataclass(frozen=True, slots=True)
-class SeriesSample:
-    """One step of a series (or one point, without a step).
-
-    ``value``: the gauge or sum value (the last in the step; for delta sums, their total), or the
-    per-second rate. ``count``/``sum``: for histograms, what was observed in the step (cumulative
-    points are turned into increments); for summaries, the last point's. ``percentiles``: ``p50``
-    etc., estimated by linear interpolation within histogram buckets, or a summary's quantiles.
-    """
-
-    time_unix_nano: int
-    value: float | None = None
-    count: int | None = None
-    sum: float | None = None
-    percentiles: dict[str, float | None] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Series:
-    service: str
-    attributes: Attributes
-    samples: list[SeriesSample]
-
-
-@dataclass(frozen=True, slots=True)
-class MetricSeries:
-    name: str
-    type: str
-    unit: str
-    description: str
-    mode: SeriesMode
-    step_ns: int | None
-    series: list[Series]
-    truncated: bool = False
-
-
-@dataclass(slots=True)
-class _Distribution:
-    """Observations of a histogram over an interval: (lower, upper, count) ranges, ascending."""
-
-    count: int
-    sum: float | None
-    ranges: list[tuple[float, float, int]]
-
-    def quantile(self, q: float) -> float | None:
-        total = sum(c for _, _, c in self.ranges)
-        if total <= 0:
-            return None
-        rank = q * total
-        seen = 0
-        for lower, upper, count in self.ranges:
-            if count and seen + count >= rank:
-                fraction = (rank - seen) / count
-                return lower + (upper - lower) * max(0.0, fraction)
-            seen += count
-        return self.ranges[-1][1]  # pragma: no cover - rank <= total always stops above
-
-
-def _explicit_ranges(
-    bounds: Sequence[float], counts: Sequence[int], low: float | None, high: float | None
-) -> list[tuple[float, float, int]]:
-    ranges = []
-    for i, count in enumerate(counts):
-        if i == 0:
-            lower = low if low is not None else (0.0 if bounds and bounds[0] > 0 else -math.inf)
-        else:
-            lower = bounds[i - 1]
-        upper = bounds[i] if i < len(bounds) else (high if high is not None else math.inf)
-        if low is not None:
-            lower = max(lower, low)
-        if high is not None:
-            upper = min(upper, high)
-        if math.isinf(lower):
-            lower = upper
-        if math.isinf(upper):
-            upper = lower
-        ranges.append((lower, max(lower, upper), count))
-    return ranges
-
-
-def _exponential_ranges(p: MetricPoint) -> list[tuple[float, float, int]]:
-    scale = p.scale or 0
-    base = 2.0 ** (2.0**-scale)
-    ranges: list[tuple[float, float, int]] = []
-    offset = p.negative_offset or 0
-    for i in reversed(range(len(p.negative_bucket_counts))):
-        index = offset + i
-        ranges.append((-(base ** (index + 1)), -(base**index), p.negative_bucket_counts[i]))
-    threshold = p.zero_threshold or 0.0
-    if p.zero_count:
-        ranges.append((-threshold, threshold, p.zero_count))
-    offset = p.positive_offset or 0
-    for i, count in enumerate(p.positive_bucket_counts):
-        index = offset + i
-        ranges.append((base**index, base ** (index + 1), count))
-    return ranges
-
-
-def _point_distribution(p: MetricPoint) -> _Distribution:
-    if p.metric.type == MetricType.HISTOGRAM:
-        ranges = _explicit_ranges(p.explicit_bounds, p.bucket_counts, p.min, p.max)
-    else:
-        ranges = _exponential_ranges(p)
-    return _Distribution(p.count or 0, p.sum, ranges)
-
-
-def _bucket_shape(p: MetricPoint) -> tuple[object, ...]:
-    return (
-        p.explicit_bounds,
-        len(p.bucket_counts),
-        p.scale,
-        p.positive_offset,
-        len(p.positive_bucket_counts),
-        p.negative_offset,
-        len(p.negative_bucket_counts),
-        p.zero_threshold,
-    )
-
-
-def _histogram_increment(prev: MetricPoint | None, p: MetricPoint) -> MetricPoint:
-    """What a cumulative histogram point adds to the previous one (the point itself after a
-    reset, a restart, or a change of buckets)."""
-    if (
-        prev is None
-        or prev.start_time_unix_nano != p.start_time_unix_nano
-        or _bucket_shape(prev) != _bucket_shape(p)
-        or (p.count or 0) < (prev.count or 0)
-    ):
-        return p
-
-    def minus(a: Sequence[int], b: Sequence[int]) -> tuple[int, ...]:
-        return tuple(x - y for x, y in zip(a, b, strict=True))
-
-    return replace(
-        p,
-        count=(p.count or 0) - (prev.count or 0),
-        sum=None if p.sum is None or prev.sum is None else p.sum - prev.sum,
-        min=None,
-        max=None,
-        bucket_counts=minus(p.bucket_counts, prev.bucket_counts),
-        zero_count=(p.zero_count or 0) - (prev.zero_count or 0),
-        positive_bucket_counts=minus(p.positive_bucket_counts, prev.positive_bucket_counts),
-        negative_bucket_counts=minus(p.negative_bucket_counts, prev.negative_bucket_counts),
-    )
-
-
-def _merge_distributions(parts: list[_Distribution]) -> _Distribution:
-    ranges: dict[tuple[float, float], int] = {}
-    for part in parts:
-        for lower, upper, count in part.ranges:
-            ranges[(lower, upper)] = ranges.get((lower, upper), 0) + count
-    sums = [p.sum for p in parts]
-    return _Distribution(
-        sum(p.count for p in parts),
-        None if any(s is None for s in sums) else sum(s for s in sums if s is not None),
-        [(lo, hi, c) for (lo, hi), c in sorted(ranges.items())],
-    )
-
-
-def percentile_key(p: float) -> str:
-    return f"p{p:g}"
-
-
-class _SeriesBuilder:
-    """Turns the points of one series (time-ordered) into samples."""
-
-    def __init__(self, mode: SeriesMode, step_ns: int | None, percentiles: Sequence[float]) -> None:
-        self.mode = mode
-        self.step = step_ns
-        self.percentiles = percentiles
-
-    def _slot(self, t: int) -> int:
-        return t if self.step is None else t - t % self.step
-
-    def samples(self, kind: str, points: list[MetricPoint]) -> list[SeriesSample]:
-        if kind in (MetricType.GAUGE, MetricType.SUM):
-            return self._numbers(kind, points)
-        if kind == MetricType.SUMMARY:
-            return self._summaries(points)
-        return self._histograms(points)
-
-    def _grouped(self, items: Iterable[tuple[int, _T]]) -> list[tuple[int, list[_T]]]:
-        groups: dict[int, list[_T]] = {}
-        for t, item in items:
-            groups.setdefault(self._slot(t), []).append(item)
-        return sorted(groups.items())
-
-    def _numbers(self, kind: str, points: list[MetricPoint]) -> list[SeriesSample]:
-        delta = points[0].metric.aggregation_temporality == AggregationTemporality.DELTA
-        values = [(p, float(v)) for p in points if (v := p.value) is not None]
-        if self.mode is SeriesMode.VALUE:
-            out = []
-            for slot, group in self._grouped((p.time_unix_nano, v) for p, v in values):
-                value = sum(group) if kind == MetricType.SUM and delta else group[-1]
-                out.append(SeriesSample(slot, value=value))
-            return out
-        # rates: increases over time
-        increases: list[tuple[int, float, int]] = []  # (time, increase, covered ns)
-        prev: tuple[MetricPoint, float] | None = None
-        for p, v in values:
-            if delta:
-                base, increase = p.start_time_unix_nano, v
-            elif (
-                prev is not None
-                and prev[0].start_time_unix_nano == p.start_time_unix_nano
-                and (v >= prev[1])
-            ):
-                base, increase = prev[0].time_unix_nano, v - prev[1]
-            else:  # first point or a reset: the value counts from the point's start time
-                base, increase = p.start_time_unix_nano, v
-            prev = (p, v)
-            if 0 < base < p.time_unix_nano:
-                increases.append((p.time_unix_nano, increase, p.time_unix_nano - base))
-        rates = []
-        for slot, covered in self._grouped((t, (inc, span)) for t, inc, span in increases):
-            total = sum(inc for inc, _ in covered)
-            seconds = (self.step if self.step else sum(span for _, span in covered)) / NS_PER_S
-            rates.append(SeriesSample(slot, value=total / seconds))
-        return rates
-
-    def _summaries(self, points: list[MetricPoint]) -> list[SeriesSample]:
-        out = []
-        for slot, group in self._grouped((p.time_unix_nano, p) for p in points):
-            last = group[-1]
-            out.append(
-                SeriesSample(
-                    slot,
-                    count=last.count,
-                    sum=last.sum,
-                    percentiles={percentile_key(q * 100): v for q, v in last.quantile_values},
-                )
-            )
-        return out
-
-    def _histograms(self, points: list[MetricPoint]) -> list[SeriesSample]:
-        cumulative = points[0].metric.aggregation_temporality == AggregationTemporality.CUMULATIVE
-        parts: list[tuple[int, tuple[_Distribution, int]]] = []
-        prev: MetricPoint | None = None
-        for p in points:
-            increment = _histogram_increment(prev, p) if cumulative else p
-            covered = p.time_unix_nano - (
-                prev.time_unix_nano if increment is not p and prev else p.start_time_unix_nano
-            )
-            prev = p
-            parts.append((p.time_unix_nano, (_point_distribution(increment), covered)))
-        out = []
-        for slot, group in self._grouped(parts):
-            merged = _merge_distributions([d for d, _ in group])
-            value = None
-            if self.mode is SeriesMode.RATE:
-                seconds = (self.step or sum(c for _, c in group)) / NS_PER_S
-                value = merged.count / seconds if seconds > 0 else None
-            out.append(
-                SeriesSample(
-                    slot,
-                    value=value,
-                    count=merged.count,
-                    sum=merged.sum,
-                    percentiles={
-                        percentile_key(q): merged.quantile(q / 100) for q in self.percentiles
-                    },
-                )
-            )
-        return out
+__all__ = [
+    "MetricSeries",
+    "Series",
+    "SeriesMode",
+    "SeriesSample",
+    "percentile_key",
+]
 
 
 # --------------------------------------------------------------------------------- service
@@ -572,18 +311,14 @@ class QueryService:
             MetricType.EXPONENTIAL_HISTOGRAM,
         ):
             raise QueryError("mode", f"rate does not apply to a {kind} metric")
-        builder = _SeriesBuilder(r.mode, r.step_ns, r.percentiles)
-        by_series: dict[tuple[str, bytes], list[MetricPoint]] = {}
-        for p in points:
-            if p.metric.type == kind:
-                key = (p.resource.service_name, orjson.dumps(p.attributes, default=repr))
-                by_series.setdefault(key, []).append(p)
-        series = [
-            Series(
-                group[0].resource.service_name, group[0].attributes, builder.samples(kind, group)
-            )
-            for _, group in sorted(by_series.items(), key=lambda kv: kv[0])
-        ]
+        series = build_series(
+            points,
+            kind,
+            r.mode,
+            step_ns=r.step_ns,
+            percentiles=r.percentiles,
+            window_start=r.start_unix_nano,
+        )
         latest = points[-1].metric if points else None
         return MetricSeries(
             name=r.name,

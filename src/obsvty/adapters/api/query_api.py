@@ -231,10 +231,26 @@ class SampleOut(BaseModel):
     percentiles: dict[str, float | None] = Field(default_factory=dict, examples=[{"p99": 41.5}])
 
 
+class SeriesScopeOut(BaseModel):
+    name: str
+    version: str
+
+
 class SeriesOut(BaseModel):
     service: str
     attributes: dict[str, Any]
-    samples: list[SampleOut]
+    resource: dict[str, Any] = Field(
+        description="The resource's attributes: series of two processes of one service differ here"
+    )
+    scope: SeriesScopeOut
+    start_time_unix_nano: int | None = Field(
+        description="When the series' first point started counting (null: unknown, or a "
+        "gauge): tells apart processes alike in resource and attributes"
+    )
+    samples: list[SampleOut] = Field(
+        description="Time-ordered. A sample with value, count and sum all null is a break: no "
+        "data between its neighbours (a restart, a reset, a pause), a chart does not join them."
+    )
 
 
 class MetricSeriesOut(BaseModel):
@@ -573,12 +589,15 @@ def create_native_router(
         "/metrics/{name}/series",
         response_model=MetricSeriesOut,
         responses=_NOT_FOUND,
-        summary="A metric as series, one per service and attribute set",
+        summary="A metric as series, one per process (resource, start time) and attribute set",
         description="Gauges: the value (the last in each step). Sums: the value, or with "
-        "`mode=rate` the per-second increase (cumulative resets handled). Histograms: count and "
-        "sum observed in each step and `percentiles` estimated from the buckets (`mode=rate`: "
+        "`mode=rate` the per-second increase between consecutive points of one stream, over the "
+        "time between them (a new start time or a drop of a counter starts anew; a delta point "
+        "is its own increase). Histograms: count and sum observed in each step (increases of "
+        "cumulative buckets) and `percentiles` estimated from those buckets (`mode=rate`: "
         "observations per second in `value`). Summaries: the last point's quantiles. Without "
-        "`step`, one sample per point. `format=otlp-json` answers the raw points instead.",
+        "`step`, one sample per point. A sample whose value, count and sum are all null breaks "
+        "the line. `format=otlp-json` answers the raw points instead.",
     )
     def metric_series(
         name: str,
@@ -622,6 +641,9 @@ def create_native_router(
                     {
                         "service": s.service,
                         "attributes": s.attributes,
+                        "resource": s.resource,
+                        "scope": {"name": s.scope.name, "version": s.scope.version},
+                        "start_time_unix_nano": s.start_time_unix_nano,
                         "samples": [
                             {
                                 "time_unix_nano": p.time_unix_nano,

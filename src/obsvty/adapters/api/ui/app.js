@@ -790,9 +790,11 @@
 
   // ------------------------------------------------------------------ metrics
   // GET api/v1/metrics lists names and types; GET api/v1/metrics/{name}/series answers one
-  // series per service and attribute set. Shown as: gauges by value, sums as a per-second rate
-  // (mode=rate; "value" shows the running total), histograms as percentile lines (p50/p90/p99
-  // estimated from the buckets by the API), summaries by their quantiles.
+  // series per stream (resource, scope, attributes: two processes are two lines). Shown as:
+  // gauges by value, sums as a per-second rate (mode=rate; "value" shows the running total),
+  // histograms as percentile lines (p50/p90/p99 estimated by the API from each step's bucket
+  // increases), summaries by their quantiles. A sample with value, count and sum all null is a
+  // break (a restart, a reset, a pause): the line is not joined across it.
   const SVG_NS = 'http://www.w3.org/2000/svg';
   const CHART_PERCENTILES = ['p50', 'p90', 'p99'];
   const MAX_RAW_SAMPLES = 240; // more samples than this per series: ask for steps instead
@@ -851,11 +853,50 @@
     for (const [k, v] of Object.entries(series.attributes || {})) parts.push(`${k}=${fmtValue(v)}`);
     return parts.join(' · ') || 'all';
   }
+  function seriesLabels(all) {
+    // service · attributes; where several series share those (processes of one service), the
+    // resource attributes, and the scope, that tell them apart, else when each started (the
+    // API's order), else a number
+    let labels = distinguish(all, all.map(attributesLabel), 'resource');
+    labels = distinguish(all, labels, 'start');
+    return distinguish(all, labels, 'number');
+  }
+  function distinguish(all, labels, by) {
+    // a label several series share gets what differs among them
+    const groups = new Map();
+    labels.forEach((label, i) => groups.set(label, [...(groups.get(label) || []), i]));
+    for (const members of groups.values()) {
+      if (members.length < 2) continue;
+      if (by === 'number') {
+        members.forEach((i, n) => { labels[i] = `${labels[i]} · #${n + 1}`; });
+        continue;
+      }
+      if (by === 'start') {
+        for (const i of members) {
+          const start = all[i].start_time_unix_nano;
+          if (start) labels[i] = `${labels[i]} · started ${fmtTime(big(start))}`;
+        }
+        continue;
+      }
+      const resources = members.map((i) => all[i].resource || {});
+      const keys = [...new Set(resources.flatMap((r) => Object.keys(r)))].sort();
+      const differing = keys.filter((k) => new Set(resources.map((r) => JSON.stringify(r[k]))).size > 1);
+      const scopes = members.map((i) => (all[i].scope || {}).name || '');
+      members.forEach((i, n) => {
+        const extra = differing.map((k) => `${k}=${k in resources[n] ? fmtValue(resources[n][k]) : '—'}`);
+        if (new Set(scopes).size > 1) extra.push(`scope=${scopes[n] || '—'}`);
+        if (extra.length) labels[i] = `${labels[i]} · ${extra.join(' · ')}`;
+      });
+    }
+    return labels;
+  }
   function chartLines(body, how) {
     // [{label, points: [{t: bigint, v: number|null}]}]: one line per series (per percentile)
     const lines = [];
-    for (const s of list(body, 'series')) {
-      const base = attributesLabel(s);
+    const all = list(body, 'series');
+    const labels = seriesLabels(all);
+    for (const [i, s] of all.entries()) {
+      const base = labels[i];
       const samples = s.samples || [];
       if (how.plot === 'percentiles') {
         const keys = new Set();
@@ -929,7 +970,7 @@
       const colour = PALETTE[i % PALETTE.length];
       let d = '';
       let pen = false;
-      for (const p of line.points) { // a null value (no estimate in that step) breaks the line
+      for (const p of line.points) { // a null value (a break in the series, or no estimate in that step) lifts the pen
         if (p.v === null) { pen = false; continue; }
         d += `${pen ? 'L' : 'M'}${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`;
         pen = true;
@@ -939,14 +980,17 @@
       root.append(path);
       const group = svg('g', { class: 'points' });
       group.style.fill = colour;
-      if (line.points.length <= MAX_RAW_SAMPLES) {
-        for (const p of line.points) {
-          if (p.v === null) continue;
+      const many = line.points.length > MAX_RAW_SAMPLES;
+      line.points.forEach((p, k) => {
+        if (p.v === null) return;
+        // every point when few; when many, only those alone between breaks (else unseen)
+        const alone = !(k > 0 && line.points[k - 1].v !== null) && !(k + 1 < line.points.length && line.points[k + 1].v !== null);
+        if (!many || alone) {
           const dot = svg('circle', { class: 'point', cx: x(p.t).toFixed(1), cy: y(p.v).toFixed(1), r: 2.5 });
           dot.append(svg('title', null, `${line.label}\n${fmtTime(p.t)}\n${fmtNumber(p.v)}${unit ? ` ${unit}` : ''}`));
           group.append(dot);
         }
-      }
+      });
       root.append(group);
       const swatch = el('span', { class: 'swatch' });
       swatch.style.backgroundColor = colour;
