@@ -1,11 +1,14 @@
 /* obsvty._native: OTLP export requests decoded into Arrow columns in C, with the GIL released.
  *
- * decode_traces(payload) -> (holder, address, rejected, first_error, start_min, start_max), or a
- * str saying why the request is left to the reference decoder (obsvty.adapters.otlp.to_domain).
- * `address` is that of an ArrowArray (a struct array, one child per column of the store's
- * schema) for pyarrow.RecordBatch._import_from_c; `holder` owns its memory until then. */
+ * decode_traces(payload) -> (holder, address, rejected, first_error, start_min, start_max)
+ * or a str saying why the request is left to the reference decoder
+ * (obsvty.adapters.otlp.to_domain). `address` is that of an ArrowArray (a struct array, one child
+ * per column of the store's schema) for pyarrow.RecordBatch._import_from_c; `holder` owns its
+ * memory until then. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+
+#include <stddef.h>
 
 #include "traces.h"
 
@@ -24,27 +27,38 @@ static PyObject *fallback(int rc) {
     return PyUnicode_FromString(rc == NOMEM ? "out of memory" : "left to the reference decoder");
 }
 
-static PyObject *decode_traces(PyObject *self, PyObject *arg) {
-    (void)self;
+/* One signal's decoder: its state (`size` bytes, holding a shared_t at `shared`) and the
+ * functions that run on it without the GIL; `extra`, if not NULL, gives the values the result
+ * carries after the first four. */
+typedef struct {
+    size_t size, shared;
+    int (*init)(void *);
+    int (*decode)(void *, const uint8_t *, size_t);
+    int (*export_rows)(void *, struct ArrowArray *);
+    void (*release)(void *);
+    PyObject *(*extra)(void *);
+} signal_t;
+
+static PyObject *decode_signal(const signal_t *sig, PyObject *arg) {
     Py_buffer view;
     if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
         return NULL;
-    traces_t *t = malloc(sizeof(traces_t));
+    void *state = malloc(sig->size);
     struct ArrowArray *out = calloc(1, sizeof(struct ArrowArray));
-    int rc = (t == NULL || out == NULL) ? NOMEM : OK;
+    int rc = (state == NULL || out == NULL) ? NOMEM : OK;
     Py_BEGIN_ALLOW_THREADS
     if (rc == OK)
-        rc = traces_init(t);
+        rc = sig->init(state);
     if (rc == OK)
-        rc = traces_decode(t, view.buf, (size_t)view.len);
+        rc = sig->decode(state, view.buf, (size_t)view.len);
     if (rc == OK)
-        rc = traces_export(t, out);
+        rc = sig->export_rows(state, out);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&view);
     if (rc != OK) {
-        if (t != NULL)
-            traces_free(t);
-        free(t);
+        if (state != NULL)
+            sig->release(state);
+        free(state);
         free(out);
         if (rc == NOMEM)
             return PyErr_NoMemory();
@@ -54,17 +68,49 @@ static PyObject *decode_traces(PyObject *self, PyObject *arg) {
     if (holder == NULL) {
         out->release(out);
         free(out);
-        traces_free(t);
-        free(t);
+        sig->release(state);
+        free(state);
         return NULL;
     }
-    PyObject *result = Py_BuildValue(
-        "(NKLs#LL)", holder, (unsigned long long)(uintptr_t)out, (long long)t->shared.rejected,
-        t->shared.first_error, (Py_ssize_t)strlen(t->shared.first_error),
-        (long long)t->start_min, (long long)t->start_max);
-    traces_free(t);
-    free(t);
+    const shared_t *sh = (const shared_t *)((const char *)state + sig->shared);
+    PyObject *result = Py_BuildValue("(NKLs#)", holder, (unsigned long long)(uintptr_t)out,
+                                     (long long)sh->rejected, sh->first_error,
+                                     (Py_ssize_t)strlen(sh->first_error));
+    if (result != NULL && sig->extra != NULL) {
+        PyObject *extra = sig->extra(state);
+        PyObject *all = extra == NULL ? NULL : PySequence_Concat(result, extra);
+        Py_XDECREF(extra);
+        Py_SETREF(result, all);
+    }
+    sig->release(state);
+    free(state);
     return result;
+}
+
+/* the signals' functions on an untyped state */
+#define SIGNAL_OPS(name, type)                                                                   \
+    static int name##_init_op(void *s) { return name##_init((type *)s); }                       \
+    static int name##_decode_op(void *s, const uint8_t *p, size_t n) {                           \
+        return name##_decode((type *)s, p, n);                                                   \
+    }                                                                                            \
+    static int name##_export_op(void *s, struct ArrowArray *out) {                               \
+        return name##_export((type *)s, out);                                                    \
+    }                                                                                            \
+    static void name##_free_op(void *s) { name##_free((type *)s); }
+
+SIGNAL_OPS(traces, traces_t)
+
+static PyObject *traces_extra(void *s) {
+    const traces_t *t = s;
+    return Py_BuildValue("(LL)", (long long)t->start_min, (long long)t->start_max);
+}
+
+static const signal_t TRACES = {sizeof(traces_t), offsetof(traces_t, shared), traces_init_op,
+                                traces_decode_op, traces_export_op, traces_free_op, traces_extra};
+
+static PyObject *decode_traces(PyObject *self, PyObject *arg) {
+    (void)self;
+    return decode_signal(&TRACES, arg);
 }
 
 static PyMethodDef METHODS[] = {
@@ -76,7 +122,7 @@ static PyMethodDef METHODS[] = {
 static struct PyModuleDef MODULE = {
     PyModuleDef_HEAD_INIT, "obsvty._native",
     "OTLP export requests decoded into Arrow columns in C (see obsvty.adapters.otlp.native).", -1,
-    METHODS,
+    METHODS, NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC PyInit__native(void) { return PyModule_Create(&MODULE); }
