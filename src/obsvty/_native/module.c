@@ -1,7 +1,8 @@
 /* obsvty._native: OTLP export requests decoded into Arrow columns in C, with the GIL released.
  *
  * decode_traces(payload) -> (holder, address, rejected, first_error, start_min, start_max)
- * or a str saying why the request is left to the reference decoder
+ * decode_logs(payload) -> (holder, address, rejected, first_error)
+ * or, from either, a str saying why the request is left to the reference decoder
  * (obsvty.adapters.otlp.to_domain). `address` is that of an ArrowArray (a struct array, one child
  * per column of the store's schema) for pyarrow.RecordBatch._import_from_c; `holder` owns its
  * memory until then. */
@@ -10,6 +11,7 @@
 
 #include <stddef.h>
 
+#include "logs.h"
 #include "traces.h"
 
 static const char HOLDER[] = "obsvty._native.ArrowArray";
@@ -99,6 +101,7 @@ static PyObject *decode_signal(const signal_t *sig, PyObject *arg) {
     static void name##_free_op(void *s) { name##_free((type *)s); }
 
 SIGNAL_OPS(traces, traces_t)
+SIGNAL_OPS(logs, logs_t)
 
 static PyObject *traces_extra(void *s) {
     const traces_t *t = s;
@@ -107,15 +110,24 @@ static PyObject *traces_extra(void *s) {
 
 static const signal_t TRACES = {sizeof(traces_t), offsetof(traces_t, shared), traces_init_op,
                                 traces_decode_op, traces_export_op, traces_free_op, traces_extra};
+static const signal_t LOGS = {sizeof(logs_t), offsetof(logs_t, shared), logs_init_op,
+                              logs_decode_op, logs_export_op, logs_free_op, NULL};
 
 static PyObject *decode_traces(PyObject *self, PyObject *arg) {
     (void)self;
     return decode_signal(&TRACES, arg);
 }
 
+static PyObject *decode_logs(PyObject *self, PyObject *arg) {
+    (void)self;
+    return decode_signal(&LOGS, arg);
+}
+
 static PyMethodDef METHODS[] = {
     {"decode_traces", decode_traces, METH_O,
      "ExportTraceServiceRequest bytes -> Arrow span columns (see the module docstring)."},
+    {"decode_logs", decode_logs, METH_O,
+     "ExportLogsServiceRequest bytes -> Arrow log record columns (see the module docstring)."},
     {NULL, NULL, 0, NULL},
 };
 
