@@ -21,7 +21,8 @@ from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 
 from obsvty.adapters.otlp import native
 from obsvty.adapters.otlp.codec import CODECS
-from obsvty.domain.arrow_batch import LOG_SCHEMA
+from obsvty.adapters.storage.stored_rows import list_batch
+from obsvty.domain.arrow_batch import LOG_SCHEMA, ArrowBatch
 from obsvty.domain.model import Signal
 from tests.conftest import OTLP_EXAMPLES
 from tests.support.decoders import INVALID, native_outcome, reference_outcome, reference_table
@@ -174,6 +175,22 @@ def test_native_logs_table_has_the_reference_schema() -> None:
     assert decoded is not None
     assert not isinstance(expected, str)
     assert decoded.batch.table.schema == expected[0].schema == LOG_SCHEMA
+
+
+def test_native_logs_list_form_same_as_reference_batch() -> None:
+    # what MongoDB builds its documents from: the reference's own batch
+    payload = _sdk_payload() + _request(
+        _record(trace_id=bytes(16), span_id=b""), resource=[_kv("service.name", string_value="b")]
+    )
+    decode = native.protobuf_decoder(Signal.LOGS)
+    assert decode is not None
+    decoded = decode(payload)
+    assert decoded is not None
+    assert isinstance(decoded.batch, ArrowBatch)
+
+    assert (
+        list_batch(decoded.batch) == CODECS[Signal.LOGS].reference().decode_protobuf(payload).batch
+    )
 
 
 # ---- hand-built edge cases
