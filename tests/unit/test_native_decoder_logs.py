@@ -494,6 +494,22 @@ def test_native_logs_unknown_fields_skipped_like_reference() -> None:
     _same(_wrapped(record), must_decode=True)
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        (2, 2**32 + 9),  # severity_number: an enum keeps the low 32 bits
+        (2, 2**40 + 30),
+        (2, 2**64 - 1),  # -1
+        (7, 2**32 + 3),  # dropped_attributes_count: a uint32 keeps the low 32 bits
+        (7, 2**64 - 1),
+    ],
+)
+def test_native_logs_wide_varint_truncated_like_reference(field: int, value: int) -> None:
+    record = _record().SerializeToString() + _varint(field << 3) + _varint(value)
+
+    _same(_wrapped(_record().SerializeToString(), record), must_decode=True)
+
+
 # ---- generated requests
 
 _text = st.text(max_size=12)
