@@ -24,7 +24,6 @@ from obsvty.adapters.buffer.memory import MemoryBuffer, OverflowPolicy
 from obsvty.adapters.gc_tuning import tune_gc
 from obsvty.adapters.otlp import grpc_bind, grpc_receiver, http_receiver
 from obsvty.adapters.otlp.codec import SignalCodec
-from obsvty.adapters.security import tls
 from obsvty.adapters.security.policy import SecurityPolicy, is_loopback, open_query_api_refusal
 from obsvty.adapters.storage.duckdb_process import DuckDBProcessStore, ProcessQuery
 from obsvty.adapters.storage.duckdb_query import DuckDBQuery

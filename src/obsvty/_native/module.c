@@ -1,13 +1,19 @@
 /* obsvty._native: OTLP export requests decoded into Arrow columns in C, with the GIL released.
  *
- * decode_traces(payload) and decode_traces_json(payload) answer
- * (holder, address, rejected, first_error, start_min, start_max), or a str saying why the request
- * is left to the reference decoder (obsvty.adapters.otlp.to_domain). `address` is that of an
- * ArrowArray (a struct array, one child per column of the store's schema) for
- * pyarrow.RecordBatch._import_from_c; `holder` owns its memory until then. */
+ * decode_traces(payload) -> (holder, address, rejected, first_error, start_min, start_max)
+ * decode_logs(payload) -> (holder, address, rejected, first_error)
+ * decode_traces_json(payload): as decode_traces, for OTLP/JSON (transcoded to protobuf first,
+ * see otlp_json.h)
+ * or, from any, a str saying why the request is left to the reference decoder
+ * (obsvty.adapters.otlp.to_domain). `address` is that of an ArrowArray (a struct array, one child
+ * per column of the store's schema) for pyarrow.RecordBatch._import_from_c; `holder` owns its
+ * memory until then. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <stddef.h>
+
+#include "logs.h"
 #include "otlp_json.h"
 #include "traces.h"
 
@@ -22,85 +28,133 @@ static void holder_free(PyObject *capsule) {
     free(a);
 }
 
-/* the request's bytes (protobuf, or OTLP/JSON transcoded to protobuf) into spans */
-static int traces_run(traces_t *t, const uint8_t *p, size_t n, int json, struct ArrowArray *out) {
-    int rc = traces_init(t);
-    if (rc == OK && json) {
-        buf_t wire = {0};
-        rc = json_to_wire(p, n, &TRACE_REQUEST_DEF, &wire);
-        if (rc == OK)
-            rc = traces_decode(t, wire.data, wire.len);
-        buf_free(&wire);
-    } else if (rc == OK) {
-        rc = traces_decode(t, p, n);
-    }
-    if (rc == OK)
-        rc = traces_export(t, out);
-    return rc;
+static PyObject *fallback(int rc) {
+    return PyUnicode_FromString(rc == NOMEM ? "out of memory" : "left to the reference decoder");
 }
 
-static PyObject *decode(PyObject *arg, int json) {
+/* One signal's decoder: its state (`size` bytes, holding a shared_t at `shared`) and the
+ * functions that run on it without the GIL; `extra`, if not NULL, gives the values the result
+ * carries after the first four. */
+typedef struct {
+    size_t size, shared;
+    int (*init)(void *);
+    int (*decode)(void *, const uint8_t *, size_t);
+    int (*export_rows)(void *, struct ArrowArray *);
+    void (*release)(void *);
+    PyObject *(*extra)(void *);
+} signal_t;
+
+/* `json`: the payload is OTLP/JSON of that request message, transcoded to protobuf first */
+static PyObject *decode_signal(const signal_t *sig, PyObject *arg, const msgdef_t *json) {
     Py_buffer view;
     if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
         return NULL;
-    traces_t *t = calloc(1, sizeof(traces_t)); /* zeroed: safe to free at any step */
+    void *state = calloc(1, sig->size); /* zeroed: safe to release at any step */
     struct ArrowArray *out = calloc(1, sizeof(struct ArrowArray));
-    int rc = (t == NULL || out == NULL) ? NOMEM : OK;
+    int rc = (state == NULL || out == NULL) ? NOMEM : OK;
     Py_BEGIN_ALLOW_THREADS
+    buf_t wire = {0};
+    const uint8_t *bytes = view.buf;
+    size_t len = (size_t)view.len;
+    if (rc == OK && json != NULL) {
+        rc = json_to_wire(bytes, len, json, &wire);
+        bytes = wire.data;
+        len = wire.len;
+    }
     if (rc == OK)
-        rc = traces_run(t, view.buf, (size_t)view.len, json, out);
+        rc = sig->init(state);
+    if (rc == OK)
+        rc = sig->decode(state, bytes, len);
+    if (rc == OK)
+        rc = sig->export_rows(state, out);
+    buf_free(&wire);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&view);
     if (rc != OK) {
-        if (t != NULL)
-            traces_free(t);
-        free(t);
+        if (state != NULL)
+            sig->release(state);
+        free(state);
         free(out);
         if (rc == NOMEM)
             return PyErr_NoMemory();
-        return PyUnicode_FromString("left to the reference decoder");
+        return fallback(rc);
     }
     PyObject *holder = PyCapsule_New(out, HOLDER, holder_free);
     if (holder == NULL) {
         out->release(out);
         free(out);
-        traces_free(t);
-        free(t);
+        sig->release(state);
+        free(state);
         return NULL;
     }
-    PyObject *result = Py_BuildValue(
-        "(NKLs#LL)", holder, (unsigned long long)(uintptr_t)out, (long long)t->shared.rejected,
-        t->shared.first_error, (Py_ssize_t)strlen(t->shared.first_error),
-        (long long)t->start_min, (long long)t->start_max);
-    traces_free(t);
-    free(t);
+    const shared_t *sh = (const shared_t *)((const char *)state + sig->shared);
+    PyObject *result = Py_BuildValue("(NKLs#)", holder, (unsigned long long)(uintptr_t)out,
+                                     (long long)sh->rejected, sh->first_error,
+                                     (Py_ssize_t)strlen(sh->first_error));
+    if (result != NULL && sig->extra != NULL) {
+        PyObject *extra = sig->extra(state);
+        PyObject *all = extra == NULL ? NULL : PySequence_Concat(result, extra);
+        Py_XDECREF(extra);
+        Py_SETREF(result, all);
+    }
+    sig->release(state);
+    free(state);
     return result;
 }
 
+/* the signals' functions on an untyped state */
+#define SIGNAL_OPS(name, type)                                                                   \
+    static int name##_init_op(void *s) { return name##_init((type *)s); }                       \
+    static int name##_decode_op(void *s, const uint8_t *p, size_t n) {                           \
+        return name##_decode((type *)s, p, n);                                                   \
+    }                                                                                            \
+    static int name##_export_op(void *s, struct ArrowArray *out) {                               \
+        return name##_export((type *)s, out);                                                    \
+    }                                                                                            \
+    static void name##_free_op(void *s) { name##_free((type *)s); }
+
+SIGNAL_OPS(traces, traces_t)
+SIGNAL_OPS(logs, logs_t)
+
+static PyObject *traces_extra(void *s) {
+    const traces_t *t = s;
+    return Py_BuildValue("(LL)", (long long)t->start_min, (long long)t->start_max);
+}
+
+static const signal_t TRACES = {sizeof(traces_t), offsetof(traces_t, shared), traces_init_op,
+                                traces_decode_op, traces_export_op, traces_free_op, traces_extra};
+static const signal_t LOGS = {sizeof(logs_t), offsetof(logs_t, shared), logs_init_op,
+                              logs_decode_op, logs_export_op, logs_free_op, NULL};
+
 static PyObject *decode_traces(PyObject *self, PyObject *arg) {
     (void)self;
-    return decode(arg, 0);
+    return decode_signal(&TRACES, arg, NULL);
 }
 
 static PyObject *decode_traces_json(PyObject *self, PyObject *arg) {
     (void)self;
-    return decode(arg, 1);
+    return decode_signal(&TRACES, arg, &TRACE_REQUEST_DEF);
+}
+
+static PyObject *decode_logs(PyObject *self, PyObject *arg) {
+    (void)self;
+    return decode_signal(&LOGS, arg, NULL);
 }
 
 static PyMethodDef METHODS[] = {
     {"decode_traces", decode_traces, METH_O,
-     "ExportTraceServiceRequest protobuf bytes -> Arrow span columns (see the module doc)."},
+     "ExportTraceServiceRequest bytes -> Arrow span columns (see the module docstring)."},
     {"decode_traces_json", decode_traces_json, METH_O,
-     "ExportTraceServiceRequest OTLP/JSON bytes -> Arrow span columns (see the module doc)."},
+     "ExportTraceServiceRequest OTLP/JSON bytes -> Arrow span columns (see the module docstring)."},
+    {"decode_logs", decode_logs, METH_O,
+     "ExportLogsServiceRequest bytes -> Arrow log record columns (see the module docstring)."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef MODULE = {
-    PyModuleDef_HEAD_INIT,
-    .m_name = "obsvty._native",
-    .m_doc = "OTLP export requests decoded into Arrow columns in C (see obsvty.adapters.otlp.native).",
-    .m_size = -1,
-    .m_methods = METHODS,
+    PyModuleDef_HEAD_INIT, "obsvty._native",
+    "OTLP export requests decoded into Arrow columns in C (see obsvty.adapters.otlp.native).", -1,
+    METHODS, NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC PyInit__native(void) { return PyModule_Create(&MODULE); }

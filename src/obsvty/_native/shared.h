@@ -55,6 +55,13 @@ static int row_shared(shared_t *sh) {
     return col_i32(&sh->scope_index, sh->scopes - 1);
 }
 
+static int all_zero(slice_t s) {
+    for (size_t i = 0; i < s.n; i++)
+        if (s.p[i])
+            return 0;
+    return 1;
+}
+
 static const uint8_t UNKNOWN_SERVICE[] = "unknown_service";
 
 /* a Resource message (absent: n == 0) and its container's schema_url */
@@ -200,6 +207,62 @@ static int shared_export(shared_t *sh, struct ArrowArray **children) {
             col_free(&copy);
             return NOMEM;
         }
+    }
+    return OK;
+}
+
+/* The ResourceX messages of an export request (its field 1), each with its ScopeX messages, each
+ * with its items: every resource and scope added to `sh` (so rows can refer to them), every item
+ * handed to `item(ctx, its bytes)`. */
+static int request_decode(shared_t *sh, const uint8_t *p, size_t n, int (*item)(void *, slice_t),
+                          void *ctx) {
+    rd_t req = {p, p + n};
+    while (req.p < req.end) {
+        uint32_t field;
+        int wt;
+        slice_t rx;
+        TRY(rd_tag(&req, &field, &wt));
+        if (field != 1) {
+            TRY(rd_skip(&req, wt));
+            continue;
+        }
+        TRY(rd_bytes(&req, wt, &rx));
+        slice_t resource, schema;
+        TRY(container_read(rx, &resource, &schema));
+        TRY(resource_add(sh, resource, schema));
+        rd_t rr = {rx.p, rx.p + rx.n};
+        for (;;) {
+            slice_t sx;
+            TRY(container_next(&rr, &sx));
+            if (sx.p == NULL)
+                break;
+            slice_t scope, scope_schema;
+            TRY(container_read(sx, &scope, &scope_schema));
+            TRY(scope_add(sh, scope, scope_schema));
+            rd_t sr = {sx.p, sx.p + sx.n};
+            for (;;) {
+                slice_t it;
+                TRY(container_next(&sr, &it));
+                if (it.p == NULL)
+                    break;
+                TRY(item(ctx, it));
+            }
+        }
+    }
+    return OK;
+}
+
+/* The rows as a record batch: the signal's own `n` columns, then the shared ones. */
+static int rows_export(col_t *cols, int n, shared_t *sh, struct ArrowArray *out) {
+    TRY(batch_alloc(out, cols[0].length, n + SHARED_COLUMNS));
+    for (int i = 0; i < n; i++)
+        if (col_export(&cols[i], out->children[i], NULL) != OK) {
+            out->release(out);
+            return NOMEM;
+        }
+    if (shared_export(sh, out->children + n) != OK) {
+        out->release(out);
+        return NOMEM;
     }
     return OK;
 }

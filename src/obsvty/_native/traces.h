@@ -156,13 +156,6 @@ static int link_read(slice_t msg, link_t *l, slices_t *attrs) {
     return OK;
 }
 
-static int all_zero(slice_t s) {
-    for (size_t i = 0; i < s.n; i++)
-        if (s.p[i])
-            return 0;
-    return 1;
-}
-
 /* validation.trace_id_problem / span_id_problem; NULL when valid */
 static const char *id_problem(slice_t id, size_t size, const char *what, char *msg, size_t cap) {
     if (id.n != size) {
@@ -360,56 +353,14 @@ static int span_add(traces_t *t, slice_t msg) {
     return OK;
 }
 
+static int span_item(void *t, slice_t msg) { return span_add(t, msg); }
+
 static int traces_decode(traces_t *t, const uint8_t *p, size_t n) {
-    rd_t req = {p, p + n};
-    while (req.p < req.end) {
-        uint32_t field;
-        int wt;
-        slice_t rs;
-        TRY(rd_tag(&req, &field, &wt));
-        if (field != 1) {
-            TRY(rd_skip(&req, wt));
-            continue;
-        }
-        TRY(rd_bytes(&req, wt, &rs));
-        slice_t resource, schema;
-        TRY(container_read(rs, &resource, &schema));
-        TRY(resource_add(&t->shared, resource, schema));
-        rd_t rr = {rs.p, rs.p + rs.n};
-        for (;;) {
-            slice_t ss;
-            TRY(container_next(&rr, &ss));
-            if (ss.p == NULL)
-                break;
-            slice_t scope, scope_schema;
-            TRY(container_read(ss, &scope, &scope_schema));
-            TRY(scope_add(&t->shared, scope, scope_schema));
-            rd_t sr = {ss.p, ss.p + ss.n};
-            for (;;) {
-                slice_t span;
-                TRY(container_next(&sr, &span));
-                if (span.p == NULL)
-                    break;
-                TRY(span_add(t, span));
-            }
-        }
-    }
-    return OK;
+    return request_decode(&t->shared, p, n, span_item, t);
 }
 
 static int traces_export(traces_t *t, struct ArrowArray *out) {
-    int64_t rows = t->cols[0].length;
-    TRY(batch_alloc(out, rows, SPAN_COLUMNS + SHARED_COLUMNS));
-    for (int i = 0; i < SPAN_COLUMNS; i++)
-        if (col_export(&t->cols[i], out->children[i], NULL) != OK) {
-            out->release(out);
-            return NOMEM;
-        }
-    if (shared_export(&t->shared, out->children + SPAN_COLUMNS) != OK) {
-        out->release(out);
-        return NOMEM;
-    }
-    return OK;
+    return rows_export(t->cols, SPAN_COLUMNS, &t->shared, out);
 }
 
 #endif

@@ -1,8 +1,8 @@
 """Batches as Arrow tables: the columnar form the compiled decoder produces and stores insert.
 
 An :class:`ArrowBatch` holds one signal's items as an Arrow table in the stored row form: ids as
-lower-case hex (``''`` when absent), attributes, events and links as typed JSON text (see
-``obsvty.adapters.storage.typed_json``), resources and scopes as dictionary columns. It flows
+lower-case hex (``''`` when absent), attributes, events, links and log bodies as typed JSON text
+(see ``obsvty.adapters.storage.typed_json``), resources and scopes as dictionary columns. It flows
 through the buffer and the flusher like the list-based batches of :mod:`obsvty.domain.batches`
 (length, slices, concatenation), with no Python object per item.
 """
@@ -62,7 +62,25 @@ SPAN_SCHEMA = pa.schema(
 )
 """The columns of a span, in the order of the ``spans`` table."""
 
-SCHEMAS = {Signal.TRACES: SPAN_SCHEMA}
+LOG_SCHEMA = pa.schema(
+    [
+        ("time_unix_nano", pa.int64()),
+        ("observed_time_unix_nano", pa.int64()),
+        ("severity_number", pa.uint8()),
+        ("severity_text", _STR),
+        ("body", _STR),  # NULL for a record without a body (or with an empty one)
+        ("attributes", _STR),
+        ("dropped_attributes_count", _U32),
+        ("flags", _U32),
+        ("trace_id", _STR),
+        ("span_id", _STR),
+        ("event_name", _STR),
+        *RESOURCE_SCOPE_FIELDS,
+    ]
+)
+"""The columns of a log record, in the order of the ``logs`` table."""
+
+SCHEMAS = {Signal.TRACES: SPAN_SCHEMA, Signal.LOGS: LOG_SCHEMA}
 
 
 @dataclass(slots=True)

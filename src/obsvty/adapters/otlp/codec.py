@@ -190,6 +190,7 @@ LOGS: SignalCodec[ExportLogsServiceRequest] = SignalCodec(
     ExportLogsServiceResponse,
     to_domain.logs,
     "rejected_log_records",
+    native=native.protobuf_decoder(Signal.LOGS),
 )
 METRICS: SignalCodec[ExportMetricsServiceRequest] = SignalCodec(
     Signal.METRICS,

@@ -5,8 +5,8 @@ with Python's GIL released, applying the same validation rules, with the same re
 reference decoder (:mod:`obsvty.adapters.otlp.to_domain`). A request whose shape it leaves to the
 reference (malformed bytes, a repeated attribute key, protobuf merges of repeated singular
 messages, deep nesting) makes it answer ``None``, and the caller decodes it the reference way, so
-what is stored never depends on which decoder ran (``tests/unit/test_native_decoder.py`` holds
-them to that).
+what is stored never depends on which decoder ran (``tests/unit/test_native_decoder.py`` and
+``test_native_decoder_logs.py`` hold them to that). Traces and logs are decoded this way.
 
 Set ``OBSVTY_NO_EXTENSIONS`` (to anything but empty) to run without the extension, as on a
 machine where it could not be built.
@@ -61,16 +61,24 @@ def _decoder(
     return decode_request
 
 
+_PROTOBUF = {Signal.TRACES: "decode_traces", Signal.LOGS: "decode_logs"}
+
+
 def protobuf_decoder(signal: Signal) -> Callable[[bytes], DecodedRequest | None] | None:
     """The compiled protobuf decoder of ``signal``, ``None`` when there is none."""
-    if _NATIVE is None or signal is not Signal.TRACES:
+    name = _PROTOBUF.get(signal)
+    if _NATIVE is None or name is None:
         return None
-    return _decoder(signal, _NATIVE.decode_traces)
+    return _decoder(signal, getattr(_NATIVE, name))
+
+
+_JSON = {Signal.TRACES: "decode_traces_json"}
 
 
 def json_decoder(signal: Signal) -> Callable[[bytes], DecodedRequest | None] | None:
     """The compiled OTLP/JSON decoder of ``signal``, ``None`` when there is none. It reads the
     canonical form of OTLP/JSON (see ``_native/otlp_json.h``); other documents answer ``None``."""
-    if _NATIVE is None or signal is not Signal.TRACES:
+    name = _JSON.get(signal)
+    if _NATIVE is None or name is None:
         return None
-    return _decoder(signal, _NATIVE.decode_traces_json)
+    return _decoder(signal, getattr(_NATIVE, name))

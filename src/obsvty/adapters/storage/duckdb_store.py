@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from obsvty.adapters.storage import duckdb_schema
 from obsvty.adapters.storage.gil_handoff import short_switch_interval
 from obsvty.adapters.storage.typed_json import dumps
-from obsvty.domain.arrow_batch import SPAN_SCHEMA, ArrowBatch
+from obsvty.domain.arrow_batch import LOG_SCHEMA, SPAN_SCHEMA, ArrowBatch
 from obsvty.domain.batches import Batch, LogBatch, MetricBatch, SpanBatch
 from obsvty.domain.model import (
     Exemplar,
@@ -224,7 +224,7 @@ def log_table(b: LogBatch) -> pa.Table:
         "event_name": pa.array(b.event_name, _STR),
     }
     columns.update(_resource_scope_columns(b.resource, b.scope))
-    return pa.table(columns)
+    return pa.table(columns, schema=LOG_SCHEMA)
 
 
 def metric_table(b: MetricBatch) -> pa.Table:

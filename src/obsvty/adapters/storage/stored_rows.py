@@ -1,7 +1,7 @@
 """Arrow batches in the stored row form (:mod:`obsvty.domain.arrow_batch`) back to the list-based
 batches of :mod:`obsvty.domain.batches`, for a store that builds its own documents from Python
-values (MongoDB). The inverse of ``duckdb_store.span_table``: hex ids to bytes, typed JSON to
-values, each distinct resource and scope to one shared object."""
+values (MongoDB). The inverse of ``duckdb_store.span_table`` and ``log_table``: hex ids to
+bytes, typed JSON to values, each distinct resource and scope to one shared object."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 
 import orjson
 
-from obsvty.adapters.storage.typed_json import loads_attributes
+from obsvty.adapters.storage.typed_json import loads_attributes, loads_value
 from obsvty.domain.arrow_batch import ArrowBatch
-from obsvty.domain.batches import ListBatch, SpanBatch
+from obsvty.domain.batches import ListBatch, LogBatch, SpanBatch
 from obsvty.domain.model import InstrumentationScope, Resource, Signal, SpanEvent, SpanLink
 
 
@@ -63,11 +63,9 @@ def _links(text: str) -> list[SpanLink]:
     ]
 
 
-def list_batch(batch: ArrowBatch) -> ListBatch:
-    """The same items as a list-based batch."""
-    if batch.signal is not Signal.TRACES:  # pragma: no cover - only spans are decoded natively
-        raise TypeError(f"no list form for {batch.signal} Arrow batches yet")
-    c = batch.table.to_pydict()
+def _resources_and_scopes(
+    c: dict[str, list[Any]],
+) -> tuple[list[Resource], list[InstrumentationScope]]:
     resources = _shared(
         list(
             zip(
@@ -92,10 +90,19 @@ def list_batch(batch: ArrowBatch) -> ListBatch:
         ),
         _scope,
     )
+    return resources, scopes
+
+
+def _ids(hex_ids: list[str]) -> list[bytes]:
+    return [bytes.fromhex(x) for x in hex_ids]
+
+
+def _spans(c: dict[str, list[Any]]) -> SpanBatch:
+    resources, scopes = _resources_and_scopes(c)
     return SpanBatch(
-        trace_id=[bytes.fromhex(x) for x in c["trace_id"]],
-        span_id=[bytes.fromhex(x) for x in c["span_id"]],
-        parent_span_id=[bytes.fromhex(x) for x in c["parent_span_id"]],
+        trace_id=_ids(c["trace_id"]),
+        span_id=_ids(c["span_id"]),
+        parent_span_id=_ids(c["parent_span_id"]),
         trace_state=c["trace_state"],
         flags=c["flags"],
         name=c["name"],
@@ -113,3 +120,33 @@ def list_batch(batch: ArrowBatch) -> ListBatch:
         resource=resources,
         scope=scopes,
     )
+
+
+def _logs(c: dict[str, list[Any]]) -> LogBatch:
+    resources, scopes = _resources_and_scopes(c)
+    return LogBatch(
+        time_unix_nano=c["time_unix_nano"],
+        observed_time_unix_nano=c["observed_time_unix_nano"],
+        severity_number=c["severity_number"],
+        severity_text=c["severity_text"],
+        body=[loads_value(b) for b in c["body"]],  # a NULL body (None) stays None
+        attributes=[loads_attributes(a) for a in c["attributes"]],
+        dropped_attributes_count=c["dropped_attributes_count"],
+        flags=c["flags"],
+        trace_id=_ids(c["trace_id"]),
+        span_id=_ids(c["span_id"]),
+        event_name=c["event_name"],
+        resource=resources,
+        scope=scopes,
+    )
+
+
+def list_batch(batch: ArrowBatch) -> ListBatch:
+    """The same items as a list-based batch."""
+    columns = batch.table.to_pydict()
+    if batch.signal is Signal.TRACES:
+        return _spans(columns)
+    if batch.signal is Signal.LOGS:
+        return _logs(columns)
+    # metrics are not decoded natively (yet)
+    raise TypeError(f"no list form for {batch.signal} Arrow batches")  # pragma: no cover
