@@ -145,10 +145,12 @@ class Application:
         self._stop.set()
 
     def _codecs(self) -> dict[Signal, SignalCodec[Any]]:
-        """The receivers' codecs: input limits applied; redaction works on list-based batches,
-        so with redaction rules the compiled decoder is not used."""
+        """The receivers' codecs, input limits applied. The compiled decoder's Arrow batches
+        hold typed JSON, which DuckDB stores as it is; redaction works on list-based batches,
+        and MongoDB documents keep values typed JSON cannot tell apart (NaN and infinities from
+        null, a {"$bytes": ...} map from bytes): for either, requests decode the reference way."""
         codecs = self.security.codecs()
-        if self.redactor is not None:
+        if self.redactor is not None or self.settings.obsvty_storage == "mongodb":
             codecs = {signal: codec.reference() for signal, codec in codecs.items()}
         return codecs
 
