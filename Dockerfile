@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # obsvty: two stages. "build" installs the locked dependencies and obsvty into a virtualenv with
-# uv; "runtime" copies only that virtualenv onto a slim Python image and runs as a non-root user.
+# uv, compiling obsvty's C extension (the OTLP decoder) with the build stage's own gcc; "runtime"
+# copies only that virtualenv onto a slim Python image (no compiler) and runs as a non-root user.
 
 ARG PYTHON_VERSION=3.11
 
@@ -8,11 +9,15 @@ FROM python:${PYTHON_VERSION}-slim AS build
 ENV UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy \
     UV_PROJECT_ENVIRONMENT=/opt/obsvty
-RUN pip install --no-cache-dir uv==0.13.8
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/* \
+    && pip install --no-cache-dir uv==0.13.8
 WORKDIR /src
 # dependencies first (cached while only the source changes), exactly as locked, without dev tools
 COPY pyproject.toml uv.lock README.md ./
 RUN uv sync --frozen --no-dev --no-install-project
+COPY setup.py ./
 COPY src ./src
 RUN uv sync --frozen --no-dev --no-editable
 

@@ -78,6 +78,10 @@ def test_dockerfile_is_multi_stage_slim_non_root_with_healthcheck_volume_and_por
     assert any(w == "RUN" and "--no-dev" in a and "--frozen" in a for w, a in stages["build"])
     assert any(w == "COPY" and a.startswith("--from=build") for w, a in runtime)
     assert not any(w == "RUN" and "uv sync" in a for w, a in runtime)  # no build tools at runtime
+    build_runs = " ".join(a for w, a in stages["build"] if w == "RUN")
+    assert "gcc" in build_runs  # the C extension is compiled in the build stage
+    assert not any("gcc" in a for w, a in runtime if w == "RUN")  # and no compiler is shipped
+    assert any(w == "COPY" and "setup.py" in a for w, a in stages["build"])
     user = args["USER"]
     assert user not in ("root", "0")
     assert words.index("USER") > max(i for i, w in enumerate(words) if w == "RUN")
