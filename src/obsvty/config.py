@@ -153,7 +153,7 @@ class Settings(BaseSettings):
     )
 
     # --- buffer and flusher
-    max_buffer_size: int = Field(10_000, gt=0, description="Buffer capacity, in items.")
+    max_buffer_size: int = Field(100_000, gt=0, description="Buffer capacity, in items.")
     buffer_overflow_policy: Literal["drop_oldest", "reject"] = Field(
         "reject",
         description="What a full buffer does: reject (retryable answer; nothing acknowledged "
@@ -163,7 +163,7 @@ class Settings(BaseSettings):
         1000, gt=0, description="Longest time an item waits in the buffer before a flush."
     )
     flush_batch_size: int = Field(
-        5000, gt=0, description="Items written per flush; a flush starts early at this size."
+        20_000, gt=0, description="Items written per flush; a flush starts early at this size."
     )
     shutdown_timeout_s: float = Field(
         30.0, gt=0, description="Longest graceful shutdown: stop receivers, drain, close."
