@@ -58,14 +58,23 @@ security: venv ## static security scan of src/ (bandit; exceptions justified in 
 	$(BIN)/bandit -c pyproject.toml -r src -q
 
 FUZZ_SECONDS ?= 6
+# more libFuzzer options, e.g. FUZZ_SECONDS=0 FUZZ_ARGS=-runs=1000000 (see docs/FUZZING.md)
+FUZZ_ARGS ?=
+FUZZ_QUIET := grep -Ev '^INFO: Instrumenting|^\#[0-9]+\s+(NEW|REDUCE|pulse)'
 .PHONY: fuzz
-fuzz: venv ## fuzz the protobuf, JSON and gzip decoders with atheris, FUZZ_SECONDS each
+fuzz: venv ## fuzz the decoders with atheris (Python ones, then the compiled one against them), FUZZ_SECONDS each
 	@mkdir -p .fuzz
 	@set -o pipefail; for target in protobuf json gzip; do \
 		echo "fuzz: $$target decoder, $(FUZZ_SECONDS)s"; \
 		$(BIN)/python -m fuzz.decoders $$target -max_total_time=$(FUZZ_SECONDS) \
-			-rss_limit_mb=2048 -artifact_prefix=.fuzz/ -print_final_stats=0 2>&1 \
-			| grep -Ev '^INFO: Instrumenting|^#[0-9]+\s+(NEW|REDUCE|pulse)' || exit 1; \
+			-rss_limit_mb=2048 -artifact_prefix=.fuzz/ -print_final_stats=0 $(FUZZ_ARGS) 2>&1 \
+			| $(FUZZ_QUIET) || exit 1; \
+	done
+	@set -o pipefail; for target in $$($(BIN)/python -m fuzz.native --list); do \
+		echo "fuzz: $$target, $(FUZZ_SECONDS)s"; \
+		$(BIN)/python -m fuzz.native $$target -max_total_time=$(FUZZ_SECONDS) \
+			-rss_limit_mb=2048 -artifact_prefix=.fuzz/ -print_final_stats=0 $(FUZZ_ARGS) 2>&1 \
+			| $(FUZZ_QUIET) || exit 1; \
 	done
 
 .PHONY: test
