@@ -61,6 +61,9 @@ FUZZ_SECONDS ?= 6
 # more libFuzzer options, e.g. FUZZ_SECONDS=0 FUZZ_ARGS=-runs=1000000 (see docs/FUZZING.md)
 FUZZ_ARGS ?=
 FUZZ_QUIET := grep -Ev '^INFO: Instrumenting|^\#[0-9]+\s+(NEW|REDUCE|pulse)'
+# the compiled decoder's targets (the table in fuzz/native.py) into $$targets, or fail
+NATIVE_TARGETS := targets=$$($(BIN)/python -m fuzz.native --list 2>.fuzz/native-list.err) \
+	|| { cat .fuzz/native-list.err; exit 1; }
 .PHONY: fuzz
 fuzz: venv ## fuzz the decoders with atheris (Python ones, then the compiled one against them), FUZZ_SECONDS each
 	@mkdir -p .fuzz
@@ -70,7 +73,7 @@ fuzz: venv ## fuzz the decoders with atheris (Python ones, then the compiled one
 			-rss_limit_mb=2048 -artifact_prefix=.fuzz/ -print_final_stats=0 $(FUZZ_ARGS) 2>&1 \
 			| $(FUZZ_QUIET) || exit 1; \
 	done
-	@set -o pipefail; for target in $$($(BIN)/python -m fuzz.native --list); do \
+	@set -o pipefail; $(NATIVE_TARGETS); for target in $$targets; do \
 		echo "fuzz: $$target, $(FUZZ_SECONDS)s"; \
 		$(BIN)/python -m fuzz.native $$target -max_total_time=$(FUZZ_SECONDS) \
 			-rss_limit_mb=2048 -artifact_prefix=.fuzz/ -print_final_stats=0 $(FUZZ_ARGS) 2>&1 \
