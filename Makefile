@@ -80,8 +80,25 @@ fuzz: venv ## fuzz the decoders with atheris (Python ones, then the compiled one
 			| $(FUZZ_QUIET) || exit 1; \
 	done
 
+# the setuptools pinned in pyproject.toml, to run setup.py for the sanitized build
+SETUPTOOLS := $(shell sed -n 's/^requires = \["\(setuptools[^"]*\)"\]/\1/p' pyproject.toml)
+export FUZZ_ASAN_BUILD ?= .fuzz/asan-build
+.PHONY: fuzz-asan
+fuzz-asan: venv ## the compiled decoder's fuzz targets on an ASan+UBSan build (clang: C coverage too), FUZZ_SECONDS each
+	@mkdir -p .fuzz
+	fuzz/asan-build.sh $(UV) run --no-sync --with $(SETUPTOOLS) python
+	@set -o pipefail; $(NATIVE_TARGETS); for target in $$targets; do \
+		echo "fuzz-asan: $$target, $(FUZZ_SECONDS)s"; \
+		LD_PRELOAD=$$(cat $(FUZZ_ASAN_BUILD)/preload) PYTHONMALLOC=malloc \
+		ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		OBSVTY_FUZZ_EXTENSION_DIR=$(FUZZ_ASAN_BUILD) \
+		$(BIN)/python -m fuzz.native $$target -max_total_time=$(FUZZ_SECONDS) \
+			-rss_limit_mb=4096 -artifact_prefix=.fuzz/ -print_final_stats=0 $(FUZZ_ARGS) 2>&1 \
+			| $(FUZZ_QUIET) || exit 1; \
+	done
+
 .PHONY: test
-test: lint typecheck security pytest fuzz audit ## the whole quality gate, as CI runs it
+test: lint typecheck security pytest fuzz fuzz-asan audit ## the whole quality gate, as CI runs it
 
 .PHONY: bench
 bench: venv ## ingest benchmark against a fresh obsvty (see docs/PERFORMANCE.md)
