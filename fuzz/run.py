@@ -13,7 +13,12 @@ import atheris
 def fuzz(
     name: str, target: Callable[[bytes], object], seeds: Sequence[bytes], argv: list[str]
 ) -> None:
-    """Fuzz ``target`` from ``seeds``; ``argv`` is ``[program, *libFuzzer options]``."""
+    """Fuzz ``target`` from ``seeds``; ``argv`` is ``[program, *libFuzzer options]``. Given
+    files instead (``argv`` with paths, e.g. a finding under .fuzz/), run ``target`` on each."""
+    if any(not arg.startswith("-") for arg in argv[1:]):
+        atheris.Setup(argv, target)
+        atheris.Fuzz()
+        return
     corpus = Path(".fuzz") / f"corpus-{name}"  # seeds to mutate from, and what the run finds
     corpus.mkdir(parents=True, exist_ok=True)
     for number, seed in enumerate(seeds):
