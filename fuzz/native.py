@@ -24,8 +24,12 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import atheris
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue, KeyValueList
+from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 with atheris.instrument_imports(include=["obsvty"]):  # Python coverage: reference and adapter
     import obsvty
@@ -61,9 +65,56 @@ class NativeTarget:
         same_as_reference(self.signal, data, native_input=_exact(data))
 
 
+def _kv(key: str, **value: Any) -> KeyValue:
+    return KeyValue(key=key, value=AnyValue(**value))
+
+
+def _edge_trace_request() -> bytes:
+    """Paths the other seeds miss: a long attribute list (the decoder's hashed duplicate-key
+    check), 2-, 3- and 4-byte UTF-8, bytes of every length modulo 3 (base64 padding), doubles
+    that are hard to print shortest, a nested value, events and links, an error status, and a
+    span rejected for its status code."""
+    values = [
+        _kv("utf8", string_value="é ✓ \U0001f600"),
+        *(_kv(f"bytes{n}", bytes_value=bytes(range(1, n + 1))) for n in range(1, 6)),
+        *(
+            _kv(f"double{i}", double_value=d)
+            for i, d in enumerate([0.1, 1e22, 1e-7, 5e-324, 1.7976931348623157e308, -0.0, 0.3])
+        ),
+        _kv("int", int_value=-(2**63)),
+        _kv("bool", bool_value=True),
+        _kv(
+            "nested",
+            kvlist_value=KeyValueList(
+                values=[_kv("list", array_value=ArrayValue(values=[AnyValue(int_value=1)]))]
+            ),
+        ),
+    ]
+    request = ExportTraceServiceRequest()
+    rs = request.resource_spans.add()
+    rs.resource.attributes.extend(_kv(f"r{i}", int_value=i) for i in range(30))
+    spans = rs.scope_spans.add().spans
+    for number, code in enumerate([Status.STATUS_CODE_ERROR, 3]):
+        span = spans.add(
+            trace_id=b"\x01" * 16,
+            span_id=bytes([number + 1]) * 8,
+            name="edge",
+            kind=Span.SPAN_KIND_SERVER,
+            start_time_unix_nano=_SEED_TIME_NS,
+            end_time_unix_nano=_SEED_TIME_NS + 1,
+            attributes=values,
+            dropped_attributes_count=1,
+            status=Status(code=code, message="boom"),
+        )
+        for n in (1, 2):
+            span.events.add(time_unix_nano=_SEED_TIME_NS, name=f"e{n}", attributes=values[:n])
+            span.links.add(trace_id=b"\x04" * 16, span_id=bytes([n]) * 8, attributes=values[n:])
+    return request.SerializeToString()
+
+
 def _trace_seeds() -> list[bytes]:
     benchmark = PayloadFactory(spans_per_request=10, seed=0).payload(0, now_ns=_SEED_TIME_NS)
-    return [SEED_PROTOBUF[Signal.TRACES], benchmark]
+    return [SEED_PROTOBUF[Signal.TRACES], benchmark, _edge_trace_request()]
 
 
 TARGETS = {
