@@ -78,18 +78,47 @@ security: venv ## static security scan of src/ (bandit; exceptions justified in 
 	$(BIN)/bandit -c pyproject.toml -r src -q
 
 FUZZ_SECONDS ?= 6
+# more libFuzzer options, e.g. FUZZ_SECONDS=0 FUZZ_ARGS=-runs=1000000 (see docs/FUZZING.md)
+FUZZ_ARGS ?=
+FUZZ_QUIET := grep -Ev '^INFO: Instrumenting|^\#[0-9]+\s+(NEW|REDUCE|pulse)'
+# the compiled decoder's targets (the table in fuzz/native.py) into $$targets, or fail
+NATIVE_TARGETS := targets=$$($(BIN)/python -m fuzz.native --list 2>.fuzz/native-list.err) \
+	|| { cat .fuzz/native-list.err; exit 1; }
 .PHONY: fuzz
-fuzz: venv ## fuzz the protobuf, JSON and gzip decoders with atheris, FUZZ_SECONDS each
+fuzz: venv ## fuzz the decoders with atheris (Python ones, then the compiled one against them), FUZZ_SECONDS each
 	@mkdir -p .fuzz
 	@set -o pipefail; for target in protobuf json gzip; do \
 		echo "fuzz: $$target decoder, $(FUZZ_SECONDS)s"; \
 		$(BIN)/python -m fuzz.decoders $$target -max_total_time=$(FUZZ_SECONDS) \
-			-rss_limit_mb=2048 -artifact_prefix=.fuzz/ -print_final_stats=0 2>&1 \
-			| grep -Ev '^INFO: Instrumenting|^#[0-9]+\s+(NEW|REDUCE|pulse)' || exit 1; \
+			-rss_limit_mb=2048 -artifact_prefix=.fuzz/ -print_final_stats=0 $(FUZZ_ARGS) 2>&1 \
+			| $(FUZZ_QUIET) || exit 1; \
+	done
+	@set -o pipefail; $(NATIVE_TARGETS); for target in $$targets; do \
+		echo "fuzz: $$target, $(FUZZ_SECONDS)s"; \
+		$(BIN)/python -m fuzz.native $$target -max_total_time=$(FUZZ_SECONDS) \
+			-rss_limit_mb=2048 -artifact_prefix=.fuzz/ -print_final_stats=0 $(FUZZ_ARGS) 2>&1 \
+			| $(FUZZ_QUIET) || exit 1; \
+	done
+
+# the setuptools pinned in pyproject.toml, to run setup.py for the sanitized build
+SETUPTOOLS := $(shell sed -n 's/^requires = \["\(setuptools[^"]*\)"\]/\1/p' pyproject.toml)
+export FUZZ_ASAN_BUILD ?= .fuzz/asan-build
+.PHONY: fuzz-asan
+fuzz-asan: venv ## the compiled decoder's fuzz targets on an ASan+UBSan build (clang: C coverage too), FUZZ_SECONDS each
+	@mkdir -p .fuzz
+	fuzz/asan-build.sh $(UV) run --no-sync --with $(SETUPTOOLS) python
+	@set -o pipefail; $(NATIVE_TARGETS); for target in $$targets; do \
+		echo "fuzz-asan: $$target, $(FUZZ_SECONDS)s"; \
+		LD_PRELOAD=$$(cat $(FUZZ_ASAN_BUILD)/preload) PYTHONMALLOC=malloc \
+		ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		OBSVTY_FUZZ_EXTENSION_DIR=$(FUZZ_ASAN_BUILD) \
+		$(BIN)/python -m fuzz.native $$target -max_total_time=$(FUZZ_SECONDS) \
+			-rss_limit_mb=4096 -artifact_prefix=.fuzz/ -print_final_stats=0 $(FUZZ_ARGS) 2>&1 \
+			| $(FUZZ_QUIET) || exit 1; \
 	done
 
 .PHONY: test
-test: lint typecheck security pytest fuzz audit ## the whole quality gate, as CI runs it
+test: lint typecheck security pytest fuzz fuzz-asan audit ## the whole quality gate, as CI runs it
 
 .PHONY: bench
 bench: venv ## ingest benchmark against a fresh obsvty (BENCH_ARGS=--compare: vs the null sink)

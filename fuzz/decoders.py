@@ -9,7 +9,6 @@ Anything else (another exception, a half-added item) is a finding, saved under .
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import atheris
 
@@ -25,6 +24,8 @@ from tests.support.fuzzing import (
     decode_protobuf,
     inflate,
 )
+
+from fuzz.run import fuzz
 
 CODECS = codec.CODECS
 INSTRUMENTED = (http_receiver, to_domain, validation)
@@ -57,14 +58,7 @@ def main(argv: list[str]) -> None:
     if len(argv) < 2 or argv[1] not in TARGETS:
         sys.exit(f"usage: python -m fuzz.decoders {{{'|'.join(TARGETS)}}} [libFuzzer options]")
     name = argv[1]
-    target = TARGETS[name]
-    corpus = Path(".fuzz") / f"corpus-{name}"  # seeds to mutate from, and what the run finds
-    corpus.mkdir(parents=True, exist_ok=True)
-    for number, seed in enumerate(SEEDS[name]):
-        target(seed)  # the seeds themselves must pass
-        (corpus / f"seed-{number}").write_bytes(seed)
-    atheris.Setup([argv[0], *argv[2:], str(corpus)], target)
-    atheris.Fuzz()
+    fuzz(name, TARGETS[name], SEEDS[name], [argv[0], *argv[2:]])
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""The compiled decoder next to the reference one, as the differential tests compare them.
+"""The compiled decoder next to the reference one, as the differential tests and the native fuzz
+targets (fuzz/native.py) compare them.
 
 Both are reduced to what obsvty would store: the rows of the store's Arrow table (the reference
 batch through ``duckdb_store.span_table`` or ``log_table``), the rejection count and the first
@@ -51,8 +52,13 @@ def reference_outcome(signal: Signal, payload: bytes, *, json: bool = False) -> 
     return table.to_pylist(), rejected, error_message
 
 
-def native_outcome(signal: Signal, payload: bytes, *, json: bool = False) -> Outcome | None:
-    """``None`` when the compiled decoder leaves the request to the reference one."""
+def native_outcome(
+    signal: Signal, payload: bytes | memoryview, *, json: bool = False
+) -> Outcome | None:
+    """``None`` when the compiled decoder leaves the request to the reference one.
+
+    ``payload`` may be any buffer: the sanitized fuzz run passes one of exactly the payload's size
+    (a ``bytes`` object has a NUL after its end, which would hide a one-byte over-read)."""
     decode = native.json_decoder(signal) if json else native.protobuf_decoder(signal)
     assert decode is not None, "the compiled decoder is not built"
     decoded = decode(payload)
@@ -60,3 +66,29 @@ def native_outcome(signal: Signal, payload: bytes, *, json: bool = False) -> Out
         return None
     assert isinstance(decoded.batch, ArrowBatch)
     return decoded.batch.table.to_pylist(), decoded.rejected, decoded.error_message
+
+
+class Divergence(AssertionError):
+    """The compiled decoder stored something the reference decoder would not."""
+
+
+def same_as_reference(
+    signal: Signal,
+    payload: bytes,
+    native_input: bytes | memoryview | None = None,
+    *,
+    json: bool = False,
+) -> Outcome | None:
+    """The differential property: the compiled decoder leaves ``payload`` to the reference one
+    (``None``), or gives exactly what the reference gives (returned); anything else raises
+    :class:`Divergence`. ``native_input`` is ``payload`` in another buffer, given to the compiled
+    decoder only."""
+    got = native_outcome(signal, payload if native_input is None else native_input, json=json)
+    if got is None:
+        return None
+    expected = reference_outcome(signal, payload, json=json)
+    if expected == INVALID:
+        raise Divergence(f"decoded a request the reference refuses: {got!r}")
+    if got != expected:
+        raise Divergence(f"not what the reference gives:\n{got!r}\nreference:\n{expected!r}")
+    return got

@@ -1,0 +1,171 @@
+"""atheris fuzz targets for the compiled decoder (obsvty._native), each one differential:
+``python -m fuzz.native {native-protobuf-traces|--list} [libFuzzer options]`` from the repository
+root (``make fuzz`` runs each for a few seconds, ``make fuzz-asan`` against a sanitized build).
+
+For each input, the compiled decoder either leaves the request to the reference decoder or gives
+exactly what the reference gives (tests/support/decoders.py, as the differential tests check);
+decoding a request the reference refuses, or giving other rows, rejections or reason, raises, and
+libFuzzer saves the input under .fuzz/. The compiled decoder reads each input from a buffer of
+exactly its size, so that AddressSanitizer sees a read past the end (a ``bytes`` object has a NUL
+there).
+
+``OBSVTY_FUZZ_EXTENSION_DIR``: a build directory (``setup.py build_ext --build-lib``) whose
+``obsvty/_native*.so`` is imported instead of the in-tree one; the target refuses to run if it
+is not the one imported.
+
+A new target (a signal, an encoding) is one more row in ``TARGETS``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import atheris
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue, KeyValueList
+from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
+
+with atheris.instrument_imports(include=["obsvty"]):  # Python coverage: reference and adapter
+    import obsvty
+
+    if os.environ.get("OBSVTY_FUZZ_EXTENSION_DIR"):  # looked up before src/obsvty/_native*.so
+        obsvty.__path__.insert(0, str(Path(os.environ["OBSVTY_FUZZ_EXTENSION_DIR"], "obsvty")))
+    from obsvty.adapters.otlp import codec, native, to_domain
+    from obsvty.domain import validation
+
+from bench.payloads import LogsPayloadFactory, PayloadFactory
+from tests.support.decoders import same_as_reference
+from tests.support.fuzzing import SEED_PROTOBUF
+
+from fuzz.run import fuzz
+from obsvty.domain.model import Signal
+
+INSTRUMENTED = (codec, to_domain, validation)
+EXTENSION_DIR = os.environ.get("OBSVTY_FUZZ_EXTENSION_DIR")
+_SEED_TIME_NS = 1_700_000_000_000_000_000  # a fixed clock, so the seeds are the same every run
+
+
+def _exact(data: bytes) -> memoryview:
+    """``data`` in a buffer of exactly its size (malloc'd, under ``PYTHONMALLOC=malloc``)."""
+    return memoryview(ctypes.create_string_buffer(data, len(data)))
+
+
+@dataclass(frozen=True)
+class NativeTarget:
+    signal: Signal
+    seeds: Callable[[], list[bytes]]
+    json: bool = False
+
+    def __call__(self, data: bytes) -> None:
+        same_as_reference(self.signal, data, native_input=_exact(data), json=self.json)
+
+
+def _kv(key: str, **value: Any) -> KeyValue:
+    return KeyValue(key=key, value=AnyValue(**value))
+
+
+def _edge_trace_request() -> bytes:
+    """Paths the other seeds miss: a long attribute list (the decoder's hashed duplicate-key
+    check), 2-, 3- and 4-byte UTF-8, bytes of every length modulo 3 (base64 padding), doubles
+    that are hard to print shortest, a nested value, events and links, an error status, and a
+    span rejected for its status code."""
+    values = [
+        _kv("utf8", string_value="é ✓ \U0001f600"),
+        *(_kv(f"bytes{n}", bytes_value=bytes(range(1, n + 1))) for n in range(1, 6)),
+        *(
+            _kv(f"double{i}", double_value=d)
+            for i, d in enumerate([0.1, 1e22, 1e-7, 5e-324, 1.7976931348623157e308, -0.0, 0.3])
+        ),
+        _kv("int", int_value=-(2**63)),
+        _kv("bool", bool_value=True),
+        _kv(
+            "nested",
+            kvlist_value=KeyValueList(
+                values=[_kv("list", array_value=ArrayValue(values=[AnyValue(int_value=1)]))]
+            ),
+        ),
+    ]
+    request = ExportTraceServiceRequest()
+    rs = request.resource_spans.add()
+    rs.resource.attributes.extend(_kv(f"r{i}", int_value=i) for i in range(30))
+    spans = rs.scope_spans.add().spans
+    for number, code in enumerate([Status.STATUS_CODE_ERROR, 3]):
+        span = spans.add(
+            trace_id=b"\x01" * 16,
+            span_id=bytes([number + 1]) * 8,
+            name="edge",
+            kind=Span.SPAN_KIND_SERVER,
+            start_time_unix_nano=_SEED_TIME_NS,
+            end_time_unix_nano=_SEED_TIME_NS + 1,
+            attributes=values,
+            dropped_attributes_count=1,
+            status=Status(code=code, message="boom"),
+        )
+        for n in (1, 2):
+            span.events.add(time_unix_nano=_SEED_TIME_NS, name=f"e{n}", attributes=values[:n])
+            span.links.add(trace_id=b"\x04" * 16, span_id=bytes([n]) * 8, attributes=values[n:])
+    return request.SerializeToString()
+
+
+def _trace_seeds() -> list[bytes]:
+    benchmark = PayloadFactory(spans_per_request=10, seed=0).payload(0, now_ns=_SEED_TIME_NS)
+    return [SEED_PROTOBUF[Signal.TRACES], benchmark, _edge_trace_request()]
+
+
+def _trace_json_seeds() -> list[bytes]:
+    official = Path(__file__).resolve().parents[1] / "examples" / "otlp" / "trace.json"
+    benchmark = PayloadFactory(spans_per_request=10, seed=0).json_payload(0, now_ns=_SEED_TIME_NS)
+    return [official.read_bytes(), benchmark]
+
+
+def _log_seeds() -> list[bytes]:
+    benchmark = LogsPayloadFactory(items_per_request=10, seed=0).payload(0, now_ns=_SEED_TIME_NS)
+    return [SEED_PROTOBUF[Signal.LOGS], benchmark]
+
+
+TARGETS = {
+    "native-protobuf-traces": NativeTarget(Signal.TRACES, _trace_seeds),
+    "native-json-traces": NativeTarget(Signal.TRACES, _trace_json_seeds, json=True),
+    "native-protobuf-logs": NativeTarget(Signal.LOGS, _log_seeds),
+}
+
+
+def _check_extension() -> None:
+    """The compiled decoder is there, and is the requested build."""
+    if os.environ.get("OBSVTY_NO_EXTENSIONS"):  # as the differential tests are skipped
+        print("fuzz.native: skipped, OBSVTY_NO_EXTENSIONS is set", file=sys.stderr)
+        sys.exit(0)
+    if not native.AVAILABLE:
+        sys.exit("fuzz.native: obsvty._native is not built (make venv)")
+    from obsvty import _native
+
+    loaded = Path(_native.__file__).resolve()
+    if EXTENSION_DIR and not loaded.is_relative_to(Path(EXTENSION_DIR).resolve()):
+        sys.exit(f"fuzz.native: imported {loaded}, not the build in {EXTENSION_DIR}")
+    print(f"fuzz.native: obsvty._native from {loaded}", file=sys.stderr)
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) >= 2 and argv[1] == "--list":
+        print(" ".join(TARGETS))
+        return
+    if len(argv) < 2 or argv[1] not in TARGETS:
+        sys.exit(f"usage: python -m fuzz.native {{{'|'.join(TARGETS)}|--list}} [libFuzzer options]")
+    _check_extension()
+    name = argv[1]
+    target = TARGETS[name]
+    seeds = target.seeds()
+    for number, seed in enumerate(seeds):  # else the fuzzing would prove little
+        if same_as_reference(target.signal, seed, json=target.json) is None:
+            sys.exit(f"fuzz.native: seed {number} of {name} is left to the reference decoder")
+    fuzz(name, target, seeds, [argv[0], *argv[2:]])
+
+
+if __name__ == "__main__":
+    main(sys.argv)
