@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import grpc
 import uvicorn
 
+from obsvty.adapters import listener_ports
 from obsvty.adapters.api.query_api import create_query_app
 from obsvty.adapters.buffer.memory import MemoryBuffer, OverflowPolicy
 from obsvty.adapters.gc_tuning import tune_gc
@@ -157,6 +158,18 @@ class Application:
     async def run(self) -> None:
         """Serve until :meth:`request_stop` (or SIGTERM / SIGINT), then shut down gracefully."""
         s = self.settings
+        # every listener's port checked before anything starts: a port in use is one clear line
+        # and exit code 3, with nothing half started to tear down
+        listener_ports.ensure_free(
+            s.otlp_grpc_host, s.otlp_grpc_port, "OTLP/gRPC", "OTLP_GRPC_PORT"
+        )
+        listener_ports.ensure_free(
+            s.otlp_http_host, s.otlp_http_port, "OTLP/HTTP", "OTLP_HTTP_PORT"
+        )
+        if self.query is not None:
+            listener_ports.ensure_free(
+                s.obsvty_api_host, s.obsvty_api_port, "query API", "OBSVTY_API_PORT"
+            )
         self.flusher.start()
         self.operations.start()
         if self.cloud_sync is not None:

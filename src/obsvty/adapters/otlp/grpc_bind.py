@@ -8,10 +8,10 @@ line turns into one line and exit code 3, as uvicorn does for the HTTP listeners
 from __future__ import annotations
 
 import errno
-import socket
 
 import grpc
 
+from obsvty.adapters import listener_ports
 from obsvty.adapters.security import tls as tls_files
 
 SO_REUSEPORT_OFF = ("grpc.so_reuseport", 0)
@@ -32,25 +32,4 @@ def bind(server: grpc.aio.Server, host: str, port: int, tls: tls_files.TlsFiles 
 
 
 def _check_free(host: str, port: int) -> None:
-    """Raise ``OSError`` naming the listener when a socket cannot bind ``host:port`` because it
-    is in use. Other failures (e.g. IPv6 off for one resolved address) are left to gRPC."""
-    try:
-        infos = socket.getaddrinfo(
-            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-        )
-    except socket.gaierror:
-        return  # gRPC reports the unresolvable host
-    for family, kind, proto, _, sockaddr in infos:
-        with socket.socket(family, kind, proto) as probe:
-            # SO_REUSEADDR as gRPC sets it: a port in TIME_WAIT is free, a listening one is not
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind(sockaddr)
-            except OSError as exc:
-                if exc.errno == errno.EADDRINUSE:
-                    raise OSError(
-                        errno.EADDRINUSE,
-                        f"OTLP/gRPC port {host}:{port} is already in use "
-                        "(another obsvty or another server listens on it; "
-                        "set OTLP_GRPC_PORT to a free port)",
-                    ) from None
+    listener_ports.ensure_free(host, port, "OTLP/gRPC", "OTLP_GRPC_PORT")
