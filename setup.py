@@ -14,6 +14,7 @@ setup(
                 "src/obsvty/_native/typed_json.h",
                 "src/obsvty/_native/shared.h",
                 "src/obsvty/_native/traces.h",
+                "src/obsvty/_native/metrics.h",
                 "src/obsvty/_native/otlp_json.h",
             ],
             extra_compile_args=["-O2", "-std=c11", "-Wall", "-Wextra", "-Werror=vla"],

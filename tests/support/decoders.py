@@ -1,8 +1,8 @@
 """The compiled decoder next to the reference one, as the differential tests compare them.
 
 Both are reduced to what obsvty would store: the rows of the store's Arrow table (the reference
-batch through ``duckdb_store.span_table``), the rejection count and the first reason; or
-``INVALID`` when the request as a whole is refused."""
+batch through ``duckdb_store.span_table`` or ``metric_table``), the rejection count and the first
+reason; or ``INVALID`` when the request as a whole is refused."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any
 
 from obsvty.adapters.otlp import native
 from obsvty.adapters.otlp.codec import CODECS, PayloadError
-from obsvty.adapters.storage.duckdb_store import span_table
+from obsvty.adapters.storage.duckdb_store import metric_table, span_table
 from obsvty.domain.arrow_batch import ArrowBatch
-from obsvty.domain.batches import SpanBatch
+from obsvty.domain.batches import MetricBatch, SpanBatch
 from obsvty.domain.model import Signal
 
 INVALID = "invalid request"
@@ -27,6 +27,8 @@ def reference_outcome(signal: Signal, payload: bytes, *, json: bool = False) -> 
     except PayloadError:
         return INVALID
     batch = decoded.batch
+    if isinstance(batch, MetricBatch):
+        return metric_table(batch).to_pylist(), decoded.rejected, decoded.error_message
     assert isinstance(batch, SpanBatch)
     return span_table(batch).to_pylist(), decoded.rejected, decoded.error_message
 

@@ -63,7 +63,11 @@ def _decoder(
 
 def protobuf_decoder(signal: Signal) -> Callable[[bytes], DecodedRequest | None] | None:
     """The compiled protobuf decoder of ``signal``, ``None`` when there is none."""
-    if _NATIVE is None or signal is not Signal.TRACES:
+    if _NATIVE is None:
+        return None
+    if signal is Signal.METRICS:
+        return _decoder(signal, _NATIVE.decode_metrics)
+    if signal is not Signal.TRACES:
         return None
     return _decoder(signal, _NATIVE.decode_traces)
 
