@@ -1,9 +1,9 @@
 /* obsvty._native: OTLP export requests decoded into Arrow columns in C, with the GIL released.
  *
  * decode_traces(payload) and decode_traces_json(payload) answer
- * (holder, address, rejected, first_error, start_min, start_max), decode_metrics(payload)
- * (holder, address, rejected, first_error); or a str saying why the request is left to the
- * reference decoder (obsvty.adapters.otlp.to_domain). `address` is that of an
+ * (holder, address, rejected, first_error, start_min, start_max), decode_metrics(payload) and
+ * decode_metrics_json(payload) (holder, address, rejected, first_error); or a str saying why the
+ * request is left to the reference decoder (obsvty.adapters.otlp.to_domain). `address` is that of an
  * ArrowArray (a struct array, one child per column of the store's schema) for
  * pyarrow.RecordBatch._import_from_c; `holder` owns its memory until then. */
 #define PY_SSIZE_T_CLEAN
@@ -91,16 +91,23 @@ static PyObject *decode_traces_json(PyObject *self, PyObject *arg) {
 
 /* ---- metrics */
 
-static int metrics_run(metrics_t *m, const uint8_t *p, size_t n, struct ArrowArray *out) {
+static int metrics_run(metrics_t *m, const uint8_t *p, size_t n, int json, struct ArrowArray *out) {
     int rc = metrics_init(m);
-    if (rc == OK)
+    if (rc == OK && json) {
+        buf_t wire = {0};
+        rc = json_to_wire(p, n, &METRICS_REQUEST_DEF, &wire);
+        if (rc == OK)
+            rc = metrics_decode(m, wire.data, wire.len);
+        buf_free(&wire);
+    } else if (rc == OK) {
         rc = metrics_decode(m, p, n);
+    }
     if (rc == OK)
         rc = metrics_export(m, out);
     return rc;
 }
 
-static PyObject *decode_metrics_request(PyObject *arg) {
+static PyObject *decode_metrics_request(PyObject *arg, int json) {
     Py_buffer view;
     if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
         return NULL;
@@ -109,7 +116,7 @@ static PyObject *decode_metrics_request(PyObject *arg) {
     int rc = (m == NULL || out == NULL) ? NOMEM : OK;
     Py_BEGIN_ALLOW_THREADS
     if (rc == OK)
-        rc = metrics_run(m, view.buf, (size_t)view.len, out);
+        rc = metrics_run(m, view.buf, (size_t)view.len, json, out);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&view);
     if (rc != OK) {
@@ -139,7 +146,12 @@ static PyObject *decode_metrics_request(PyObject *arg) {
 
 static PyObject *decode_metrics(PyObject *self, PyObject *arg) {
     (void)self;
-    return decode_metrics_request(arg);
+    return decode_metrics_request(arg, 0);
+}
+
+static PyObject *decode_metrics_json(PyObject *self, PyObject *arg) {
+    (void)self;
+    return decode_metrics_request(arg, 1);
 }
 
 static PyMethodDef METHODS[] = {
@@ -149,6 +161,8 @@ static PyMethodDef METHODS[] = {
      "ExportTraceServiceRequest OTLP/JSON bytes -> Arrow span columns (see the module doc)."},
     {"decode_metrics", decode_metrics, METH_O,
      "ExportMetricsServiceRequest protobuf bytes -> Arrow metric point columns (see the module doc)."},
+    {"decode_metrics_json", decode_metrics_json, METH_O,
+     "ExportMetricsServiceRequest OTLP/JSON bytes -> Arrow metric point columns (see the module doc)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -75,6 +75,10 @@ def protobuf_decoder(signal: Signal) -> Callable[[bytes], DecodedRequest | None]
 def json_decoder(signal: Signal) -> Callable[[bytes], DecodedRequest | None] | None:
     """The compiled OTLP/JSON decoder of ``signal``, ``None`` when there is none. It reads the
     canonical form of OTLP/JSON (see ``_native/otlp_json.h``); other documents answer ``None``."""
-    if _NATIVE is None or signal is not Signal.TRACES:
+    if _NATIVE is None:
+        return None
+    if signal is Signal.METRICS:
+        return _decoder(signal, _NATIVE.decode_metrics_json)
+    if signal is not Signal.TRACES:
         return None
     return _decoder(signal, _NATIVE.decode_traces_json)
