@@ -41,4 +41,5 @@ def native_outcome(signal: Signal, payload: bytes, *, json: bool = False) -> Out
     if decoded is None:
         return None
     assert isinstance(decoded.batch, ArrowBatch)
+    decoded.batch.table.validate(full=True)  # offsets, dictionary indices, UTF-8 all sound
     return decoded.batch.table.to_pylist(), decoded.rejected, decoded.error_message

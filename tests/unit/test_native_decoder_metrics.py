@@ -400,6 +400,28 @@ def _every_point_type() -> list[Metric]:
     return [gauge, counter, histogram, exponential, summary]
 
 
+def test_native_metrics_batch_stored_in_duckdb_next_to_a_reference_batch(tmp_path: Any) -> None:
+    """One write of a native batch and the reference one of the same request: both tables have
+    METRIC_SCHEMA (so they concatenate), and DuckDB stores the same rows from each."""
+    from obsvty.adapters.storage.duckdb_store import DuckDBStore
+    from obsvty.domain.arrow_batch import ArrowBatch
+
+    payload = _request(*_every_point_type())
+    codec = CODECS[Signal.METRICS]
+    native_batch = codec.decode_protobuf(payload).batch
+    assert isinstance(native_batch, ArrowBatch)
+    native_batch.table.validate(full=True)
+    store = DuckDBStore(tmp_path / "metrics.duckdb")
+    try:
+        store.write([native_batch, codec.reference().decode_protobuf(payload).batch])
+        rows = store.cursor().execute("SELECT * FROM metric_points").fetchall()
+    finally:
+        store.close()
+
+    assert len(rows) == 2 * len(native_batch) > 0
+    assert _comparable(rows[: len(native_batch)]) == _comparable(rows[len(native_batch) :])
+
+
 def test_native_metrics_every_point_type_stored_like_reference() -> None:
     got = _same(
         _request(*_every_point_type(), resource=[_kv("service.name", string_value="svc")]),
