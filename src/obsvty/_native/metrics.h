@@ -680,6 +680,8 @@ static int metric_add(metrics_t *m, slice_t msg) {
 }
 
 static int metrics_decode(metrics_t *m, const uint8_t *p, size_t n) {
+    if (n == 0)
+        return OK; /* (p may then be NULL: an empty transcoded document) */
     rd_t req = {p, p + n};
     while (req.p < req.end) {
         uint32_t field;

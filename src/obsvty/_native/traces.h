@@ -361,6 +361,8 @@ static int span_add(traces_t *t, slice_t msg) {
 }
 
 static int traces_decode(traces_t *t, const uint8_t *p, size_t n) {
+    if (n == 0)
+        return OK; /* (p may then be NULL: an empty transcoded document) */
     rd_t req = {p, p + n};
     while (req.p < req.end) {
         uint32_t field;
