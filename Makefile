@@ -68,6 +68,27 @@ fuzz: venv ## fuzz the protobuf, JSON and gzip decoders with atheris, FUZZ_SECON
 			| grep -Ev '^INFO: Instrumenting|^#[0-9]+\s+(NEW|REDUCE|pulse)' || exit 1; \
 	done
 
+# the compiled decoders, built with AddressSanitizer + UndefinedBehaviorSanitizer (clang only)
+FUZZ_RUNS ?= 100000
+CLANG ?= $(firstword $(shell command -v clang clang-19 clang-18 clang-17 clang-16 clang-15 clang-14 2>/dev/null))
+NATIVE_FUZZ := .fuzz/native
+.PHONY: fuzz-native
+fuzz-native: venv ## fuzz each compiled decoder built with ASan+UBSan (needs clang), FUZZ_RUNS inputs each
+	@test -n "$(CLANG)" || { echo "fuzz-native needs clang (libFuzzer's coverage counters)"; exit 1; }
+	@mkdir -p $(NATIVE_FUZZ)
+	$(CLANG) -O1 -g -std=c11 -Wall -Wextra -fsanitize=address,undefined,fuzzer-no-link \
+		-fno-sanitize-recover=undefined -fno-omit-frame-pointer -fPIC -shared \
+		-I"$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["include"])')" \
+		src/obsvty/_native/module.c -o $(NATIVE_FUZZ)/_native.so
+	@set -o pipefail; for decoder in $$($(BIN)/python -m fuzz.native --list); do \
+		echo "fuzz-native: $$decoder, $(FUZZ_RUNS) inputs"; \
+		ASAN_OPTIONS=detect_leaks=0 OBSVTY_NATIVE_PATH=$(NATIVE_FUZZ)/_native.so \
+		LD_PRELOAD="$$($(BIN)/python -c 'import atheris; print(atheris.path())')/asan_with_fuzzer.so" \
+		$(BIN)/python -m fuzz.native $$decoder -runs=$(FUZZ_RUNS) -rss_limit_mb=4096 \
+			-artifact_prefix=$(NATIVE_FUZZ)/ -print_final_stats=1 2>&1 \
+			| grep -E '^(Done|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)|runtime error' || exit 1; \
+	done
+
 .PHONY: test
 test: lint typecheck security pytest fuzz audit ## the whole quality gate, as CI runs it
 
