@@ -276,3 +276,19 @@ def test_native_metrics_json_mutated_document_same_as_reference_or_left(
         doc[at : at + data.draw(st.integers(0, 2))] = data.draw(st.binary(max_size=3))
 
     _same(bytes(doc))
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        b"",
+        b"[]",
+        b'{"resourceMetrics": [], "unknown": 1e400}',  # orjson: out of a double's range
+        b'{"resourceMetrics": [], "unknown": [-1e999]}',
+        b'{"resourceMetrics": [{"scopeMetrics": [{"metrics": [{"name": "g", "x": 2e308}]}]}]}',
+        b'{"resourceMetrics": [null]}',
+    ],
+)
+def test_native_metrics_json_invalid_document_left_to_reference(doc: bytes) -> None:
+    assert native_outcome(Signal.METRICS, doc, json=True) is None
+    assert reference_outcome(Signal.METRICS, doc, json=True) == INVALID

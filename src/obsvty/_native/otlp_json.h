@@ -230,6 +230,7 @@ static int jnumber(jp_t *j, const uint8_t **start, size_t *len, int *is_int) {
 }
 
 static int jskip(jp_t *j, int depth);
+static int jdouble(jp_t *j, double *out);
 
 static int jliteral(jp_t *j, const char *lit) {
     size_t n = strlen(lit);
@@ -274,10 +275,9 @@ static int jskip(jp_t *j, int depth) {
         return jliteral(j, "false");
     if (c == 'n')
         return jliteral(j, "null");
-    const uint8_t *s;
-    size_t n;
-    int is_int;
-    return jnumber(j, &s, &n, &is_int);
+    /* a number: orjson refuses the whole document when one is out of a double's range */
+    double d;
+    return jdouble(j, &d);
 }
 
 /* ---- writing the wire format */
