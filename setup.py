@@ -14,6 +14,7 @@ setup(
                 "src/obsvty/_native/typed_json.h",
                 "src/obsvty/_native/shared.h",
                 "src/obsvty/_native/traces.h",
+                "src/obsvty/_native/metrics.h",
                 "src/obsvty/_native/otlp_json.h",
                 "src/obsvty/_native/logs.h",
             ],

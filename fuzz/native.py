@@ -39,7 +39,7 @@ with atheris.instrument_imports(include=["obsvty"]):  # Python coverage: referen
     from obsvty.adapters.otlp import codec, native, to_domain
     from obsvty.domain import validation
 
-from bench.payloads import LogsPayloadFactory, PayloadFactory
+from bench.payloads import LogsPayloadFactory, MetricsPayloadFactory, PayloadFactory
 from tests.support.decoders import same_as_reference
 from tests.support.fuzzing import SEED_PROTOBUF
 
@@ -129,10 +129,25 @@ def _log_seeds() -> list[bytes]:
     return [SEED_PROTOBUF[Signal.LOGS], benchmark]
 
 
+def _metric_seeds() -> list[bytes]:
+    benchmark = MetricsPayloadFactory(items_per_request=10, seed=0).payload(0, now_ns=_SEED_TIME_NS)
+    return [SEED_PROTOBUF[Signal.METRICS], benchmark]
+
+
+def _metric_json_seeds() -> list[bytes]:
+    official = Path(__file__).resolve().parents[1] / "examples" / "otlp" / "metrics.json"
+    benchmark = MetricsPayloadFactory(items_per_request=10, seed=0).json_payload(
+        0, now_ns=_SEED_TIME_NS
+    )
+    return [official.read_bytes(), benchmark]
+
+
 TARGETS = {
     "native-protobuf-traces": NativeTarget(Signal.TRACES, _trace_seeds),
     "native-json-traces": NativeTarget(Signal.TRACES, _trace_json_seeds, json=True),
     "native-protobuf-logs": NativeTarget(Signal.LOGS, _log_seeds),
+    "native-protobuf-metrics": NativeTarget(Signal.METRICS, _metric_seeds),
+    "native-json-metrics": NativeTarget(Signal.METRICS, _metric_json_seeds, json=True),
 }
 
 

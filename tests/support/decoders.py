@@ -2,11 +2,13 @@
 targets (fuzz/native.py) compare them.
 
 Both are reduced to what obsvty would store: the rows of the store's Arrow table (the reference
-batch through ``duckdb_store.span_table`` or ``log_table``), the rejection count and the first
+batch through ``duckdb_store.span_table``, ``log_table`` or ``metric_table``), the rejection
+count and the first
 reason; or ``INVALID`` when the request as a whole is refused."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -14,9 +16,9 @@ import pyarrow as pa
 
 from obsvty.adapters.otlp import native
 from obsvty.adapters.otlp.codec import CODECS, PayloadError
-from obsvty.adapters.storage.duckdb_store import log_table, span_table
+from obsvty.adapters.storage.duckdb_store import log_table, metric_table, span_table
 from obsvty.domain.arrow_batch import ArrowBatch
-from obsvty.domain.batches import ListBatch, LogBatch, SpanBatch
+from obsvty.domain.batches import ListBatch, LogBatch, MetricBatch, SpanBatch
 from obsvty.domain.model import Signal
 
 INVALID = "invalid request"
@@ -27,6 +29,7 @@ Outcome = tuple[list[dict[str, Any]], int, str] | str
 _TABLES: dict[Signal, tuple[type[ListBatch], Callable[[Any], pa.Table]]] = {
     Signal.TRACES: (SpanBatch, span_table),
     Signal.LOGS: (LogBatch, log_table),
+    Signal.METRICS: (MetricBatch, metric_table),
 }
 
 
@@ -65,7 +68,20 @@ def native_outcome(
     if decoded is None:
         return None
     assert isinstance(decoded.batch, ArrowBatch)
+    decoded.batch.table.validate(full=True)  # offsets, dictionary indices, UTF-8 all sound
     return decoded.batch.table.to_pylist(), decoded.rejected, decoded.error_message
+
+
+def comparable(value: Any) -> Any:
+    """``value`` with its floats compared bit for bit: NaN equal to NaN (a metric value or an
+    exemplar may well be NaN), -0.0 not equal to 0.0."""
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else value.hex()
+    if isinstance(value, list | tuple):
+        return [comparable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: comparable(v) for k, v in value.items()}
+    return value
 
 
 class Divergence(AssertionError):
@@ -89,6 +105,6 @@ def same_as_reference(
     expected = reference_outcome(signal, payload, json=json)
     if expected == INVALID:
         raise Divergence(f"decoded a request the reference refuses: {got!r}")
-    if got != expected:
+    if comparable(got) != comparable(expected):
         raise Divergence(f"not what the reference gives:\n{got!r}\nreference:\n{expected!r}")
     return got

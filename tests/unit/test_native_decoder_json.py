@@ -152,6 +152,7 @@ def test_native_json_noncanonical_document_left_to_reference(case: str) -> None:
         b'{"a":1,}',
         b"\xff",
         b'{"resourceSpans":[null]}',
+        b'{"resourceSpans": [], "unknown": 1e400}',
     ],
 )
 def test_native_json_invalid_document_left_to_reference(doc: bytes) -> None:

@@ -284,4 +284,73 @@ static int batch_alloc(struct ArrowArray *out, int64_t length, int n) {
     return OK;
 }
 
+/* ---- list columns (Arrow's list<item>): int32 offsets, one more than there are lists, into a
+ * child column of fixed-width values; no null lists, no null values. A list's values are
+ * appended to l->values, then list_close ends it. */
+typedef struct {
+    col_t values;
+    buf_t offsets;
+    int64_t length;
+} list_t;
+
+static int list_init(list_t *l, char fmt) {
+    memset(l, 0, sizeof(*l));
+    TRY(col_init(&l->values, fmt, 0));
+    int32_t zero = 0;
+    return buf_put(&l->offsets, &zero, sizeof(zero));
+}
+
+static void list_free(list_t *l) {
+    col_free(&l->values);
+    buf_free(&l->offsets);
+}
+
+/* one 8-byte value (a uint64, or a double's bits) into the open list */
+static inline int list_put8(list_t *l, uint64_t bits) {
+    TRY(buf_put(&l->values.data, &bits, sizeof(bits)));
+    l->values.length++;
+    return OK;
+}
+
+static inline int list_close(list_t *l) {
+    if (l->values.length > INT32_MAX)
+        return FALLBACK; /* over 2^31 values in one column: not from one request */
+    int32_t off = (int32_t)l->values.length;
+    TRY(buf_put(&l->offsets, &off, sizeof(off)));
+    l->length++;
+    return OK;
+}
+
+/* Fills `out` from list column `l` (emptied). */
+static int list_export(list_t *l, struct ArrowArray *out) {
+    array_private_t *priv = calloc(1, sizeof(*priv));
+    if (priv == NULL)
+        return NOMEM;
+    memset(out, 0, sizeof(*out));
+    out->length = l->length;
+    out->n_buffers = 2;
+    out->private_data = priv;
+    out->release = release_array;
+    out->buffers = priv->buffers;
+    priv->owned[1] = buf_take(&l->offsets);
+    priv->buffers[1] = priv->owned[1];
+    out->children = calloc(1, sizeof(struct ArrowArray *));
+    if (priv->owned[1] == NULL || out->children == NULL) {
+        release_array(out);
+        return NOMEM;
+    }
+    out->children[0] = calloc(1, sizeof(struct ArrowArray));
+    if (out->children[0] == NULL) {
+        release_array(out);
+        return NOMEM;
+    }
+    out->n_children = 1;
+    if (col_export(&l->values, out->children[0], NULL) != OK) {
+        release_array(out);
+        return NOMEM;
+    }
+    list_free(l);
+    return OK;
+}
+
 #endif

@@ -2,8 +2,9 @@
  *
  * decode_traces(payload) -> (holder, address, rejected, first_error, start_min, start_max)
  * decode_logs(payload) -> (holder, address, rejected, first_error)
- * decode_traces_json(payload): as decode_traces, for OTLP/JSON (transcoded to protobuf first,
- * see otlp_json.h)
+ * decode_metrics(payload) -> (holder, address, rejected, first_error)
+ * decode_traces_json(payload), decode_metrics_json(payload): the same for OTLP/JSON (transcoded
+ * to protobuf first, see otlp_json.h)
  * or, from any, a str saying why the request is left to the reference decoder
  * (obsvty.adapters.otlp.to_domain). `address` is that of an ArrowArray (a struct array, one child
  * per column of the store's schema) for pyarrow.RecordBatch._import_from_c; `holder` owns its
@@ -14,6 +15,7 @@
 #include <stddef.h>
 
 #include "logs.h"
+#include "metrics.h"
 #include "otlp_json.h"
 #include "traces.h"
 
@@ -115,6 +117,7 @@ static PyObject *decode_signal(const signal_t *sig, PyObject *arg, const msgdef_
 
 SIGNAL_OPS(traces, traces_t)
 SIGNAL_OPS(logs, logs_t)
+SIGNAL_OPS(metrics, metrics_t)
 
 static PyObject *traces_extra(void *s) {
     const traces_t *t = s;
@@ -125,6 +128,8 @@ static const signal_t TRACES = {sizeof(traces_t), offsetof(traces_t, shared), tr
                                 traces_decode_op, traces_export_op, traces_free_op, traces_extra};
 static const signal_t LOGS = {sizeof(logs_t), offsetof(logs_t, shared), logs_init_op,
                               logs_decode_op, logs_export_op, logs_free_op, NULL};
+static const signal_t METRICS = {sizeof(metrics_t), offsetof(metrics_t, shared), metrics_init_op,
+                                 metrics_decode_op, metrics_export_op, metrics_free_op, NULL};
 
 static PyObject *decode_traces(PyObject *self, PyObject *arg) {
     (void)self;
@@ -141,6 +146,16 @@ static PyObject *decode_logs(PyObject *self, PyObject *arg) {
     return decode_signal(&LOGS, arg, NULL);
 }
 
+static PyObject *decode_metrics(PyObject *self, PyObject *arg) {
+    (void)self;
+    return decode_signal(&METRICS, arg, NULL);
+}
+
+static PyObject *decode_metrics_json(PyObject *self, PyObject *arg) {
+    (void)self;
+    return decode_signal(&METRICS, arg, &METRICS_REQUEST_DEF);
+}
+
 static PyMethodDef METHODS[] = {
     {"decode_traces", decode_traces, METH_O,
      "ExportTraceServiceRequest bytes -> Arrow span columns (see the module docstring)."},
@@ -148,6 +163,10 @@ static PyMethodDef METHODS[] = {
      "ExportTraceServiceRequest OTLP/JSON bytes -> Arrow span columns (see the module docstring)."},
     {"decode_logs", decode_logs, METH_O,
      "ExportLogsServiceRequest bytes -> Arrow log record columns (see the module docstring)."},
+    {"decode_metrics", decode_metrics, METH_O,
+     "ExportMetricsServiceRequest bytes -> Arrow metric point columns (see the module docstring)."},
+    {"decode_metrics_json", decode_metrics_json, METH_O,
+     "ExportMetricsServiceRequest OTLP/JSON bytes -> Arrow metric point columns."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -35,6 +35,8 @@ typedef enum {
     F_DOUBLE,
     F_MSG,     /* a message (of `msg`) */
     F_SKIP,    /* a field the decoders leave to the reference (FALLBACK when present) */
+    F_SFIXED64, /* int64 as sfixed64 */
+    F_SINT32,   /* int32 as a zigzag varint */
 } ftype_t;
 
 struct msgdef;
@@ -56,7 +58,7 @@ typedef struct {
 typedef struct msgdef {
     const fielddef_t *fields;
     int count;
-    int oneof; /* AnyValue: at most one field may be given */
+    int oneof; /* the fields (a bit per index) of the message's oneof: at most one may be given */
 } msgdef_t;
 
 typedef struct {
@@ -228,6 +230,7 @@ static int jnumber(jp_t *j, const uint8_t **start, size_t *len, int *is_int) {
 }
 
 static int jskip(jp_t *j, int depth);
+static int jdouble(jp_t *j, double *out);
 
 static int jliteral(jp_t *j, const char *lit) {
     size_t n = strlen(lit);
@@ -272,10 +275,9 @@ static int jskip(jp_t *j, int depth) {
         return jliteral(j, "false");
     if (c == 'n')
         return jliteral(j, "null");
-    const uint8_t *s;
-    size_t n;
-    int is_int;
-    return jnumber(j, &s, &n, &is_int);
+    /* a number: orjson refuses the whole document when one is out of a double's range */
+    double d;
+    return jdouble(j, &d);
 }
 
 /* ---- writing the wire format */
@@ -488,6 +490,24 @@ static int jfield(jp_t *j, const fielddef_t *f, buf_t *out, int depth) {
         TRY(put_tag(out, f->number, WT_VARINT));
         return put_varint(out, neg ? (uint64_t)0 - v : v);
     }
+    case F_SFIXED64:
+        TRY(jinteger(j, 1, &v, &neg));
+        if (v > 0x7FFFFFFFFFFFFFFFULL + (uint64_t)neg)
+            return FALLBACK;
+        v = neg ? (uint64_t)0 - v : v;
+        TRY(put_tag(out, f->number, WT_I64));
+        for (int i = 0; i < 8; i++)
+            TRY(buf_byte(out, (uint8_t)(v >> (8 * i))));
+        return OK;
+    case F_SINT32: {
+        TRY(jinteger(j, 1, &v, &neg));
+        if (v > 0x7FFFFFFFULL + (uint64_t)neg)
+            return FALLBACK;
+        int64_t n = neg ? -(int64_t)v : (int64_t)v;
+        uint32_t zz = ((uint32_t)n << 1) ^ (uint32_t)(n < 0 ? -1 : 0);
+        TRY(put_tag(out, f->number, WT_VARINT));
+        return put_varint(out, zz);
+    }
     case F_BOOL: {
         int c = peek(j);
         if (c == 't')
@@ -552,7 +572,7 @@ static int jmessage(jp_t *j, const msgdef_t *m, buf_t *out, int depth) {
             if (seen & (1ULL << index))
                 return FALLBACK; /* the same field twice (two spellings, or a duplicate key) */
             seen |= 1ULL << index;
-            if (m->oneof && ++given > 1)
+            if (((m->oneof >> index) & 1) && ++given > 1)
                 return FALLBACK;
             int c = peek(j);
             if (c == 'n' || f->type == F_SKIP)
@@ -608,7 +628,7 @@ static const fielddef_t ANYVALUE_FIELDS[] = {
     {"bytesValue", "bytes_value", 7, F_BYTES, 0, NULL, NULL},
     {"stringValueStrindex", "string_value_strindex", 8, F_INT32, 0, NULL, NULL},
 };
-static const msgdef_t ANYVALUE_DEF = {ANYVALUE_FIELDS, 8, 1};
+static const msgdef_t ANYVALUE_DEF = {ANYVALUE_FIELDS, 8, 0xFF};
 
 static const fielddef_t RESOURCE_FIELDS[] = {
     {"attributes", "attributes", 1, F_MSG, 1, &KEYVALUE_DEF, NULL},
@@ -689,6 +709,136 @@ static const fielddef_t TRACE_REQUEST_FIELDS[] = {
     {"resourceSpans", "resource_spans", 1, F_MSG, 1, &RESOURCE_SPANS_DEF, NULL},
 };
 static const msgdef_t TRACE_REQUEST_DEF = {TRACE_REQUEST_FIELDS, 1, 0};
+
+/* ---- metrics (opentelemetry/proto/metrics/v1/metrics.proto) */
+static const char *const TEMPORALITY_NAMES[] = {
+    "AGGREGATION_TEMPORALITY_UNSPECIFIED", "AGGREGATION_TEMPORALITY_DELTA",
+    "AGGREGATION_TEMPORALITY_CUMULATIVE"};
+static const enumdef_t TEMPORALITY = {TEMPORALITY_NAMES, 3};
+
+static const fielddef_t EXEMPLAR_FIELDS[] = {
+    {"filteredAttributes", "filtered_attributes", 7, F_MSG, 1, &KEYVALUE_DEF, NULL},
+    {"timeUnixNano", "time_unix_nano", 2, F_FIXED64, 0, NULL, NULL},
+    {"asDouble", "as_double", 3, F_DOUBLE, 0, NULL, NULL},
+    {"asInt", "as_int", 6, F_SFIXED64, 0, NULL, NULL},
+    {"spanId", "span_id", 4, F_HEXID, 0, NULL, NULL},
+    {"traceId", "trace_id", 5, F_HEXID, 0, NULL, NULL},
+};
+static const msgdef_t EXEMPLAR_DEF = {EXEMPLAR_FIELDS, 6, 0x0C}; /* oneof value */
+static const fielddef_t NUMBER_POINT_FIELDS[] = {
+    {"attributes", "attributes", 7, F_MSG, 1, &KEYVALUE_DEF, NULL},
+    {"startTimeUnixNano", "start_time_unix_nano", 2, F_FIXED64, 0, NULL, NULL},
+    {"timeUnixNano", "time_unix_nano", 3, F_FIXED64, 0, NULL, NULL},
+    {"asDouble", "as_double", 4, F_DOUBLE, 0, NULL, NULL},
+    {"asInt", "as_int", 6, F_SFIXED64, 0, NULL, NULL},
+    {"exemplars", "exemplars", 5, F_MSG, 1, &EXEMPLAR_DEF, NULL},
+    {"flags", "flags", 8, F_UINT32, 0, NULL, NULL},
+};
+static const msgdef_t NUMBER_POINT_DEF = {NUMBER_POINT_FIELDS, 7, 0x18}; /* oneof value */
+static const fielddef_t HISTOGRAM_POINT_FIELDS[] = {
+    {"attributes", "attributes", 9, F_MSG, 1, &KEYVALUE_DEF, NULL},
+    {"startTimeUnixNano", "start_time_unix_nano", 2, F_FIXED64, 0, NULL, NULL},
+    {"timeUnixNano", "time_unix_nano", 3, F_FIXED64, 0, NULL, NULL},
+    {"count", "count", 4, F_FIXED64, 0, NULL, NULL},
+    {"sum", "sum", 5, F_DOUBLE, 0, NULL, NULL},
+    {"bucketCounts", "bucket_counts", 6, F_FIXED64, 1, NULL, NULL},
+    {"explicitBounds", "explicit_bounds", 7, F_DOUBLE, 1, NULL, NULL},
+    {"exemplars", "exemplars", 8, F_MSG, 1, &EXEMPLAR_DEF, NULL},
+    {"flags", "flags", 10, F_UINT32, 0, NULL, NULL},
+    {"min", "min", 11, F_DOUBLE, 0, NULL, NULL},
+    {"max", "max", 12, F_DOUBLE, 0, NULL, NULL},
+};
+static const msgdef_t HISTOGRAM_POINT_DEF = {HISTOGRAM_POINT_FIELDS, 11, 0};
+static const fielddef_t BUCKETS_FIELDS[] = {
+    {"offset", "offset", 1, F_SINT32, 0, NULL, NULL},
+    {"bucketCounts", "bucket_counts", 2, F_UINT64, 1, NULL, NULL},
+};
+static const msgdef_t BUCKETS_DEF = {BUCKETS_FIELDS, 2, 0};
+static const fielddef_t EXPONENTIAL_POINT_FIELDS[] = {
+    {"attributes", "attributes", 1, F_MSG, 1, &KEYVALUE_DEF, NULL},
+    {"startTimeUnixNano", "start_time_unix_nano", 2, F_FIXED64, 0, NULL, NULL},
+    {"timeUnixNano", "time_unix_nano", 3, F_FIXED64, 0, NULL, NULL},
+    {"count", "count", 4, F_FIXED64, 0, NULL, NULL},
+    {"sum", "sum", 5, F_DOUBLE, 0, NULL, NULL},
+    {"scale", "scale", 6, F_SINT32, 0, NULL, NULL},
+    {"zeroCount", "zero_count", 7, F_FIXED64, 0, NULL, NULL},
+    {"positive", "positive", 8, F_MSG, 0, &BUCKETS_DEF, NULL},
+    {"negative", "negative", 9, F_MSG, 0, &BUCKETS_DEF, NULL},
+    {"flags", "flags", 10, F_UINT32, 0, NULL, NULL},
+    {"exemplars", "exemplars", 11, F_MSG, 1, &EXEMPLAR_DEF, NULL},
+    {"min", "min", 12, F_DOUBLE, 0, NULL, NULL},
+    {"max", "max", 13, F_DOUBLE, 0, NULL, NULL},
+    {"zeroThreshold", "zero_threshold", 14, F_DOUBLE, 0, NULL, NULL},
+};
+static const msgdef_t EXPONENTIAL_POINT_DEF = {EXPONENTIAL_POINT_FIELDS, 14, 0};
+static const fielddef_t QUANTILE_FIELDS[] = {
+    {"quantile", "quantile", 1, F_DOUBLE, 0, NULL, NULL},
+    {"value", "value", 2, F_DOUBLE, 0, NULL, NULL},
+};
+static const msgdef_t QUANTILE_DEF = {QUANTILE_FIELDS, 2, 0};
+static const fielddef_t SUMMARY_POINT_FIELDS[] = {
+    {"attributes", "attributes", 7, F_MSG, 1, &KEYVALUE_DEF, NULL},
+    {"startTimeUnixNano", "start_time_unix_nano", 2, F_FIXED64, 0, NULL, NULL},
+    {"timeUnixNano", "time_unix_nano", 3, F_FIXED64, 0, NULL, NULL},
+    {"count", "count", 4, F_FIXED64, 0, NULL, NULL},
+    {"sum", "sum", 5, F_DOUBLE, 0, NULL, NULL},
+    {"quantileValues", "quantile_values", 6, F_MSG, 1, &QUANTILE_DEF, NULL},
+    {"flags", "flags", 8, F_UINT32, 0, NULL, NULL},
+};
+static const msgdef_t SUMMARY_POINT_DEF = {SUMMARY_POINT_FIELDS, 7, 0};
+
+static const fielddef_t GAUGE_FIELDS[] = {
+    {"dataPoints", "data_points", 1, F_MSG, 1, &NUMBER_POINT_DEF, NULL},
+};
+static const msgdef_t GAUGE_DEF = {GAUGE_FIELDS, 1, 0};
+static const fielddef_t SUM_FIELDS[] = {
+    {"dataPoints", "data_points", 1, F_MSG, 1, &NUMBER_POINT_DEF, NULL},
+    {"aggregationTemporality", "aggregation_temporality", 2, F_INT32, 0, NULL, &TEMPORALITY},
+    {"isMonotonic", "is_monotonic", 3, F_BOOL, 0, NULL, NULL},
+};
+static const msgdef_t SUM_DEF = {SUM_FIELDS, 3, 0};
+static const fielddef_t HISTOGRAM_FIELDS[] = {
+    {"dataPoints", "data_points", 1, F_MSG, 1, &HISTOGRAM_POINT_DEF, NULL},
+    {"aggregationTemporality", "aggregation_temporality", 2, F_INT32, 0, NULL, &TEMPORALITY},
+};
+static const msgdef_t HISTOGRAM_DEF = {HISTOGRAM_FIELDS, 2, 0};
+static const fielddef_t EXPONENTIAL_FIELDS[] = {
+    {"dataPoints", "data_points", 1, F_MSG, 1, &EXPONENTIAL_POINT_DEF, NULL},
+    {"aggregationTemporality", "aggregation_temporality", 2, F_INT32, 0, NULL, &TEMPORALITY},
+};
+static const msgdef_t EXPONENTIAL_DEF = {EXPONENTIAL_FIELDS, 2, 0};
+static const fielddef_t SUMMARY_FIELDS[] = {
+    {"dataPoints", "data_points", 1, F_MSG, 1, &SUMMARY_POINT_DEF, NULL},
+};
+static const msgdef_t SUMMARY_DEF = {SUMMARY_FIELDS, 1, 0};
+static const fielddef_t METRIC_FIELDS[] = {
+    {"name", "name", 1, F_STR, 0, NULL, NULL},
+    {"description", "description", 2, F_STR, 0, NULL, NULL},
+    {"unit", "unit", 3, F_STR, 0, NULL, NULL},
+    {"gauge", "gauge", 5, F_MSG, 0, &GAUGE_DEF, NULL},
+    {"sum", "sum", 7, F_MSG, 0, &SUM_DEF, NULL},
+    {"histogram", "histogram", 9, F_MSG, 0, &HISTOGRAM_DEF, NULL},
+    {"exponentialHistogram", "exponential_histogram", 10, F_MSG, 0, &EXPONENTIAL_DEF, NULL},
+    {"summary", "summary", 11, F_MSG, 0, &SUMMARY_DEF, NULL},
+    {"metadata", "metadata", 12, F_MSG, 1, &KEYVALUE_DEF, NULL},
+};
+static const msgdef_t METRIC_DEF = {METRIC_FIELDS, 9, 0xF8}; /* oneof data */
+static const fielddef_t SCOPE_METRICS_FIELDS[] = {
+    {"scope", "scope", 1, F_MSG, 0, &SCOPE_DEF, NULL},
+    {"metrics", "metrics", 2, F_MSG, 1, &METRIC_DEF, NULL},
+    {"schemaUrl", "schema_url", 3, F_STR, 0, NULL, NULL},
+};
+static const msgdef_t SCOPE_METRICS_DEF = {SCOPE_METRICS_FIELDS, 3, 0};
+static const fielddef_t RESOURCE_METRICS_FIELDS[] = {
+    {"resource", "resource", 1, F_MSG, 0, &RESOURCE_DEF, NULL},
+    {"scopeMetrics", "scope_metrics", 2, F_MSG, 1, &SCOPE_METRICS_DEF, NULL},
+    {"schemaUrl", "schema_url", 3, F_STR, 0, NULL, NULL},
+};
+static const msgdef_t RESOURCE_METRICS_DEF = {RESOURCE_METRICS_FIELDS, 3, 0};
+static const fielddef_t METRICS_REQUEST_FIELDS[] = {
+    {"resourceMetrics", "resource_metrics", 1, F_MSG, 1, &RESOURCE_METRICS_DEF, NULL},
+};
+static const msgdef_t METRICS_REQUEST_DEF = {METRICS_REQUEST_FIELDS, 1, 0};
 
 /* a whole OTLP/JSON document of message `m` into protobuf bytes in `out` */
 static int json_to_wire(const uint8_t *p, size_t n, const msgdef_t *m, buf_t *out) {

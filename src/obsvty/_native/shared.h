@@ -216,6 +216,8 @@ static int shared_export(shared_t *sh, struct ArrowArray **children) {
  * handed to `item(ctx, its bytes)`. */
 static int request_decode(shared_t *sh, const uint8_t *p, size_t n, int (*item)(void *, slice_t),
                           void *ctx) {
+    if (n == 0)
+        return OK; /* (p may then be NULL: an empty transcoded document) */
     rd_t req = {p, p + n};
     while (req.p < req.end) {
         uint32_t field;

@@ -83,6 +83,49 @@ LOG_SCHEMA = pa.schema(
 SCHEMAS = {Signal.TRACES: SPAN_SCHEMA, Signal.LOGS: LOG_SCHEMA}
 
 
+_U64 = pa.uint64()
+_F64 = pa.float64()
+
+METRIC_SCHEMA = pa.schema(
+    [
+        # what every point of one metric shares (duckdb_store.metric_table's descriptor columns)
+        ("metric_name", _shared(_STR)),
+        ("metric_description", _shared(_STR)),
+        ("metric_unit", _shared(_STR)),
+        ("metric_type", _shared(_STR)),
+        ("aggregation_temporality", _shared(pa.uint8())),
+        ("is_monotonic", _shared(pa.bool_())),
+        ("metric_metadata", _shared(_STR)),
+        ("start_time_unix_nano", pa.int64()),
+        ("time_unix_nano", pa.int64()),
+        ("attributes", _STR),
+        ("flags", _U32),
+        ("exemplars", _STR),
+        ("value_int", pa.int64()),
+        ("value_double", _F64),
+        ("count", _U64),
+        ("sum", _F64),
+        ("min", _F64),
+        ("max", _F64),
+        ("bucket_counts", pa.list_(_U64)),
+        ("explicit_bounds", pa.list_(_F64)),
+        ("scale", pa.int32()),
+        ("zero_count", _U64),
+        ("zero_threshold", _F64),
+        ("positive_offset", pa.int32()),
+        ("positive_bucket_counts", pa.list_(_U64)),
+        ("negative_offset", pa.int32()),
+        ("negative_bucket_counts", pa.list_(_U64)),
+        ("quantile_values", _STR),
+        *RESOURCE_SCOPE_FIELDS,
+    ]
+)
+"""The columns of a metric data point, in the order of ``duckdb_store.metric_table``; the fields a
+point type does not have are null (or an empty list), as in ``MetricBatch``."""
+
+SCHEMAS[Signal.METRICS] = METRIC_SCHEMA
+
+
 @dataclass(slots=True)
 class ArrowBatch:
     """One signal's items as an Arrow table whose schema is ``SCHEMAS[signal]``."""

@@ -198,6 +198,8 @@ METRICS: SignalCodec[ExportMetricsServiceRequest] = SignalCodec(
     ExportMetricsServiceResponse,
     to_domain.metrics,
     "rejected_data_points",
+    native=native.protobuf_decoder(Signal.METRICS),
+    native_json=native.json_decoder(Signal.METRICS),
 )
 CODECS: dict[Signal, SignalCodec[Any]] = {c.signal: c for c in (TRACES, LOGS, METRICS)}
 

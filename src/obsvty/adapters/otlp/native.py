@@ -61,7 +61,11 @@ def _decoder(
     return decode_request
 
 
-_PROTOBUF = {Signal.TRACES: "decode_traces", Signal.LOGS: "decode_logs"}
+_PROTOBUF = {
+    Signal.TRACES: "decode_traces",
+    Signal.LOGS: "decode_logs",
+    Signal.METRICS: "decode_metrics",
+}
 
 
 def protobuf_decoder(signal: Signal) -> Callable[[bytes], DecodedRequest | None] | None:
@@ -72,7 +76,7 @@ def protobuf_decoder(signal: Signal) -> Callable[[bytes], DecodedRequest | None]
     return _decoder(signal, getattr(_NATIVE, name))
 
 
-_JSON = {Signal.TRACES: "decode_traces_json"}
+_JSON = {Signal.TRACES: "decode_traces_json", Signal.METRICS: "decode_metrics_json"}
 
 
 def json_decoder(signal: Signal) -> Callable[[bytes], DecodedRequest | None] | None:

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from obsvty.adapters.storage import duckdb_schema
 from obsvty.adapters.storage.gil_handoff import short_switch_interval
 from obsvty.adapters.storage.typed_json import dumps
-from obsvty.domain.arrow_batch import LOG_SCHEMA, SPAN_SCHEMA, ArrowBatch
+from obsvty.domain.arrow_batch import LOG_SCHEMA, METRIC_SCHEMA, SPAN_SCHEMA, ArrowBatch
 from obsvty.domain.batches import Batch, LogBatch, MetricBatch, SpanBatch
 from obsvty.domain.model import (
     Exemplar,
@@ -279,7 +279,7 @@ def metric_table(b: MetricBatch) -> pa.Table:
         ),
     }
     columns.update(_resource_scope_columns(b.resource, b.scope))
-    return pa.table(columns)
+    return pa.table(columns, schema=METRIC_SCHEMA)
 
 
 _TO_ARROW: dict[type[Any], Callable[[Any], pa.Table]] = {

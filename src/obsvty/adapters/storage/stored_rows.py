@@ -1,18 +1,29 @@
 """Arrow batches in the stored row form (:mod:`obsvty.domain.arrow_batch`) back to the list-based
 batches of :mod:`obsvty.domain.batches`, for a store that builds its own documents from Python
-values (MongoDB). The inverse of ``duckdb_store.span_table`` and ``log_table``: hex ids to
-bytes, typed JSON to values, each distinct resource and scope to one shared object."""
+values (MongoDB). The inverse of ``duckdb_store.span_table``, ``log_table`` and
+``metric_table``: hex ids to bytes, typed JSON to values, each distinct resource, scope and metric
+descriptor to one shared object. Typed JSON has no NaN or infinity (they are null, as DuckDB
+stores them), so an exemplar value or a quantile that was one comes back as ``None`` or NaN."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import orjson
 
 from obsvty.adapters.storage.typed_json import loads_attributes, loads_value
 from obsvty.domain.arrow_batch import ArrowBatch
-from obsvty.domain.batches import ListBatch, LogBatch, SpanBatch
-from obsvty.domain.model import InstrumentationScope, Resource, Signal, SpanEvent, SpanLink
+from obsvty.domain.batches import ListBatch, LogBatch, MetricBatch, SpanBatch
+from obsvty.domain.model import (
+    Exemplar,
+    InstrumentationScope,
+    MetricDescriptor,
+    Resource,
+    Signal,
+    SpanEvent,
+    SpanLink,
+)
 
 
 def _shared(rows: list[tuple[Any, ...]], make: Any) -> list[Any]:
@@ -141,6 +152,91 @@ def _logs(c: dict[str, list[Any]]) -> LogBatch:
     )
 
 
+def _descriptor(
+    name: str,
+    description: str,
+    unit: str,
+    kind: str,
+    temporality: int,
+    monotonic: bool,
+    metadata: str,
+) -> MetricDescriptor:
+    return MetricDescriptor(
+        name, description, unit, kind, temporality, monotonic, loads_attributes(metadata)
+    )
+
+
+def _exemplars(text: str) -> list[Exemplar]:
+    return [
+        Exemplar(
+            e["time_unix_nano"],
+            e["value"],
+            loads_attributes(orjson.dumps(e["filtered_attributes"])),
+            bytes.fromhex(e["trace_id"]),
+            bytes.fromhex(e["span_id"]),
+        )
+        for e in orjson.loads(text)
+    ]
+
+
+def _quantiles(text: str) -> list[tuple[float, float]]:
+    return [
+        (
+            math.nan if q["quantile"] is None else q["quantile"],
+            math.nan if q["value"] is None else q["value"],
+        )
+        for q in orjson.loads(text)
+    ]
+
+
+def _columns(names: tuple[str, ...], c: dict[str, list[Any]]) -> list[tuple[Any, ...]]:
+    return list(zip(*(c[name] for name in names), strict=True))
+
+
+_DESCRIPTOR_COLUMNS = (
+    "metric_name",
+    "metric_description",
+    "metric_unit",
+    "metric_type",
+    "aggregation_temporality",
+    "is_monotonic",
+    "metric_metadata",
+)
+_POINT_COLUMNS = (
+    "start_time_unix_nano",
+    "time_unix_nano",
+    "flags",
+    "value_int",
+    "value_double",
+    "count",
+    "sum",
+    "min",
+    "max",
+    "bucket_counts",
+    "explicit_bounds",
+    "scale",
+    "zero_count",
+    "zero_threshold",
+    "positive_offset",
+    "positive_bucket_counts",
+    "negative_offset",
+    "negative_bucket_counts",
+)
+
+
+def _metrics(c: dict[str, list[Any]]) -> MetricBatch:
+    resources, scopes = _resources_and_scopes(c)
+    return MetricBatch(
+        metric=_shared(_columns(_DESCRIPTOR_COLUMNS, c), _descriptor),
+        attributes=[loads_attributes(a) for a in c["attributes"]],
+        exemplars=[_exemplars(e) if e != "[]" else [] for e in c["exemplars"]],
+        quantile_values=[_quantiles(q) if q != "[]" else [] for q in c["quantile_values"]],
+        resource=resources,
+        scope=scopes,
+        **{name: c[name] for name in _POINT_COLUMNS},
+    )
+
+
 def list_batch(batch: ArrowBatch) -> ListBatch:
     """The same items as a list-based batch."""
     columns = batch.table.to_pydict()
@@ -148,5 +244,4 @@ def list_batch(batch: ArrowBatch) -> ListBatch:
         return _spans(columns)
     if batch.signal is Signal.LOGS:
         return _logs(columns)
-    # metrics are not decoded natively (yet)
-    raise TypeError(f"no list form for {batch.signal} Arrow batches")  # pragma: no cover
+    return _metrics(columns)
