@@ -129,6 +129,14 @@ def _log_seeds() -> list[bytes]:
     return [SEED_PROTOBUF[Signal.LOGS], benchmark]
 
 
+def _log_json_seeds() -> list[bytes]:
+    official = Path(__file__).resolve().parents[1] / "examples" / "otlp" / "logs.json"
+    benchmark = LogsPayloadFactory(items_per_request=10, seed=0).json_payload(
+        0, now_ns=_SEED_TIME_NS
+    )
+    return [official.read_bytes(), benchmark]
+
+
 def _metric_seeds() -> list[bytes]:
     benchmark = MetricsPayloadFactory(items_per_request=10, seed=0).payload(0, now_ns=_SEED_TIME_NS)
     return [SEED_PROTOBUF[Signal.METRICS], benchmark]
@@ -146,6 +154,7 @@ TARGETS = {
     "native-protobuf-traces": NativeTarget(Signal.TRACES, _trace_seeds),
     "native-json-traces": NativeTarget(Signal.TRACES, _trace_json_seeds, json=True),
     "native-protobuf-logs": NativeTarget(Signal.LOGS, _log_seeds),
+    "native-json-logs": NativeTarget(Signal.LOGS, _log_json_seeds, json=True),
     "native-protobuf-metrics": NativeTarget(Signal.METRICS, _metric_seeds),
     "native-json-metrics": NativeTarget(Signal.METRICS, _metric_json_seeds, json=True),
 }

@@ -3,7 +3,8 @@
  * decode_traces(payload) -> (holder, address, rejected, first_error, start_min, start_max)
  * decode_logs(payload) -> (holder, address, rejected, first_error)
  * decode_metrics(payload) -> (holder, address, rejected, first_error)
- * decode_traces_json(payload), decode_metrics_json(payload): the same for OTLP/JSON (transcoded
+ * decode_traces_json(payload), decode_logs_json(payload), decode_metrics_json(payload): the
+ * same for OTLP/JSON (transcoded
  * to protobuf first, see otlp_json.h)
  * or, from any, a str saying why the request is left to the reference decoder
  * (obsvty.adapters.otlp.to_domain). `address` is that of an ArrowArray (a struct array, one child
@@ -146,6 +147,11 @@ static PyObject *decode_logs(PyObject *self, PyObject *arg) {
     return decode_signal(&LOGS, arg, NULL);
 }
 
+static PyObject *decode_logs_json(PyObject *self, PyObject *arg) {
+    (void)self;
+    return decode_signal(&LOGS, arg, &LOGS_REQUEST_DEF);
+}
+
 static PyObject *decode_metrics(PyObject *self, PyObject *arg) {
     (void)self;
     return decode_signal(&METRICS, arg, NULL);
@@ -163,6 +169,8 @@ static PyMethodDef METHODS[] = {
      "ExportTraceServiceRequest OTLP/JSON bytes -> Arrow span columns (see the module docstring)."},
     {"decode_logs", decode_logs, METH_O,
      "ExportLogsServiceRequest bytes -> Arrow log record columns (see the module docstring)."},
+    {"decode_logs_json", decode_logs_json, METH_O,
+     "ExportLogsServiceRequest OTLP/JSON bytes -> Arrow log record columns."},
     {"decode_metrics", decode_metrics, METH_O,
      "ExportMetricsServiceRequest bytes -> Arrow metric point columns (see the module docstring)."},
     {"decode_metrics_json", decode_metrics_json, METH_O,

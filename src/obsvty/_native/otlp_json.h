@@ -710,6 +710,50 @@ static const fielddef_t TRACE_REQUEST_FIELDS[] = {
 };
 static const msgdef_t TRACE_REQUEST_DEF = {TRACE_REQUEST_FIELDS, 1, 0};
 
+/* ---- logs (opentelemetry/proto/logs/v1/logs.proto) */
+static const char *const SEVERITY_NAMES[] = {
+    "SEVERITY_NUMBER_UNSPECIFIED", "SEVERITY_NUMBER_TRACE",  "SEVERITY_NUMBER_TRACE2",
+    "SEVERITY_NUMBER_TRACE3",      "SEVERITY_NUMBER_TRACE4", "SEVERITY_NUMBER_DEBUG",
+    "SEVERITY_NUMBER_DEBUG2",      "SEVERITY_NUMBER_DEBUG3", "SEVERITY_NUMBER_DEBUG4",
+    "SEVERITY_NUMBER_INFO",        "SEVERITY_NUMBER_INFO2",  "SEVERITY_NUMBER_INFO3",
+    "SEVERITY_NUMBER_INFO4",       "SEVERITY_NUMBER_WARN",   "SEVERITY_NUMBER_WARN2",
+    "SEVERITY_NUMBER_WARN3",       "SEVERITY_NUMBER_WARN4",  "SEVERITY_NUMBER_ERROR",
+    "SEVERITY_NUMBER_ERROR2",      "SEVERITY_NUMBER_ERROR3", "SEVERITY_NUMBER_ERROR4",
+    "SEVERITY_NUMBER_FATAL",       "SEVERITY_NUMBER_FATAL2", "SEVERITY_NUMBER_FATAL3",
+    "SEVERITY_NUMBER_FATAL4",
+};
+static const enumdef_t SEVERITY = {SEVERITY_NAMES, 25};
+static const fielddef_t LOG_RECORD_FIELDS[] = {
+    {"timeUnixNano", "time_unix_nano", 1, F_FIXED64, 0, NULL, NULL},
+    {"observedTimeUnixNano", "observed_time_unix_nano", 11, F_FIXED64, 0, NULL, NULL},
+    {"severityNumber", "severity_number", 2, F_INT32, 0, NULL, &SEVERITY},
+    {"severityText", "severity_text", 3, F_STR, 0, NULL, NULL},
+    {"body", "body", 5, F_MSG, 0, &ANYVALUE_DEF, NULL},
+    {"attributes", "attributes", 6, F_MSG, 1, &KEYVALUE_DEF, NULL},
+    {"droppedAttributesCount", "dropped_attributes_count", 7, F_UINT32, 0, NULL, NULL},
+    {"flags", "flags", 8, F_FIXED32, 0, NULL, NULL},
+    {"traceId", "trace_id", 9, F_HEXID, 0, NULL, NULL},
+    {"spanId", "span_id", 10, F_HEXID, 0, NULL, NULL},
+    {"eventName", "event_name", 12, F_STR, 0, NULL, NULL},
+};
+static const msgdef_t LOG_RECORD_DEF = {LOG_RECORD_FIELDS, 11, 0};
+static const fielddef_t SCOPE_LOGS_FIELDS[] = {
+    {"scope", "scope", 1, F_MSG, 0, &SCOPE_DEF, NULL},
+    {"logRecords", "log_records", 2, F_MSG, 1, &LOG_RECORD_DEF, NULL},
+    {"schemaUrl", "schema_url", 3, F_STR, 0, NULL, NULL},
+};
+static const msgdef_t SCOPE_LOGS_DEF = {SCOPE_LOGS_FIELDS, 3, 0};
+static const fielddef_t RESOURCE_LOGS_FIELDS[] = {
+    {"resource", "resource", 1, F_MSG, 0, &RESOURCE_DEF, NULL},
+    {"scopeLogs", "scope_logs", 2, F_MSG, 1, &SCOPE_LOGS_DEF, NULL},
+    {"schemaUrl", "schema_url", 3, F_STR, 0, NULL, NULL},
+};
+static const msgdef_t RESOURCE_LOGS_DEF = {RESOURCE_LOGS_FIELDS, 3, 0};
+static const fielddef_t LOGS_REQUEST_FIELDS[] = {
+    {"resourceLogs", "resource_logs", 1, F_MSG, 1, &RESOURCE_LOGS_DEF, NULL},
+};
+static const msgdef_t LOGS_REQUEST_DEF = {LOGS_REQUEST_FIELDS, 1, 0};
+
 /* ---- metrics (opentelemetry/proto/metrics/v1/metrics.proto) */
 static const char *const TEMPORALITY_NAMES[] = {
     "AGGREGATION_TEMPORALITY_UNSPECIFIED", "AGGREGATION_TEMPORALITY_DELTA",

@@ -191,6 +191,7 @@ LOGS: SignalCodec[ExportLogsServiceRequest] = SignalCodec(
     to_domain.logs,
     "rejected_log_records",
     native=native.protobuf_decoder(Signal.LOGS),
+    native_json=native.json_decoder(Signal.LOGS),
 )
 METRICS: SignalCodec[ExportMetricsServiceRequest] = SignalCodec(
     Signal.METRICS,

@@ -76,7 +76,11 @@ def protobuf_decoder(signal: Signal) -> Callable[[bytes], DecodedRequest | None]
     return _decoder(signal, getattr(_NATIVE, name))
 
 
-_JSON = {Signal.TRACES: "decode_traces_json", Signal.METRICS: "decode_metrics_json"}
+_JSON = {
+    Signal.TRACES: "decode_traces_json",
+    Signal.LOGS: "decode_logs_json",
+    Signal.METRICS: "decode_metrics_json",
+}
 
 
 def json_decoder(signal: Signal) -> Callable[[bytes], DecodedRequest | None] | None:
