@@ -42,6 +42,7 @@ ASSETS = {
     "trace.js": "text/javascript; charset=utf-8",
     "logs.js": "text/javascript; charset=utf-8",
     "metrics.js": "text/javascript; charset=utf-8",
+    "map.js": "text/javascript; charset=utf-8",
     "styles.css": "text/css; charset=utf-8",
     "favicon.svg": "image/svg+xml",
 }

@@ -3,6 +3,7 @@
 import { $, TOKEN_KEY, report, setStatus } from './common.js';
 import { forgetLogServices, logSummary, olderLogs, searchLogs, showLogs } from './logs.js';
 import { metricServices, showMetrics, showSeries } from './metrics.js';
+import { showMap } from './map.js';
 import { showTrace } from './trace.js';
 import { forgetServices, loadOperations, searchTraces, showTraces } from './traces.js';
 
@@ -20,7 +21,8 @@ function route() {
   if (view === 'trace') showTrace(decodeURIComponent(arg));
   else if (view === 'logs') leaveView = showLogs(arg);
   else if (view === 'metrics') showMetrics();
-  else showTraces();
+  else if (view === 'map') showMap();
+  else showTraces(arg);
 }
 
 // ------------------------------------------------------------------ wiring

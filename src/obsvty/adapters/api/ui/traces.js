@@ -104,10 +104,22 @@ function traceRow(t) {
   row.dataset.traceId = id;
   return row;
 }
-export async function showTraces() {
+export async function showTraces(arg) {
+  // #/traces?service=name&lookback=1h (from the service map): search that service's traces
   $('view-traces').hidden = false;
+  const query = new URLSearchParams(arg && arg.startsWith('?') ? arg.slice(1) : '');
   try {
     await loadServices();
+    if (query.has('service')) {
+      $('ts-service').value = query.get('service');
+      if (query.has('lookback')) {
+        $('ts-lookback').value = query.get('lookback');
+        $('ts-lookback').dispatchEvent(new Event('change'));
+      }
+      await loadOperations();
+      searchTraces();
+      return;
+    }
   } catch (err) { report(err); return; }
   if (!$('trace-results').tBodies[0].rows.length) searchTraces();
 }
