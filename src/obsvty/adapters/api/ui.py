@@ -43,6 +43,7 @@ ASSETS = {
     "logs.js": "text/javascript; charset=utf-8",
     "metrics.js": "text/javascript; charset=utf-8",
     "map.js": "text/javascript; charset=utf-8",
+    "scatter.js": "text/javascript; charset=utf-8",
     "styles.css": "text/css; charset=utf-8",
     "favicon.svg": "image/svg+xml",
 }

@@ -1,5 +1,6 @@
 // obsvty web UI: the trace search (Jaeger API v3, OTLP/JSON).
 import { $, JAEGER, attrFilter, big, clear, el, fmtDuration, fmtTime, getJSON, list, num, otlpSpans, parseDuration, report, rfc3339, serviceColour, summarise, timeRange, traceHref } from './common.js';
+import { drawScatter } from './scatter.js';
 
 // ------------------------------------------------------------------ traces: search
 let servicesLoaded = false;
@@ -55,10 +56,12 @@ export async function searchTraces(event) {
     const rows = document.createDocumentFragment();
     for (const t of traces) rows.append(traceRow(t));
     tbody.append(rows);
+    drawScatter($('ts-scatter'), traces);
     summary.textContent = `${traces.length} trace${traces.length === 1 ? '' : 's'} found`;
     if (!traces.length && (range.start !== null || range.end !== null)) await offerNewest(summary, range);
   } catch (err) {
     clear(tbody);
+    drawScatter($('ts-scatter'), []);
     report(err, summary);
   }
 }
