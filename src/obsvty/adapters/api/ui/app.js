@@ -1,7 +1,7 @@
 // obsvty web UI: the router and the wiring of every view. Vanilla JS in ES modules served by
 // obsvty itself (no build step, nothing from another origin); see common.js for the safety rule.
 import { $, TOKEN_KEY, report, setStatus } from './common.js';
-import { forgetLogServices, logSummary, olderLogs, searchLogs, showLogs } from './logs.js';
+import { forgetLogServices, jumpToNewest, logSummary, olderLogs, openRecord, searchLogs, showLogs, watchScroll } from './logs.js';
 import { metricServices, showMetrics, showSeries } from './metrics.js';
 import { showMap } from './map.js';
 import { showTrace } from './trace.js';
@@ -37,6 +37,15 @@ $('log-search').addEventListener('submit', searchLogs);
 $('ls-more').addEventListener('click', olderLogs);
 for (const id of ['ls-service', 'ls-severity']) $(id).addEventListener('change', () => searchLogs());
 $('ls-live').addEventListener('change', logSummary);
+$('ls-lookback').addEventListener('change', () => {
+  const custom = $('ls-lookback').value === 'custom';
+  for (const label of document.querySelectorAll('.ls-custom')) label.hidden = !custom;
+  if (!custom) searchLogs();
+});
+for (const label of document.querySelectorAll('.ls-custom')) label.hidden = true;
+$('log-results').tBodies[0].addEventListener('click', openRecord);
+$('ls-new').addEventListener('click', jumpToNewest);
+window.addEventListener('scroll', watchScroll, { passive: true });
 $('metric-search').addEventListener('submit', showSeries);
 $('ms-name').addEventListener('change', () => { metricServices($('ms-name').value); showSeries(); });
 for (const id of ['ms-lookback', 'ms-service', 'ms-show']) $(id).addEventListener('change', () => showSeries());

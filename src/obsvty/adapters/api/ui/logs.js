@@ -1,5 +1,5 @@
 // obsvty web UI: the live log list.
-import { $, API, attrFilter, big, clear, el, fmtTime, fmtValue, getJSON, list, report, traceLink } from './common.js';
+import { $, API, attrFilter, big, clear, el, fmtTime, fmtValue, getJSON, kvTable, list, report, timeRange, traceLink } from './common.js';
 
 // ------------------------------------------------------------------ logs
 // A live list, newest first, on GET api/v1/logs. The API orders logs by (time, store order)
@@ -13,6 +13,9 @@ import { $, API, attrFilter, big, clear, el, fmtTime, fmtValue, getJSON, list, r
 // oldest record shown, so that "Older logs" alone brings those. When the window holds more than
 // LIVE_MAX_PAGES pages, the list
 // restarts from the newest page; the older ones stay reachable through "Older logs".
+// The list follows new records while its top is in view; scrolled down, the records being read
+// stay in place and a button counts the new ones above. A click on a record opens it (body,
+// attributes, resource, scope, ids); an open record stays open across live refreshes.
 const SEVERITIES = [[21, 'fatal'], [17, 'error'], [13, 'warn'], [9, 'info'], [5, 'debug'], [1, 'trace']];
 const LOG_PAGE = 200;
 const LIVE_PAGE = 1000;
@@ -28,7 +31,10 @@ function severityClass(number, text) {
 const logState = { records: [], older: null, generation: 0, busy: false };
 let liveTimer = null;
 function logFilters() {
+  const range = timeRange($('ls-lookback'), $('ls-from'), $('ls-to'));
   return {
+    start: range.start,
+    end: range.end,
     service: $('ls-service').value,
     min_severity: $('ls-severity').value,
     body: $('ls-text').value.trim(),
@@ -48,7 +54,8 @@ function logRow(r, fresh) {
   const service = resource.service_name || (resource.attributes || {})['service.name'] || '';
   const traceCell = el('td', { class: 'trace' });
   if (r.trace_id) {
-    const link = traceLink(r.trace_id, String(r.trace_id).slice(0, 16));
+    const link = traceLink(r.trace_id, `${String(r.trace_id).slice(0, 12)}…`);
+    link.className = 'trace-link';
     link.title = `open trace ${r.trace_id}`;
     traceCell.append(link);
   }
@@ -59,8 +66,86 @@ function logRow(r, fresh) {
     el('td', { class: 'body' }, fmtValue(r.body)),
     traceCell);
   row.dataset.severity = sevClass;
+  recordOf.set(row, r);
   return row;
 }
+const recordOf = new WeakMap(); // row -> its record
+function bodyText(body) {
+  if (body !== null && typeof body === 'object') return JSON.stringify(body, null, 2);
+  return fmtValue(body);
+}
+function logDetail(r) {
+  const resource = r.resource || {};
+  const scope = r.scope || {};
+  const kv = (rows) => el('table', { class: 'kv' }, ...rows.filter(([, v]) => v !== '' && v !== null && v !== undefined)
+    .map(([k, v]) => el('tr', null, el('td', null, k), el('td', null, v instanceof Node ? v : String(v)))));
+  const section = (title, ...content) => el('div', { class: 'log-part' }, el('h3', null, title), ...content);
+  const attributes = r.attributes || {};
+  const box = el('div', { class: 'log-detail-body' },
+    section('Body', el('pre', { class: 'log-body' }, bodyText(r.body))),
+    section(`Attributes (${Object.keys(attributes).length})`, kvTable(attributes)),
+    section('Record', kv([
+      ['time', fmtTime(big(r.time_unix_nano))],
+      ['observed', fmtTime(big(r.observed_time_unix_nano))],
+      ['severity', `${r.severity_text || '—'} (${r.severity_number ?? 0})`],
+      ['event name', r.event_name],
+      ['trace id', r.trace_id ? traceLink(r.trace_id) : ''],
+      ['span id', r.span_id],
+      ['flags', r.flags ? String(r.flags) : ''],
+      ['dropped attributes', r.dropped_attributes_count || ''],
+    ])),
+    section('Resource', kvTable(resource.attributes || {}),
+      resource.schema_url ? kv([['schema', resource.schema_url]]) : null),
+    section('Scope', kv([['name', scope.name || '—'], ['version', scope.version]]),
+      Object.keys(scope.attributes || {}).length ? kvTable(scope.attributes) : null));
+  for (const link of box.querySelectorAll('a')) link.classList.add('trace-link');
+  return el('tr', { class: 'log-detail' }, el('td', { colspan: 5 }, box));
+}
+function toggleDetail(row) {
+  const next = row.nextElementSibling;
+  if (next && next.classList.contains('log-detail')) {
+    next.remove();
+    row.classList.remove('open');
+    return;
+  }
+  row.after(logDetail(recordOf.get(row)));
+  row.classList.add('open');
+}
+function removeRecordRows(tbody, count) {
+  // the first `count` records' rows (and their details); returns the keys of those open
+  const open = new Set();
+  for (let i = 0; i < count; i += 1) {
+    const row = tbody.querySelector('tr.log-row');
+    if (!row) break;
+    const next = row.nextElementSibling;
+    if (next && next.classList.contains('log-detail')) { open.add(logKey(recordOf.get(row))); next.remove(); }
+    row.remove();
+  }
+  return open;
+}
+function reopen(tbody, keys, count) {
+  if (!keys.size) return;
+  const rows = [...tbody.querySelectorAll('tr.log-row')].slice(0, count);
+  for (const row of rows) {
+    const key = logKey(recordOf.get(row));
+    if (keys.has(key)) { keys.delete(key); toggleDetail(row); }
+  }
+}
+// live tail: follow while the list's top is in view, else keep the reading place and count
+let unseen = 0;
+function following() { return $('log-results').getBoundingClientRect().top >= -8; }
+function showUnseen(added) {
+  unseen += added;
+  const button = $('ls-new');
+  button.textContent = `${unseen} new record${unseen === 1 ? '' : 's'} ↑`;
+  button.hidden = false;
+}
+function clearUnseen() { unseen = 0; $('ls-new').hidden = true; }
+export function jumpToNewest() {
+  clearUnseen();
+  $('log-results').scrollIntoView({ block: 'start' });
+}
+export function watchScroll() { if (unseen && following()) clearUnseen(); }
 export function logSummary() {
   const n = logState.records.length;
   $('ls-summary').textContent = `${n} log record${n === 1 ? '' : 's'}` +
@@ -83,6 +168,7 @@ export async function searchLogs(event) {
     logState.records = list(page, 'records');
     logState.older = page.next_cursor || null;
     clear($('log-results').tBodies[0]).append(rowsOf(logState.records));
+    clearUnseen();
     logSummary();
   } catch (err) {
     if (generation === logState.generation) report(err, summary);
@@ -109,8 +195,11 @@ async function refreshLogs() {
   logState.busy = true;
   const generation = logState.generation;
   try {
+    const filters = logFilters();
+    if (filters.end !== null) return 0; // a range that has ended gets nothing new
+    const from = filters.start !== null ? big(filters.start) : 0n;
     if (!logState.records.length) {
-      const page = await getJSON('logs', { ...logFilters(), limit: LOG_PAGE });
+      const page = await getJSON('logs', { ...filters, limit: LOG_PAGE });
       if (generation !== logState.generation) return 0;
       const records = list(page, 'records');
       if (!records.length) return 0;
@@ -131,7 +220,7 @@ async function refreshLogs() {
     const fetched = [];
     let cursor = null;
     for (let i = 0; i < LIVE_MAX_PAGES; i += 1) {
-      const params = { ...logFilters(), start: since.toString(), limit: LIVE_PAGE };
+      const params = { ...filters, start: (from > since ? from : since).toString(), limit: LIVE_PAGE };
       if (cursor) params.cursor = cursor;
       const page = await getJSON('logs', params);
       if (generation !== logState.generation) return 0;
@@ -160,8 +249,15 @@ async function refreshLogs() {
     if (!fresh.size) return 0;
     logState.records = fetched.concat(logState.records.slice(windowLength));
     const tbody = $('log-results').tBodies[0];
-    for (let i = 0; i < windowLength; i += 1) tbody.rows[0].remove();
+    const follow = following();
+    const height = tbody.offsetHeight;
+    const open = removeRecordRows(tbody, windowLength);
     tbody.prepend(rowsOf(fetched, fresh));
+    reopen(tbody, open, fetched.length);
+    if (!follow) { // keep the records being read where they are; say how many came above
+      window.scrollBy(0, tbody.offsetHeight - height);
+      showUnseen(fresh.size);
+    }
     logSummary();
     return fresh.size;
   } catch (err) {
@@ -182,6 +278,11 @@ async function loadLogServices() {
   for (const s of services) select.append(el('option', { value: s }, s));
   select.value = keep;
   logServicesLoaded = true;
+}
+export function openRecord(event) {
+  if (event.target.closest('a')) return; // a trace link: follow it
+  const row = event.target.closest('tr.log-row');
+  if (row && !(window.getSelection() || '').toString()) toggleDetail(row); // not when selecting text
 }
 export function showLogs(arg) {
   $('view-logs').hidden = false;
