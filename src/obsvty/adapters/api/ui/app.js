@@ -2,7 +2,7 @@
 // obsvty itself (no build step, nothing from another origin); see common.js for the safety rule.
 import { $, TOKEN_KEY, report, setStatus } from './common.js';
 import { forgetLogServices, jumpToNewest, logSummary, olderLogs, openRecord, searchLogs, showLogs, watchScroll } from './logs.js';
-import { metricServices, showMetrics, showSeries } from './metrics.js';
+import { forgetHiddenLines, metricServices, showMetrics, showSeries } from './metrics.js';
 import { showMap } from './map.js';
 import { showTrace } from './trace.js';
 import { forgetServices, loadOperations, searchTraces, showTraces } from './traces.js';
@@ -47,7 +47,7 @@ $('log-results').tBodies[0].addEventListener('click', openRecord);
 $('ls-new').addEventListener('click', jumpToNewest);
 window.addEventListener('scroll', watchScroll, { passive: true });
 $('metric-search').addEventListener('submit', showSeries);
-$('ms-name').addEventListener('change', () => { metricServices($('ms-name').value); showSeries(); });
+$('ms-name').addEventListener('change', () => { forgetHiddenLines(); metricServices($('ms-name').value); showSeries(); });
 for (const id of ['ms-lookback', 'ms-service', 'ms-show']) $(id).addEventListener('change', () => showSeries());
 $('auth-form').addEventListener('submit', (event) => {
   event.preventDefault();

@@ -117,19 +117,54 @@ function chartLines(body, how) {
   }
   return lines.filter((l) => l.points.some((p) => p.v !== null));
 }
+// The chart: the unit names the y axis, the x axis says the date under its first time and
+// wherever the day changes; the legend toggles lines (the y axis fits the lines shown).
+const hiddenLines = new Set(); // labels of the lines toggled off (kept while the metric stays)
+let chartState = null;
+function timeLabels(t0, t1, count) {
+  // [{t, time, date}]: the date only under the first label and where it changes
+  const tSpan = Number(t1 - t0);
+  const out = [];
+  let lastDate = null;
+  for (let i = 0; i <= count; i += 1) {
+    if (!tSpan && i !== count / 2) continue;
+    const t = t0 + BigInt(Math.round((tSpan * i) / count));
+    const full = fmtTime(t); // YYYY-MM-DD HH:MM:SS.mmm
+    const date = full.slice(0, 10);
+    const time = tSpan > 86400e9 ? full.slice(11, 16) : full.slice(11, tSpan < 10e9 ? 23 : 19);
+    out.push({ t, time, date: date !== lastDate ? date : '' });
+    lastDate = date;
+  }
+  return out;
+}
+function axisTitle(unit) {
+  // UCUM's "1" is a plain number; a rate of one is "per second"
+  if (!unit || unit === '1') return 'value';
+  if (unit === '/s') return 'per second';
+  return unit;
+}
 function drawChart(lines, unit) {
+  chartState = { lines, unit };
+  return renderChart();
+}
+function renderChart() {
+  const { lines, unit } = chartState;
   const chart = clear($('chart'));
   const legend = clear($('chart-legend'));
   if (!lines.length) { chart.append(el('p', { class: 'hint' }, 'No points in this range.')); return 0; }
+  const shown = lines.filter((l) => !hiddenLines.has(l.label));
   const width = Math.max(400, Math.round(chart.clientWidth - 16)); // one layout read: 1 unit = 1 px
-  const height = 360;
-  const m = { l: 70, r: 24, t: 16, b: 28 };
+  const height = 380;
+  const m = { l: 84, r: 24, t: 16, b: 44 };
   let t0 = null; let t1 = null; let v0 = Infinity; let v1 = -Infinity;
-  for (const line of lines) for (const p of line.points) {
+  for (const line of lines) for (const p of line.points) { // time: every line, so toggling keeps it
     if (t0 === null || p.t < t0) t0 = p.t;
     if (t1 === null || p.t > t1) t1 = p.t;
+  }
+  for (const line of shown) for (const p of line.points) {
     if (p.v !== null) { v0 = Math.min(v0, p.v); v1 = Math.max(v1, p.v); }
   }
+  if (!Number.isFinite(v0)) { v0 = 0; v1 = 1; }
   if (v0 > 0) v0 = 0;
   if (v1 < 0) v1 = 0;
   if (v0 === v1) v1 = v0 + 1;
@@ -142,20 +177,36 @@ function drawChart(lines, unit) {
   const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': 'metric chart' });
   for (const v of ticks) {
     root.append(svg('line', { class: 'grid', x1: m.l, x2: width - m.r, y1: y(v).toFixed(1), y2: y(v).toFixed(1) }));
-    root.append(svg('text', { x: m.l - 6, y: (y(v) + 4).toFixed(1), 'text-anchor': 'end' }, fmtNumber(v)));
+    root.append(svg('text', { class: 'y-tick', x: m.l - 6, y: (y(v) + 4).toFixed(1), 'text-anchor': 'end' }, fmtNumber(v)));
   }
-  if (unit) root.append(svg('text', { class: 'unit', x: 4, y: m.t + 4 }, unit));
-  const longRange = tSpan > 86400e9;
-  for (let i = 0; i <= 4; i += 1) {
-    if (!tSpan && i !== 2) continue;
-    const t = t0 + BigInt(Math.round((tSpan * i) / 4));
-    const text = longRange ? fmtTime(t).slice(5, 16) : fmtTime(t).slice(11, tSpan < 10e9 ? 23 : 19);
-    root.append(svg('text', { x: x(t).toFixed(1), y: height - 8, 'text-anchor': i === 0 ? 'start' : i === 4 ? 'end' : 'middle' }, text));
-  }
+  const middle = ((m.t + height - m.b) / 2).toFixed(1);
+  root.append(svg('text', { class: 'unit y-unit', x: 14, y: middle, 'text-anchor': 'middle', transform: `rotate(-90 14 ${middle})` }, axisTitle(unit)));
+  const labels = timeLabels(t0, t1, 4);
+  labels.forEach(({ t, time, date }, i) => {
+    const anchor = !tSpan ? 'middle' : i === 0 ? 'start' : i === labels.length - 1 ? 'end' : 'middle';
+    const text = svg('text', { class: 'x-tick', x: x(t).toFixed(1), y: height - m.b + 16, 'text-anchor': anchor }, time);
+    root.append(text);
+    if (date) root.append(svg('text', { class: 'x-date', x: x(t).toFixed(1), y: height - m.b + 31, 'text-anchor': anchor }, date));
+  });
   root.append(svg('line', { class: 'axis', x1: m.l, x2: m.l, y1: m.t, y2: height - m.b }));
   root.append(svg('line', { class: 'axis', x1: m.l, x2: width - m.r, y1: height - m.b, y2: height - m.b }));
   lines.forEach((line, i) => {
     const colour = PALETTE[i % PALETTE.length];
+    const off = hiddenLines.has(line.label);
+    const swatch = el('span', { class: 'swatch' });
+    swatch.style.backgroundColor = colour;
+    const item = el('li', {
+      class: off ? 'off' : null, role: 'button', tabindex: 0, 'aria-pressed': String(!off),
+      title: off ? 'show this line' : 'hide this line',
+    }, swatch, line.label);
+    const toggle = () => {
+      if (hiddenLines.has(line.label)) hiddenLines.delete(line.label); else hiddenLines.add(line.label);
+      renderChart();
+    };
+    item.addEventListener('click', toggle);
+    item.addEventListener('keydown', (event) => { if (event.key === 'Enter' || event.key === ' ') { event.preventDefault(); toggle(); } });
+    legend.append(item);
+    if (off) return;
     let d = '';
     let pen = false;
     for (const p of line.points) { // a null value (a break in the series, or no estimate in that step) lifts the pen
@@ -180,13 +231,11 @@ function drawChart(lines, unit) {
       }
     });
     root.append(group);
-    const swatch = el('span', { class: 'swatch' });
-    swatch.style.backgroundColor = colour;
-    legend.append(el('li', null, swatch, line.label));
   });
   chart.append(root);
   return lines.length;
 }
+export function forgetHiddenLines() { hiddenLines.clear(); }
 export async function showSeries(event) {
   if (event) event.preventDefault();
   const name = $('ms-name').value;
