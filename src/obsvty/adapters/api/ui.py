@@ -44,6 +44,7 @@ ASSETS = {
     "metrics.js": "text/javascript; charset=utf-8",
     "map.js": "text/javascript; charset=utf-8",
     "scatter.js": "text/javascript; charset=utf-8",
+    "compare.js": "text/javascript; charset=utf-8",
     "styles.css": "text/css; charset=utf-8",
     "favicon.svg": "image/svg+xml",
 }

@@ -2,10 +2,11 @@
 // obsvty itself (no build step, nothing from another origin); see common.js for the safety rule.
 import { $, TOKEN_KEY, report, setStatus } from './common.js';
 import { forgetLogServices, jumpToNewest, logSummary, olderLogs, openRecord, searchLogs, showLogs, watchScroll } from './logs.js';
+import { showCompare } from './compare.js';
 import { forgetHiddenLines, metricServices, showMetrics, showSeries } from './metrics.js';
 import { showMap } from './map.js';
 import { showTrace } from './trace.js';
-import { forgetServices, loadOperations, searchTraces, showTraces } from './traces.js';
+import { compareButton, forgetServices, loadOperations, searchTraces, showTraces } from './traces.js';
 
 // ------------------------------------------------------------------ router
 let leaveView = null;
@@ -15,18 +16,26 @@ function route() {
   const [, view, arg] = /^#\/([a-z]+)\/?(.*)$/.exec(hash) || [null, 'traces', ''];
   for (const section of document.querySelectorAll('.view')) section.hidden = true;
   for (const link of document.querySelectorAll('[data-nav]')) {
-    link.classList.toggle('active', link.dataset.nav === (view === 'trace' ? 'traces' : view));
+    link.classList.toggle('active', link.dataset.nav === (view === 'trace' || view === 'compare' ? 'traces' : view));
   }
   setStatus('');
   if (view === 'trace') showTrace(decodeURIComponent(arg));
   else if (view === 'logs') leaveView = showLogs(arg);
   else if (view === 'metrics') showMetrics();
   else if (view === 'map') showMap();
+  else if (view === 'compare') showCompare(arg);
   else showTraces(arg);
 }
 
 // ------------------------------------------------------------------ wiring
 $('trace-search').addEventListener('submit', searchTraces);
+compareButton();
+$('tr-compare-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const other = $('tr-compare-with').value.trim().toLowerCase();
+  const current = decodeURIComponent((/^#\/trace\/(.*)$/.exec(location.hash) || [])[1] || '');
+  if (other && current) location.hash = `#/compare/${encodeURIComponent(current)}/${encodeURIComponent(other)}`;
+});
 $('ts-service').addEventListener('change', () => loadOperations().catch((err) => report(err)));
 $('ts-lookback').addEventListener('change', () => {
   const custom = $('ts-lookback').value === 'custom';

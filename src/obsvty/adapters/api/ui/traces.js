@@ -1,5 +1,6 @@
 // obsvty web UI: the trace search (Jaeger API v3, OTLP/JSON).
 import { $, JAEGER, attrFilter, big, clear, el, fmtDuration, fmtTime, getJSON, list, num, otlpSpans, parseDuration, report, rfc3339, serviceColour, summarise, timeRange, traceHref } from './common.js';
+import { compareHref } from './compare.js';
 import { drawScatter } from './scatter.js';
 
 // ------------------------------------------------------------------ traces: search
@@ -86,6 +87,25 @@ async function offerNewest(summary, range) {
   summary.textContent = `No traces in this time range. The newest stored span started at ${fmtTime(newest)}. `;
   summary.append(all);
 }
+// two traces picked in the results are compared (#/compare/A/B); a third pick drops the first
+let picked = [];
+function pickTrace(id, on) {
+  picked = picked.filter((p) => p !== id);
+  if (on) picked.push(id);
+  if (picked.length > 2) picked = picked.slice(-2);
+  for (const box of document.querySelectorAll('#trace-results .cmp-pick')) {
+    box.checked = picked.includes(box.closest('tr').dataset.traceId);
+  }
+  const button = $('ts-compare');
+  button.disabled = picked.length !== 2;
+  button.textContent = picked.length === 2 ? 'Compare the 2 picked traces' : `Compare: pick ${2 - picked.length} more`;
+}
+export function compareButton() {
+  $('ts-compare').addEventListener('click', () => {
+    if (picked.length === 2) location.hash = compareHref(picked[0], picked[1]);
+  });
+  pickTrace('', false);
+}
 function traceRow(t) {
   const id = t.trace_id || t.traceId || '';
   const services = el('td');
@@ -95,8 +115,12 @@ function traceRow(t) {
     services.append(chip);
   }
   const errors = Number(t.error_count || 0);
+  const pick = el('input', { type: 'checkbox', class: 'cmp-pick', title: 'pick two traces to compare', 'aria-label': 'compare this trace' });
+  pick.checked = picked.includes(id);
+  pick.addEventListener('change', () => pickTrace(id, pick.checked));
   const row = el('tr', { class: 'trace-row' },
     el('td', null,
+      pick,
       el('a', { href: traceHref(id), class: 'name' }, `${t.root_service || ''}: ${t.root_name || ''}`),
       el('div', { class: 'id' }, id)),
     services,
