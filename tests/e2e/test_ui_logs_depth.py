@@ -22,7 +22,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.trace import NonRecordingSpan, SpanContext
 from playwright.sync_api import Browser, Page, expect
 
-from tests.support.browser import ARTIFACTS, chromium, chromium_path
+from tests.support.browser import ARTIFACTS, chromium, chromium_path, page_problems
 from tests.support.server import RunningObsvty, running_obsvty
 
 pytestmark = [
@@ -86,11 +86,12 @@ def browser() -> Iterator[Browser]:
         yield b
 
 
-def _page(browser: Browser, url: str) -> Page:
+def _page(browser: Browser, url: str) -> tuple[Page, list[str]]:
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     page.set_default_timeout(10_000)
+    problems = page_problems(page)
     page.goto(f"{url}/#/logs")
-    return page
+    return page, problems
 
 
 def _bodies(page: Page) -> list[str]:
@@ -99,7 +100,7 @@ def _bodies(page: Page) -> list[str]:
 
 def test_ui_logs_time_range_last_hour_and_custom(browser: Browser, served: Served) -> None:
     # Arrange
-    page = _page(browser, served.server.api_url)
+    page, problems = _page(browser, served.server.api_url)
     expect(page.locator("#log-results tr.log-row")).to_have_count(82)
     everything = _bodies(page)
 
@@ -129,13 +130,14 @@ def test_ui_logs_time_range_last_hour_and_custom(browser: Browser, served: Serve
     assert everything[-1] == "old record"
     assert "old record" not in last_hour
     assert custom == ["old record"]
+    assert problems == []
 
 
 def test_ui_logs_record_opens_body_attributes_resource_scope_trace_link(
     browser: Browser, served: Served
 ) -> None:
     # Arrange
-    page = _page(browser, served.server.api_url)
+    page, problems = _page(browser, served.server.api_url)
     expect(page.locator("#log-results tr.log-row")).to_have_count(82)
     row = page.locator("#log-results tr.log-row").first
 
@@ -173,13 +175,14 @@ def test_ui_logs_record_opens_body_attributes_resource_scope_trace_link(
     # the trace link looks like one: the accent colour, underlined
     assert style == ["rgb(31, 111, 235)", "underline"]
     assert href == f"#/trace/{TRACE_ID}"
+    assert problems == []
 
 
 def test_ui_logs_live_tail_follows_at_top_keeps_place_when_scrolled(
     browser: Browser, served: Served
 ) -> None:
     # Arrange
-    page = _page(browser, served.server.api_url)
+    page, problems = _page(browser, served.server.api_url)
     rows = page.locator("#log-results tr.log-row")
     expect(rows).to_have_count(82)
 
@@ -217,3 +220,4 @@ def test_ui_logs_live_tail_follows_at_top_keeps_place_when_scrolled(
     assert reading_body.startswith("filler")
     assert 0 <= newest_top < 900
     assert not banner_after
+    assert problems == []

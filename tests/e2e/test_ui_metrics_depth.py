@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import ARTIFACTS, chromium, chromium_path
+from tests.support.browser import ARTIFACTS, chromium, chromium_path, page_problems
 from tests.support.sample_trace import send_sample_metric
 from tests.support.server import running_obsvty
 
@@ -33,6 +33,7 @@ def test_ui_metrics_unit_and_dates_on_axes_legend_toggles_lines(tmp_path: Path) 
         today = time.strftime("%Y-%m-%d")
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.set_default_timeout(10_000)
+        problems = page_problems(page)
         page.goto(f"{server.api_url}/#/metrics")
         page.wait_for_selector("#ms-name option[value='checkout.duration']", state="attached")
 
@@ -76,3 +77,4 @@ def test_ui_metrics_unit_and_dates_on_axes_legend_toggles_lines(tmp_path: Path) 
     # a new metric starts with every line shown
     assert rate_unit == "per second"
     assert rate_lines == 1
+    assert problems == []

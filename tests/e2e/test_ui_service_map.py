@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.browser import ARTIFACTS, chromium, chromium_path
+from tests.support.browser import ARTIFACTS, chromium, chromium_path, page_problems
 from tests.support.server import running_obsvty
 from tests.support.span_trees import Node, SpanSender
 
@@ -48,6 +48,7 @@ def test_ui_service_map_nodes_edges_calls_errors_and_click_to_traces(tmp_path: P
         server.flush()
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.set_default_timeout(10_000)
+        problems = page_problems(page)
 
         # Act: open the map
         page.goto(f"{server.api_url}/#/map")
@@ -96,3 +97,4 @@ def test_ui_service_map_nodes_edges_calls_errors_and_click_to_traces(tmp_path: P
     # the click searched the database's traces over the map's range
     assert service == "db"
     assert hits == 3
+    assert problems == []

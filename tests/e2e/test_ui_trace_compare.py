@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.browser import ARTIFACTS, chromium, chromium_path
+from tests.support.browser import ARTIFACTS, chromium, chromium_path, page_problems
 from tests.support.server import running_obsvty
 from tests.support.span_trees import Node, SpanSender
 
@@ -64,6 +64,7 @@ def test_ui_compare_two_traces_by_service_and_operation(tmp_path: Path) -> None:
         server.flush()
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.set_default_timeout(10_000)
+        problems = page_problems(page)
 
         # Act: pick both in the search results and compare
         page.goto(f"{server.api_url}/")
@@ -121,3 +122,4 @@ def test_ui_compare_two_traces_by_service_and_operation(tmp_path: Path) -> None:
     # from the trace view: that trace is A
     assert swapped[("cache", "GET cart")]["state"] == "only-a"
     assert swapped[("db", "SELECT")]["cells"][4] == f"{MINUS}260.0 ms"
+    assert problems == []

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.browser import ARTIFACTS, chromium, chromium_path
+from tests.support.browser import ARTIFACTS, chromium, chromium_path, page_problems
 from tests.support.server import running_obsvty
 from tests.support.span_trees import Node, SpanSender
 
@@ -44,6 +44,7 @@ def test_ui_trace_scatter_dot_per_trace_by_time_and_duration_click_opens(tmp_pat
         server.flush()
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.set_default_timeout(10_000)
+        problems = page_problems(page)
 
         # Act: search (the default last hour)
         page.goto(f"{server.api_url}/")
@@ -73,3 +74,4 @@ def test_ui_trace_scatter_dot_per_trace_by_time_and_duration_click_opens(tmp_pat
     assert [by_id[i][2] for i in ids] == [False, False, True, False]
     # the click opened that trace
     assert ids[3] in opened
+    assert problems == []

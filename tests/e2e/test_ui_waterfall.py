@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.support.browser import ARTIFACTS, chromium, chromium_path
+from tests.support.browser import ARTIFACTS, chromium, chromium_path, page_problems
 from tests.support.server import running_obsvty
 from tests.support.span_trees import Node, SpanSender
 
@@ -67,12 +67,13 @@ def browser() -> Iterator[Browser]:
         yield b
 
 
-def _open(browser: Browser, url: str, trace_id: str) -> Page:
+def _open(browser: Browser, url: str, trace_id: str) -> tuple[Page, list[str]]:
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     page.set_default_timeout(15_000)
+    problems = page_problems(page)
     page.goto(f"{url}/#/trace/{trace_id}")
     page.wait_for_selector(".wf-row")
-    return page
+    return page, problems
 
 
 def _rows(page: Page) -> list[dict[str, Any]]:
@@ -88,7 +89,7 @@ def _rows(page: Page) -> list[dict[str, Any]]:
 
 def test_ui_waterfall_critical_path_and_event_markers(browser: Browser, traces: Traces) -> None:
     # Arrange / Act
-    page = _open(browser, traces.url, traces.checkout)
+    page, problems = _open(browser, traces.url, traces.checkout)
     page.screenshot(path=str(ARTIFACTS / "ui-waterfall-critical-path.png"), full_page=True)
     rows = {r["name"]: r for r in _rows(page)}
     page.uncheck("#wf-critical")
@@ -107,11 +108,12 @@ def test_ui_waterfall_critical_path_and_event_markers(browser: Browser, traces: 
     assert rows["compute"]["events"] == []
     # the toggle hides the critical path
     assert not drawn
+    assert problems == []
 
 
 def test_ui_waterfall_collapse_expand_and_find(browser: Browser, traces: Traces) -> None:
     # Arrange
-    page = _open(browser, traces.url, traces.checkout)
+    page, problems = _open(browser, traces.url, traces.checkout)
     price = page.locator(".wf-row", has_text="price").first
 
     # Act: collapse "price"
@@ -148,16 +150,17 @@ def test_ui_waterfall_collapse_expand_and_find(browser: Browser, traces: Traces)
     # collapse all keeps the root and its children; expand all shows every span
     assert all_collapsed == ["GET /checkout", "auth", "load cart", "prefetch", "price"]
     assert len(all_open) == len(CHECKOUT)
+    assert problems == []
 
 
 def test_ui_waterfall_minimap_for_a_big_trace_scrolls_the_list(
     browser: Browser, traces: Traces
 ) -> None:
     # Arrange: a small trace has no minimap
-    small = _open(browser, traces.url, traces.checkout)
+    small, _ = _open(browser, traces.url, traces.checkout)
     small_minimap = small.locator("#wf-minimap").is_visible()
     small.close()
-    page = _open(browser, traces.url, traces.big)
+    page, problems = _open(browser, traces.url, traces.big)
     expect(page.locator("#wf-minimap")).to_be_visible()
     before = page.locator("#wf-rows").evaluate("e => e.scrollTop")
 
@@ -178,3 +181,4 @@ def test_ui_waterfall_minimap_for_a_big_trace_scrolls_the_list(
     assert before == 0
     assert 0.7 < after < 0.95  # the list scrolled to about that place
     assert 70 < frame_top < 95  # and the frame shows where the visible rows are
+    assert problems == []
