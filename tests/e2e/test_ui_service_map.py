@@ -98,3 +98,33 @@ def test_ui_service_map_nodes_edges_calls_errors_and_click_to_traces(tmp_path: P
     assert service == "db"
     assert hits == 3
     assert problems == []
+
+
+def test_ui_service_map_empty_range_offers_all_time(tmp_path: Path) -> None:
+    # Arrange: one call two days ago, outside the default last hour
+    with running_obsvty(tmp_path) as server, chromium() as browser:
+        sender = SpanSender(server.http_url)
+        sender.send(
+            [Node("web", "GET /", None, 0, 10), Node("api", "list", 0, 1, 5)],
+            time.time_ns() - 2 * 86_400_000_000_000,
+        )
+        sender.close()
+        server.flush()
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.set_default_timeout(10_000)
+
+        # Act
+        page.goto(f"{server.api_url}/#/map")
+        page.locator("#map-all-time").wait_for()
+        empty = page.locator("#map-summary").inner_text()
+        page.click("#map-all-time")
+        page.wait_for_selector("#map g.map-edge")
+        edges = page.locator("#map g.map-edge").evaluate_all(
+            "gs => gs.map((g) => [g.dataset.parent, g.dataset.child])"
+        )
+        lookback = page.locator("#map-lookback").input_value()
+
+    # Assert
+    assert empty.startswith("No calls between services in this range")
+    assert edges == [["web", "api"]]
+    assert lookback == ""

@@ -42,6 +42,7 @@ function logFilters() {
     attr: attrFilter($('ls-attr').value),
   };
 }
+function rangeEnded() { return $('ls-lookback').value === 'custom' && Boolean($('ls-to').value); }
 function logTime(r) {
   const t = big(r.time_unix_nano);
   return t !== 0n ? t : big(r.observed_time_unix_nano);
@@ -149,7 +150,7 @@ export function watchScroll() { if (unseen && following()) clearUnseen(); }
 export function logSummary() {
   const n = logState.records.length;
   $('ls-summary').textContent = `${n} log record${n === 1 ? '' : 's'}` +
-    `${logState.older ? ' (older ones below)' : ''}${$('ls-live').checked ? ' · live' : ''}`;
+    `${logState.older ? ' (older ones below)' : ''}${$('ls-live').checked && !rangeEnded() ? ' · live' : ''}`;
   $('ls-more').hidden = !logState.older;
 }
 function rowsOf(records, fresh) {

@@ -2,7 +2,7 @@
 // (a span whose parent span is of another service) with their error counts; drawn here as an SVG
 // graph: services in columns by call depth (callers left of what they call), an arrow per
 // (caller, called) pair labelled with its calls and errors. Clicking a service searches its traces.
-import { $, API, clear, getJSON, list, report, serviceColour, svg, timeRange } from './common.js';
+import { $, API, clear, el, getJSON, list, report, serviceColour, svg, timeRange } from './common.js';
 
 const NODE_W = 180;
 const NODE_H = 46;
@@ -141,6 +141,11 @@ async function loadMap(event) {
     summary.textContent = links.length
       ? `${plural(services, 'service')}, ${plural(links.length, 'link')}, ${plural(calls, 'call')}, ${plural(errors, 'error')}`
       : 'No calls between services in this range (a call is a span whose parent span is of another service).';
+    if (!links.length && range.start !== null) {
+      const all = el('button', { type: 'button', id: 'map-all-time' }, 'Show all time');
+      all.addEventListener('click', () => { $('map-lookback').value = ''; loadMap(); });
+      summary.append(' ', all);
+    }
   } catch (err) {
     if (request === mapRequest) { clear($('map')); report(err, summary); }
   }

@@ -136,6 +136,7 @@ export async function showTraces(arg) {
   $('view-traces').hidden = false;
   const query = new URLSearchParams(arg && arg.startsWith('?') ? arg.slice(1) : '');
   try {
+    if (query.has('service')) forgetServices(); // a service the list may not know yet
     await loadServices();
     if (query.has('service')) {
       $('ts-service').value = query.get('service');
