@@ -320,7 +320,7 @@ def test_dependencies_whole_range_calls_between_services_with_errors(
         (T + 9000, None, []),
     ],
 )
-def test_dependencies_time_range_on_the_child_span_start(
+def test_dependencies_time_range_applies_to_child_span_start(
     calls: TelemetryQueryPort,
     start: int | None,
     end: int | None,

@@ -98,7 +98,9 @@ def _bodies(page: Page) -> list[str]:
     return page.locator("#log-results tr.log-row td.body").all_inner_texts()
 
 
-def test_ui_logs_time_range_last_hour_and_custom(browser: Browser, served: Served) -> None:
+def test_ui_logs_time_range_last_hour_or_custom_shows_only_records_within(
+    browser: Browser, served: Served
+) -> None:
     # Arrange
     page, problems = _page(browser, served.server.api_url)
     expect(page.locator("#log-results tr.log-row")).to_have_count(82)
@@ -133,7 +135,7 @@ def test_ui_logs_time_range_last_hour_and_custom(browser: Browser, served: Serve
     assert problems == []
 
 
-def test_ui_logs_record_opens_body_attributes_resource_scope_trace_link(
+def test_ui_logs_record_clicked_opens_body_attributes_resource_scope_trace_link_styled(
     browser: Browser, served: Served
 ) -> None:
     # Arrange

@@ -24,7 +24,9 @@ pytestmark = [
 ]
 
 
-def test_ui_metrics_unit_and_dates_on_axes_legend_toggles_lines(tmp_path: Path) -> None:
+def test_ui_metrics_histogram_chart_unit_and_dates_on_axes_legend_click_toggles_lines(
+    tmp_path: Path,
+) -> None:
     # Arrange: a counter and a histogram in milliseconds, sent now
     ARTIFACTS.mkdir(exist_ok=True)
     with running_obsvty(tmp_path) as server, chromium() as browser:

@@ -36,7 +36,9 @@ def _checkout(db_fails: bool) -> list[Node]:
     ]
 
 
-def test_ui_service_map_nodes_edges_calls_errors_and_click_to_traces(tmp_path: Path) -> None:
+def test_ui_service_map_calls_between_services_drawn_with_counts_click_searches_traces(
+    tmp_path: Path,
+) -> None:
     # Arrange: three checkouts a minute ago, one with a failing database call
     ARTIFACTS.mkdir(exist_ok=True)
     with running_obsvty(tmp_path) as server, chromium() as browser:

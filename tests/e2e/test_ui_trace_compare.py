@@ -52,7 +52,9 @@ def _rows(page: Page) -> dict[tuple[str, str], dict[str, Any]]:
     return {(r["service"], r["op"]): r for r in rows}
 
 
-def test_ui_compare_two_traces_by_service_and_operation(tmp_path: Path) -> None:
+def test_ui_compare_two_picked_traces_grouped_by_service_operation_differences_marked(
+    tmp_path: Path,
+) -> None:
     # Arrange: two checkouts, the second slower, with a cache call and without pricing
     ARTIFACTS.mkdir(exist_ok=True)
     with running_obsvty(tmp_path) as server, chromium() as browser:

@@ -87,7 +87,9 @@ def _rows(page: Page) -> list[dict[str, Any]]:
     )
 
 
-def test_ui_waterfall_critical_path_and_event_markers(browser: Browser, traces: Traces) -> None:
+def test_ui_waterfall_parallel_spans_critical_path_and_event_markers_drawn(
+    browser: Browser, traces: Traces
+) -> None:
     # Arrange / Act
     page, problems = _open(browser, traces.url, traces.checkout)
     page.screenshot(path=str(ARTIFACTS / "ui-waterfall-critical-path.png"), full_page=True)
@@ -111,7 +113,9 @@ def test_ui_waterfall_critical_path_and_event_markers(browser: Browser, traces: 
     assert problems == []
 
 
-def test_ui_waterfall_collapse_expand_and_find(browser: Browser, traces: Traces) -> None:
+def test_ui_waterfall_collapse_and_find_hide_subtree_then_reveal_and_mark_matches(
+    browser: Browser, traces: Traces
+) -> None:
     # Arrange
     page, problems = _open(browser, traces.url, traces.checkout)
     price = page.locator(".wf-row", has_text="price").first
