@@ -31,10 +31,13 @@ from obsvty.domain.model import (
     MetricType,
     Resource,
     Signal,
+    Span,
     SpanKind,
+    StatusCode,
 )
 from obsvty.ports.query import (
     AttributeFilter,
+    DependencyLink,
     LogCursor,
     LogQuery,
     MetricQuery,
@@ -250,6 +253,90 @@ def test_get_trace_incomplete_trace_sorted_by_start(reader: TelemetryQueryPort) 
 def test_get_trace_unknown_trace_empty(reader: TelemetryQueryPort) -> None:
     # Act / Assert
     assert reader.get_trace(UNKNOWN_TRACE) == []
+
+
+TRACE_D = bytes.fromhex("d0000000000000000000000000000001")
+DB = Resource({"service.name": "db"})
+
+
+def _call(span_id: int, parent: int, service: Resource, at: int, error: bool = False) -> Span:
+    """A span of trace D (``parent`` 0: a root), 50 ns long."""
+    return replace(
+        A2,
+        trace_id=TRACE_D,
+        span_id=span_id.to_bytes(8, "big"),
+        parent_span_id=parent.to_bytes(8, "big") if parent else b"",
+        start_time_unix_nano=T + at,
+        end_time_unix_nano=T + at + 50,
+        resource=service,
+        attributes={},
+        status_code=StatusCode.ERROR if error else StatusCode.OK,
+        status_message="",
+    )
+
+
+@pytest.fixture
+def calls(
+    open_stores: Callable[[Path], AbstractContextManager[Stores]], tmp_path: Path
+) -> Iterator[TelemetryQueryPort]:
+    """The data set (trace A: frontend calls backend, which fails; trace C: frontend within
+    itself, its root's parent missing) and trace D: frontend -> backend -> db (failing), backend
+    within itself, and a db span whose parent was never stored."""
+    frontend, backend = A1.resource, A2.resource
+    trace_d = [
+        _call(0xD1, 0, frontend, 5000),
+        _call(0xD2, 0xD1, backend, 5100),
+        _call(0xD3, 0xD2, DB, 5200, error=True),
+        _call(0xD4, 0xD2, backend, 5300),
+        _call(0xD5, 0xDEAD, DB, 5400),
+    ]
+    with open_stores(tmp_path) as (writer, query):
+        writer.write([span_batch([*SPANS, *trace_d])])
+        yield query
+
+
+def test_dependencies_whole_range_calls_between_services_with_errors(
+    calls: TelemetryQueryPort,
+) -> None:
+    # Act
+    links = calls.dependencies()
+
+    # Assert: one link per pair of different services, sorted; same-service spans and spans
+    # whose parent is missing are no calls
+    assert links == [
+        DependencyLink("backend", "db", call_count=1, error_count=1),
+        DependencyLink("frontend", "backend", call_count=2, error_count=1),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        # the child starts in range, its parent before it: still a call
+        (T + 5150, None, [DependencyLink("backend", "db", 1, 1)]),
+        # half-open: a child starting at the end is out
+        (None, T + 5100, [DependencyLink("frontend", "backend", 1, 1)]),
+        (T + 5100, T + 5101, [DependencyLink("frontend", "backend", 1, 0)]),
+        (T + 9000, None, []),
+    ],
+)
+def test_dependencies_time_range_applies_to_child_span_start(
+    calls: TelemetryQueryPort,
+    start: int | None,
+    end: int | None,
+    expected: list[DependencyLink],
+) -> None:
+    # Act / Assert
+    assert calls.dependencies(start, end) == expected
+
+
+def test_dependencies_empty_store_none(
+    open_stores: Callable[[Path], AbstractContextManager[Stores]], tmp_path: Path
+) -> None:
+    # Arrange
+    with open_stores(tmp_path / "empty") as (_, query):
+        # Act / Assert
+        assert query.dependencies() == []
 
 
 # -------------------------------------------------------------------------------------- logs

@@ -339,6 +339,51 @@ def test_classic_bad_trace_id_and_missing_service_are_400(jaeger: httpx.Client) 
     assert no_service.status_code == 400
 
 
+BASE_MS = BASE_NS // 1_000_000
+
+
+def test_classic_dependencies_as_grafana_node_graph_asks_calls_per_service_pair(
+    jaeger: httpx.Client,
+) -> None:
+    # Act: endTs and lookback in milliseconds, as Jaeger's UI and Grafana send them
+    response = jaeger.get(f"/api/dependencies?endTs={BASE_MS + 60_000}&lookback=120000")
+
+    # Assert: two traces, each with one frontend -> backend call (the orphan is no call)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["data"] == [{"parent": "frontend", "child": "backend", "callCount": 2}]
+    assert body["errors"] is None
+
+
+def test_classic_dependencies_range_and_service_filter_exclude(jaeger: httpx.Client) -> None:
+    # Act
+    before = jaeger.get(f"/api/dependencies?endTs={BASE_MS}&lookback=60000")
+    default_now = jaeger.get("/api/dependencies")  # the last 24 hours: 2024's data is older
+    other = jaeger.get(f"/api/dependencies?endTs={BASE_MS + 60_000}&lookback=120000&service=db")
+    same = jaeger.get(f"/api/dependencies?endTs={BASE_MS + 60_000}&lookback=120000&service=backend")
+
+    # Assert: the call started 100 ms after BASE_NS, outside the first range
+    assert before.json()["data"] == []
+    assert default_now.json()["data"] == []
+    assert other.json()["data"] == []
+    assert [link["callCount"] for link in same.json()["data"]] == [2]
+
+
+@pytest.mark.parametrize("query", ["endTs=soon", "lookback=-5", "endTs=1.5"])
+def test_classic_dependencies_bad_parameter_is_400_naming_it(
+    jaeger: httpx.Client, query: str
+) -> None:
+    # Arrange
+    name = query.partition("=")[0]
+
+    # Act
+    response = jaeger.get(f"/api/dependencies?{query}")
+
+    # Assert
+    assert response.status_code == 400
+    assert f"invalid parameter {name}" in response.json()["errors"][0]["msg"]
+
+
 # --------------------------------------------------------------------------------- API v3
 
 

@@ -61,6 +61,20 @@ def test_services_and_operations(api: httpx.Client) -> None:
     }
 
 
+def test_dependencies_calls_and_errors_per_service_pair_within_range(api: httpx.Client) -> None:
+    # Act
+    everything = api.get("/dependencies").json()
+    before = api.get("/dependencies", params={"end": str(T + 200)}).json()
+
+    # Assert: trace A's frontend span calls backend's failing span; nothing else crosses
+    assert everything == {
+        "dependencies": [
+            {"parent": "frontend", "child": "backend", "call_count": 1, "error_count": 1}
+        ]
+    }
+    assert before == {"dependencies": []}
+
+
 def test_traces_search_filters_and_summaries(api: httpx.Client) -> None:
     # Act
     found = api.get(
@@ -217,6 +231,7 @@ def test_stats_counts_named_spans_log_records_and_data_points(api: httpx.Client)
         ("/metrics/latency/series", {"mode": "sideways"}, "mode"),
         ("/metrics/cpu.usage/series", {"mode": "rate"}, "mode"),
         ("/services/frontend/operations", {"span_kind": "sideways"}, "span_kind"),
+        ("/dependencies", {"start": "now", "end": "now-1h"}, "start"),
     ],
 )
 def test_bad_parameter_400_names_it(

@@ -40,13 +40,15 @@ def _get(app: FastAPI, *paths: str) -> list[httpx.Response]:
 
 def test_mount_ui_serves_index_and_assets_with_security_headers() -> None:
     # Act
-    responses = _get(_app(), "/", "/app.js", "/styles.css", "/favicon.svg")
+    modules = [name for name in ui.ASSETS if name.endswith(".js")]
+    responses = _get(_app(), "/", "/styles.css", "/favicon.svg", *(f"/{m}" for m in modules))
 
     # Assert
-    index, script, styles, icon = responses
-    assert [r.status_code for r in responses] == [200, 200, 200, 200]
+    index, styles, icon, *scripts = responses
+    assert all(r.status_code == 200 for r in responses)
     assert index.headers["content-type"].startswith("text/html")
-    assert script.headers["content-type"].startswith("text/javascript")
+    for script in scripts:  # ES modules: browsers refuse one served with another type
+        assert script.headers["content-type"].startswith("text/javascript")
     assert styles.headers["content-type"].startswith("text/css")
     assert icon.headers["content-type"].startswith("image/svg+xml")
     for response in responses:
@@ -57,7 +59,7 @@ def test_mount_ui_serves_index_and_assets_with_security_headers() -> None:
         assert "frame-ancestors 'none'" in csp
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["referrer-policy"] == "no-referrer"
-    assert b'<script src="app.js" defer></script>' in index.content
+    assert b'<script type="module" src="app.js"></script>' in index.content
 
 
 def test_mount_ui_does_not_shadow_api_routes_or_serve_other_files() -> None:
@@ -70,10 +72,30 @@ def test_mount_ui_does_not_shadow_api_routes_or_serve_other_files() -> None:
     assert traversal.status_code == 404
 
 
+def test_ui_modules_every_import_is_a_served_asset() -> None:
+    # Arrange: the ES modules import each other by relative name
+    scripts = {name: (ui.UI_DIR / name).read_text() for name in ui.ASSETS if name.endswith(".js")}
+
+    # Act
+    imported = {
+        target
+        for text in scripts.values()
+        for target in re.findall(r"^import [^;]*? from '\./([\w.-]+)';", text, flags=re.M)
+    }
+
+    # Assert: each one is served (and so packaged), none comes from elsewhere
+    assert imported
+    assert imported <= set(ui.ASSETS)
+    assert all(re.search(r"\bfrom '(?!\./)", text) is None for text in scripts.values())
+    assert set(scripts) - {"app.js"} <= imported  # no module left unused
+
+
 def test_ui_files_are_self_contained_no_inline_script_no_external_urls() -> None:
     # Arrange
     html = (ui.UI_DIR / "index.html").read_text()
-    sources = {name: (ui.UI_DIR / name).read_text() for name in ("app.js", "styles.css")}
+    names = [name for name in ui.ASSETS if name.endswith((".js", ".css"))]
+    sources = {name: (ui.UI_DIR / name).read_text() for name in names}
+    scripts = [text for name, text in sources.items() if name.endswith(".js")]
 
     # Assert: no inline script or handler, no inline style, nothing from another origin
     assert re.findall(r"<script(?![^>]*\bsrc=)", html) == []
@@ -84,9 +106,12 @@ def test_ui_files_are_self_contained_no_inline_script_no_external_urls() -> None
         assert "@import" not in text
         assert "url(http" not in text
     # telemetry never reaches the DOM as markup
-    assert "innerHTML" not in sources["app.js"]
-    assert "insertAdjacentHTML" not in sources["app.js"]
-    assert "document.write" not in sources["app.js"]
+    for text in scripts:
+        assert "innerHTML" not in text
+        assert "outerHTML" not in text
+        assert "insertAdjacentHTML" not in text
+        assert "document.write" not in text
+        assert "DOMParser" not in text
 
 
 def test_ui_files_are_in_the_built_wheel(tmp_path: Path) -> None:

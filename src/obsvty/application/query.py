@@ -36,6 +36,7 @@ from obsvty.domain.model import (
 )
 from obsvty.ports.query import (
     AttributeFilter,
+    DependencyLink,
     LogCursor,
     LogPage,
     LogQuery,
@@ -265,6 +266,12 @@ class QueryService:
         if not spans:
             raise NotFoundError(f"trace {trace_id.hex()} not found")
         return spans
+
+    def dependencies(
+        self, start_unix_nano: int | None = None, end_unix_nano: int | None = None
+    ) -> list[DependencyLink]:
+        check_range(start_unix_nano, end_unix_nano)
+        return self.store.dependencies(start_unix_nano, end_unix_nano)
 
     def find_logs(self, query: LogQuery) -> LogPage:
         check_range(query.start_unix_nano, query.end_unix_nano)

@@ -130,6 +130,22 @@ class TraceSummary:
     services: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class DependencyLink:
+    """Calls from one service to another, as a service map (Jaeger's dependencies) draws them.
+
+    A call is a span of ``child`` whose parent span, stored in the same trace, is of ``parent``, a
+    different service (a span whose parent is of its own service is no call between services; a
+    span whose parent was not stored is none either). ``call_count`` counts those spans;
+    ``error_count`` those of them with status ERROR.
+    """
+
+    parent: str
+    child: str
+    call_count: int
+    error_count: int
+
+
 # --------------------------------------------------------------------------------------- logs
 
 
@@ -250,6 +266,14 @@ class TelemetryQueryPort(Protocol):
     def get_trace(self, trace_id: bytes) -> list[Span]:
         """Every stored span of one trace with events, links, resource and scope, ordered by
         start time then span id; ``[]`` for an unknown trace."""
+        ...
+
+    def dependencies(
+        self, start_unix_nano: int | None = None, end_unix_nano: int | None = None
+    ) -> list[DependencyLink]:
+        """The calls between services (see :class:`DependencyLink`) whose child span (the called
+        side) starts within the range, wherever its parent lies in time; one link per (parent,
+        child) pair, sorted by parent, then child."""
         ...
 
     def find_logs(self, query: LogQuery) -> LogPage:

@@ -12,7 +12,11 @@ feature toggle; the Jaeger UI):
   ``tag=key:value`` (repeatable), ``minDuration``/``maxDuration`` (``100ms``), ``start``/``end``
   (unix microseconds), ``lookback`` (``1h``, ``2d``; ``custom`` means start/end say it), ``limit``
   (traces, default 20); also ``traceID`` (repeatable) to fetch several traces at once;
-- ``GET api/traces/{traceID}``: one trace, 404 with ``errors`` when unknown.
+- ``GET api/traces/{traceID}``: one trace, 404 with ``errors`` when unknown;
+- ``GET api/dependencies?endTs=&lookback=&service=``: the service map (what Grafana's node graph
+  reads), ``{"data": [{"parent", "child", "callCount"}]}`` for the calls whose called span started
+  within ``lookback`` (ms, default 24 hours) up to ``endTs`` (unix ms, default now), only the links
+  to or from ``service`` if given.
   Answers are Jaeger's JSON model (see ``jaeger_json``); errors ``{"errors": [{"code", "msg"}]}``.
 
 API v3 (Grafana's backend with the gRPC-endpoint toggle; Jaeger v2's HTTP gateway):
@@ -55,6 +59,7 @@ from obsvty.domain.model import Span
 from obsvty.ports.query import TelemetryQueryPort, TraceQuery
 
 DEFAULT_LIMIT = 20
+DEFAULT_DEPENDENCY_LOOKBACK_NS = 24 * 3600 * 1_000_000_000  # Jaeger's default
 MAX_LIMIT = 1500
 _GRPC_CODE = {400: 3, 404: 5, 500: 13}
 
@@ -144,6 +149,18 @@ def _classic_search(
     )
     traces = queries.traces(query)
     return _json(jaeger_json.envelope(jaeger_json.encode_trace(spans) for spans in traces))
+
+
+def _dependencies(
+    store: TelemetryQueryPort, end_ts: str | None, lookback: str | None, service: str | None
+) -> Response:
+    end_ns = params.millis_ns("endTs", end_ts) if end_ts else time.time_ns()
+    span = params.millis_ns("lookback", lookback) if lookback else DEFAULT_DEPENDENCY_LOOKBACK_NS
+    links = store.dependencies(max(0, end_ns - span), end_ns + 1)  # endTs inclusive, as Jaeger
+    if service:
+        links = [link for link in links if service in (link.parent, link.child)]
+    data = [{"parent": x.parent, "child": x.child, "callCount": x.call_count} for x in links]
+    return _json(jaeger_json.envelope(data))
 
 
 def _v3_attributes(request: Request) -> dict[str, str]:
@@ -260,6 +277,12 @@ def create_jaeger_router(store: TelemetryQueryPort) -> APIRouter:
             return _json(jaeger_json.envelope([jaeger_json.encode_trace(spans)]))
 
         return _answer(build, _classic_error)
+
+    @router.get("/api/dependencies", summary="Calls between services (Jaeger classic)")
+    def dependencies(
+        endTs: OptionalText = None, lookback: OptionalText = None, service: OptionalText = None
+    ) -> Response:
+        return _answer(lambda: _dependencies(store, endTs, lookback, service), _classic_error)
 
     # ------------------------------------------------------------------------- API v3
     @router.get("/api/v3/services", summary="Service names (Jaeger API v3)")

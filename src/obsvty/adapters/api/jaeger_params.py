@@ -5,7 +5,8 @@ Every parser raises :class:`ParameterError` naming the parameter, which the rout
 
 - durations are Go duration strings (``100ms``, ``1.5s``, ``1h30m``, ``250us``/``250µs``); the v3
   API's protobuf form (``0.1s``) is one of them;
-- classic times are unix microseconds; v3 times are RFC 3339 with up to nanosecond precision.
+- classic times are unix microseconds (the dependencies' ``endTs`` and ``lookback``: milliseconds,
+  as Jaeger reads them); v3 times are RFC 3339 with up to nanosecond precision.
   Grafana appends v3 times to the URL without percent-encoding them, so a ``+02:00`` offset
   arrives as `` 02:00`` (the ``+`` decoded as a space); that is read as the ``+`` it was;
 - trace ids are hex; shorter ids (Jaeger prints 64-bit ids with 16 digits) are left-padded.
@@ -95,6 +96,17 @@ def micros_ns(name: str, text: str) -> int:
     if micros < 0 or micros * 1000 > MAX_UNIX_NANO:
         raise ParameterError(name, f"{text!r} is out of range")
     return micros * 1000
+
+
+def millis_ns(name: str, text: str) -> int:
+    """Milliseconds (the dependencies API's ``endTs`` and ``lookback``) in nanoseconds."""
+    try:
+        millis = int(text.strip())
+    except ValueError:
+        raise ParameterError(name, f"{text!r} is not a number of milliseconds") from None
+    if millis < 0 or millis * 1_000_000 > MAX_UNIX_NANO:
+        raise ParameterError(name, f"{text!r} is out of range")
+    return millis * 1_000_000
 
 
 def rfc3339_ns(name: str, text: str) -> int:

@@ -125,6 +125,17 @@ class TracesOut(BaseModel):
     traces: list[TraceSummaryOut]
 
 
+class DependencyOut(BaseModel):
+    parent: str = Field(examples=["frontend"])
+    child: str = Field(examples=["checkout"])
+    call_count: int = Field(examples=[120])
+    error_count: int = Field(examples=[3])
+
+
+class DependenciesOut(BaseModel):
+    dependencies: list[DependencyOut]
+
+
 class ResourceOut(BaseModel):
     service_name: str
     attributes: dict[str, Any]
@@ -510,6 +521,32 @@ def create_native_router(
                         "services": list(t.services),
                     }
                     for t in found
+                ]
+            }
+        )
+
+    @router.get(
+        "/dependencies",
+        response_model=DependenciesOut,
+        responses=_ERRORS,
+        summary="Calls between services (the service map), with error counts",
+        description="A call is a span whose parent span, in the same trace, is of another "
+        "service; the range applies to the called span's start. One entry per (parent, child) "
+        "pair of services, sorted.",
+    )
+    def dependencies(start: Start = None, end: End = None) -> Response:
+        since, until = _times(start, end)
+        links = service.dependencies(since, until)
+        return _json(
+            {
+                "dependencies": [
+                    {
+                        "parent": link.parent,
+                        "child": link.child,
+                        "call_count": link.call_count,
+                        "error_count": link.error_count,
+                    }
+                    for link in links
                 ]
             }
         )

@@ -1,7 +1,8 @@
 """The built-in web UI: static files (``ui/``) served at ``/`` with strict security headers.
 
-The UI is plain HTML, CSS and JavaScript: no build step, no framework, nothing loaded from another
-origin, so it works offline. It reads the native query API (``/api/v1``) of the same listener.
+The UI is plain HTML, CSS and JavaScript (ES modules, one per view, loaded by the browser as they
+are): no build step, no framework, nothing loaded from another origin, so it works offline. It
+reads the native query API (``/api/v1``) and the Jaeger API (``/jaeger``) of the same listener.
 
 Only the UI's own files are served, by name (no directory listing, no path from the request
 reaches the file system), so mounting it never shadows a route of the query API. Every answer
@@ -36,6 +37,14 @@ SECURITY_HEADERS = {
 ASSETS = {
     "index.html": "text/html; charset=utf-8",
     "app.js": "text/javascript; charset=utf-8",
+    "common.js": "text/javascript; charset=utf-8",
+    "traces.js": "text/javascript; charset=utf-8",
+    "trace.js": "text/javascript; charset=utf-8",
+    "logs.js": "text/javascript; charset=utf-8",
+    "metrics.js": "text/javascript; charset=utf-8",
+    "map.js": "text/javascript; charset=utf-8",
+    "scatter.js": "text/javascript; charset=utf-8",
+    "compare.js": "text/javascript; charset=utf-8",
     "styles.css": "text/css; charset=utf-8",
     "favicon.svg": "image/svg+xml",
 }

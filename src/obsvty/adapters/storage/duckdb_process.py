@@ -51,6 +51,7 @@ from obsvty.adapters.storage.duckdb_retention import DuckDBRetention
 from obsvty.domain.batches import Batch
 from obsvty.domain.model import MetricPoint, Signal, Span
 from obsvty.ports.query import (
+    DependencyLink,
     LogPage,
     LogQuery,
     MetricInfo,
@@ -81,6 +82,7 @@ _METHODS: dict[str, frozenset[str]] = {
             "operations",
             "find_traces",
             "get_trace",
+            "dependencies",
             "find_logs",
             "metric_descriptors",
             "metric_points",
@@ -503,6 +505,12 @@ class ProcessQuery(_Remote):
 
     def get_trace(self, trace_id: bytes) -> list[Span]:
         result: list[Span] = self._call("get_trace", trace_id)
+        return result
+
+    def dependencies(
+        self, start_unix_nano: int | None = None, end_unix_nano: int | None = None
+    ) -> list[DependencyLink]:
+        result: list[DependencyLink] = self._call("dependencies", start_unix_nano, end_unix_nano)
         return result
 
     def find_logs(self, query: LogQuery) -> LogPage:

@@ -38,6 +38,7 @@ from obsvty.domain.model import (
 )
 from obsvty.ports.query import (
     AttributeFilter,
+    DependencyLink,
     LogCursor,
     LogPage,
     LogQuery,
@@ -581,6 +582,37 @@ class DuckDBQuery:
             ).fetchall()
         decoder = _Decoder()
         return [decoder.span(r) for r in rows]
+
+    def dependencies(
+        self, start_unix_nano: int | None = None, end_unix_nano: int | None = None
+    ) -> list[DependencyLink]:
+        """The child spans of the range joined with their parents by (trace, span id). Parents
+        are read only within the start-time range of the traces involved (``trace_times``), so
+        DuckDB skips the row groups of other times."""
+        in_range = _Where()
+        in_range.add("parent_span_id <> ''")
+        in_range.time_range("start_time_unix_nano", start_unix_nano, end_unix_nano)
+        rows = self._rows(
+            f"""
+            WITH calls AS (
+                SELECT trace_id, parent_span_id, service_name, status_code
+                FROM spans WHERE {in_range.sql()}
+            ),
+            bounds AS (
+                SELECT min(start_min) AS lo, max(start_max) AS hi FROM trace_times
+                WHERE trace_id IN (SELECT trace_id FROM calls)
+            )
+            SELECT p.service_name, c.service_name, count(*),
+                   count(*) FILTER (WHERE c.status_code = {int(StatusCode.ERROR)})
+            FROM calls c
+            JOIN spans p ON p.trace_id = c.trace_id AND p.span_id = c.parent_span_id
+            WHERE p.start_time_unix_nano BETWEEN (SELECT lo FROM bounds) AND (SELECT hi FROM bounds)
+              AND p.service_name <> c.service_name
+            GROUP BY 1, 2 ORDER BY 1, 2
+            """,  # noqa: S608 - only this module's own SQL fragments; every value is a parameter
+            in_range.params,
+        )
+        return [DependencyLink(r[0], r[1], int(r[2]), int(r[3])) for r in rows]
 
     # ----------------------------------------------------------------------------------- logs
 

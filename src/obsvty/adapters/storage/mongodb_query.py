@@ -43,6 +43,7 @@ from obsvty.domain.model import (
 )
 from obsvty.ports.query import (
     AttributeFilter,
+    DependencyLink,
     LogCursor,
     LogPage,
     LogQuery,
@@ -419,6 +420,60 @@ class MongoDBQuery:
             sort=[("start_time_unix_nano", ASCENDING), ("span_id", ASCENDING)],
         )
         return [span_from_document(d) for d in found]
+
+    def dependencies(
+        self, start_unix_nano: int | None = None, end_unix_nano: int | None = None
+    ) -> list[DependencyLink]:
+        """The child spans of the range, each looked up with its parent by ``_id`` (a span's
+        ``_id`` is its trace id and span id, hex), grouped by the pair of services."""
+        match: Filter = {
+            "parent_span_id": {"$ne": ""},
+            **_time_range("start_time_unix_nano", start_unix_nano, end_unix_nano),
+        }
+        rows = self._db[docs.SPANS].aggregate(
+            [
+                {"$match": match},
+                {
+                    "$project": {
+                        "_id": 0,
+                        "service_name": 1,
+                        "status_code": 1,
+                        "parent_key": {"$concat": ["$trace_id", "$parent_span_id"]},
+                    }
+                },
+                {
+                    "$lookup": {
+                        "from": docs.SPANS,
+                        "localField": "parent_key",
+                        "foreignField": "_id",
+                        "as": "parent",
+                    }
+                },
+                {"$unwind": "$parent"},
+                {
+                    "$project": {
+                        "child": "$service_name",
+                        "parent": "$parent.service_name",
+                        "error": {
+                            "$cond": [{"$eq": ["$status_code", int(StatusCode.ERROR)]}, 1, 0]
+                        },
+                    }
+                },
+                {"$match": {"$expr": {"$ne": ["$parent", "$child"]}}},
+                {
+                    "$group": {
+                        "_id": {"parent": "$parent", "child": "$child"},
+                        "calls": {"$sum": 1},
+                        "errors": {"$sum": "$error"},
+                    }
+                },
+            ]
+        )
+        links = [
+            DependencyLink(r["_id"]["parent"], r["_id"]["child"], int(r["calls"]), int(r["errors"]))
+            for r in rows
+        ]
+        return sorted(links, key=lambda link: (link.parent, link.child))
 
     # -------------------------------------------------------------------------------- logs
 
