@@ -540,12 +540,17 @@ static int jfield(jp_t *j, const fielddef_t *f, buf_t *out, int depth) {
     }
 }
 
+static inline int name_is(const char *want, const uint8_t *name, size_t len) {
+    /* the first byte rules out nearly every field before a length is counted */
+    return want[0] == (char)name[0] && strlen(want) == len && memcmp(want, name, len) == 0;
+}
+
 static const fielddef_t *lookup(const msgdef_t *m, const buf_t *name) {
+    if (name->len == 0)
+        return NULL; /* no field has an empty name */
     for (int i = 0; i < m->count; i++) {
         const fielddef_t *f = &m->fields[i];
-        size_t jl = strlen(f->json), pl = strlen(f->proto);
-        if ((name->len == jl && memcmp(name->data, f->json, jl) == 0) ||
-            (name->len == pl && memcmp(name->data, f->proto, pl) == 0))
+        if (name_is(f->json, name->data, name->len) || name_is(f->proto, name->data, name->len))
             return f;
     }
     return NULL;
