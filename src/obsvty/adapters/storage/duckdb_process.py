@@ -401,8 +401,10 @@ class DuckDBProcessStore:
 
     def _live_child(self) -> _Child:
         child = self._child
-        if child.failure is None:
+        if child.failure is None and child.process.is_alive():
             return child
+        if child.failure is None:  # dead, and its reader has not noticed yet
+            child.fail(f"the DuckDB process exited (exit code {child.process.exitcode})")
         with self._restart_lock:
             if self._closed:
                 raise StoreError("the DuckDB store is closed")
