@@ -95,9 +95,10 @@ class Settings(BaseSettings):
         description="Memory DuckDB may use (caches, rows not yet checkpointed, queries), e.g. "
         "512MB, 1GB; past it, DuckDB evicts and spills to <db file>.tmp (0/off: 80% of RAM).",
     )
-    # Measured (docs/PERFORMANCE.md, third session), 9 alternated pairs on 2 cores: the same
-    # throughput at saturation (23.7k vs 23.5k spans/s on average), 2.4x fewer retryable refusals,
-    # but ~25% more CPU per span and ~120 MiB more memory; so it is not the default.
+    # Measured before the compiled decoder (docs/PERFORMANCE.md as of 86330de), 9 alternated
+    # pairs on 2 cores: the same throughput at saturation (23.7k vs 23.5k spans/s on average),
+    # 2.4x fewer retryable refusals, but ~25% more CPU per span and ~120 MiB more memory; so it
+    # is not the default.
     duckdb_process: bool = Field(
         False,
         description="Run the DuckDB store in a process of its own (writes, queries, retention): "

@@ -8,8 +8,9 @@ requests, and a write takes about twice its CPU time in wall time (``bench/duckd
 5,000-row insert, 1 ms alone, 43 ms beside a busy Python thread). In a process of its own the
 store has a GIL of its own and runs beside the receivers on another core; the receivers' process
 only pickles each batch (~3 us per span). Measured against the in-process store on 2 cores
-(``docs/PERFORMANCE.md``, third session): the same throughput at saturation, 2.4x fewer
-retryable refusals, ~25% more CPU per span and ~120 MiB more memory; hence not the default.
+before the compiled decoder (``docs/PERFORMANCE.md`` as of ``86330de``): the same throughput at
+saturation, 2.4x fewer retryable refusals, ~25% more CPU per span and ~120 MiB more memory;
+hence not the default.
 
 The parent talks to the child over one ``multiprocessing`` pipe, in pickled tuples::
 
