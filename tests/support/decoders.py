@@ -108,3 +108,15 @@ def same_as_reference(
     if comparable(got) != comparable(expected):
         raise Divergence(f"not what the reference gives:\n{got!r}\nreference:\n{expected!r}")
     return got
+
+
+def assert_same(
+    signal: Signal, payload: bytes, *, json: bool = False, must_decode: bool = False
+) -> Outcome | None:
+    """:func:`same_as_reference` as a test assertion; ``must_decode``: the request is of an
+    ordinary shape, which the compiled decoder must not leave to the reference (else the test
+    would prove nothing)."""
+    got = same_as_reference(signal, payload, json=json)
+    if must_decode:
+        assert got is not None, "left to the reference decoder"
+    return got

@@ -25,7 +25,7 @@ from obsvty.adapters.otlp import native
 from obsvty.adapters.otlp.codec import CODECS
 from obsvty.domain.model import Signal
 from tests.conftest import OTLP_EXAMPLES
-from tests.support.decoders import INVALID, native_outcome, reference_outcome
+from tests.support.decoders import INVALID, Outcome, assert_same, native_outcome, reference_outcome
 from tests.support.fuzzing import SEED_PROTOBUF, mutated
 
 pytestmark = [
@@ -36,14 +36,8 @@ pytestmark = [
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 
 
-def _same(payload: bytes, *, must_decode: bool = False) -> None:
-    expected = reference_outcome(Signal.TRACES, payload)
-    got = native_outcome(Signal.TRACES, payload)
-    if must_decode:
-        assert got is not None, "left to the reference decoder"
-    if got is not None:
-        assert expected != INVALID, "decoded a request the reference refuses"
-        assert got == expected
+def _same(payload: bytes, *, must_decode: bool = False) -> Outcome | None:
+    return assert_same(Signal.TRACES, payload, must_decode=must_decode)
 
 
 # ---- the corpus

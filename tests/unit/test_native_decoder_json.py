@@ -19,7 +19,7 @@ from obsvty.adapters.otlp import native
 from obsvty.adapters.otlp.codec import CODECS
 from obsvty.domain.model import Signal
 from tests.conftest import OTLP_EXAMPLES
-from tests.support.decoders import INVALID, native_outcome, reference_outcome
+from tests.support.decoders import Outcome, assert_same, native_outcome
 from tests.unit.test_native_decoder import _trace_requests
 
 pytestmark = [
@@ -31,14 +31,8 @@ SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=list(
 _IDS = {"traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id"}
 
 
-def _same(doc: bytes, *, must_decode: bool = False) -> None:
-    expected = reference_outcome(Signal.TRACES, doc, json=True)
-    got = native_outcome(Signal.TRACES, doc, json=True)
-    if must_decode:
-        assert got is not None, "left to the reference decoder"
-    if got is not None:
-        assert expected != INVALID, "decoded a document the reference refuses"
-        assert got == expected
+def _same(doc: bytes, *, must_decode: bool = False) -> Outcome | None:
+    return assert_same(Signal.TRACES, doc, json=True, must_decode=must_decode)
 
 
 def _hex_ids(node: Any) -> Any:

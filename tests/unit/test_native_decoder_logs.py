@@ -25,7 +25,14 @@ from obsvty.adapters.storage.stored_rows import list_batch
 from obsvty.domain.arrow_batch import LOG_SCHEMA, ArrowBatch
 from obsvty.domain.model import Signal
 from tests.conftest import OTLP_EXAMPLES
-from tests.support.decoders import INVALID, native_outcome, reference_outcome, reference_table
+from tests.support.decoders import (
+    INVALID,
+    Outcome,
+    assert_same,
+    native_outcome,
+    reference_outcome,
+    reference_table,
+)
 from tests.support.fuzzing import SEED_PROTOBUF, mutated
 
 pytestmark = [
@@ -36,14 +43,8 @@ pytestmark = [
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 
 
-def _same(payload: bytes, *, must_decode: bool = False) -> None:
-    expected = reference_outcome(Signal.LOGS, payload)
-    got = native_outcome(Signal.LOGS, payload)
-    if must_decode:
-        assert got is not None, "left to the reference decoder"
-    if got is not None:
-        assert expected != INVALID, "decoded a request the reference refuses"
-        assert got == expected
+def _same(payload: bytes, *, must_decode: bool = False) -> Outcome | None:
+    return assert_same(Signal.LOGS, payload, must_decode=must_decode)
 
 
 # ---- the corpus

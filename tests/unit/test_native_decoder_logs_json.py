@@ -15,7 +15,11 @@ from hypothesis import strategies as st
 
 from obsvty.adapters.otlp import native
 from obsvty.domain.model import Signal
-from tests.support.decoders import INVALID, comparable, native_outcome, reference_outcome
+from tests.support.decoders import (
+    Outcome,
+    assert_same,
+    native_outcome,
+)
 from tests.unit.test_native_decoder_json import _hex_ids
 from tests.unit.test_native_decoder_logs import _log_requests, _sdk_payload, _typed_request
 
@@ -28,14 +32,8 @@ SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=list(
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "otlp"
 
 
-def _same(doc: bytes, *, must_decode: bool = False) -> None:
-    expected = reference_outcome(Signal.LOGS, doc, json=True)
-    got = native_outcome(Signal.LOGS, doc, json=True)
-    if must_decode:
-        assert got is not None, "left to the reference decoder"
-    if got is not None:
-        assert expected != INVALID, "decoded a document the reference refuses"
-        assert comparable(got) == comparable(expected)
+def _same(doc: bytes, *, must_decode: bool = False) -> Outcome | None:
+    return assert_same(Signal.LOGS, doc, json=True, must_decode=must_decode)
 
 
 def _otlp_json(payload: bytes, **options: Any) -> bytes:

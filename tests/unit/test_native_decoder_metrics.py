@@ -35,7 +35,14 @@ from obsvty.adapters.otlp.codec import CODECS
 from obsvty.domain.arrow_batch import METRIC_SCHEMA
 from obsvty.domain.model import Signal
 from tests.conftest import OTLP_EXAMPLES
-from tests.support.decoders import INVALID, Outcome, native_outcome, reference_outcome
+from tests.support.decoders import (
+    INVALID,
+    Outcome,
+    assert_same,
+    comparable,
+    native_outcome,
+    reference_outcome,
+)
 from tests.support.fuzzing import SEED_PROTOBUF, mutated
 
 pytestmark = [
@@ -46,26 +53,8 @@ pytestmark = [
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 
 
-def _comparable(value: Any) -> Any:
-    """Rows with their doubles compared bit for bit (NaN equal to NaN, -0.0 not to 0.0)."""
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else value.hex()
-    if isinstance(value, list | tuple):
-        return [_comparable(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _comparable(v) for k, v in value.items()}
-    return value
-
-
 def _same(payload: bytes, *, must_decode: bool = False) -> Outcome | None:
-    expected = reference_outcome(Signal.METRICS, payload)
-    got = native_outcome(Signal.METRICS, payload)
-    if must_decode:
-        assert got is not None, "left to the reference decoder"
-    if got is not None:
-        assert expected != INVALID, "decoded a request the reference refuses"
-        assert _comparable(got) == _comparable(expected)
-    return got
+    return assert_same(Signal.METRICS, payload, must_decode=must_decode)
 
 
 # ---- the corpus
@@ -419,7 +408,7 @@ def test_native_metrics_batch_stored_in_duckdb_next_to_a_reference_batch(tmp_pat
         store.close()
 
     assert len(rows) == 2 * len(native_batch) > 0
-    assert _comparable(rows[: len(native_batch)]) == _comparable(rows[len(native_batch) :])
+    assert comparable(rows[: len(native_batch)]) == comparable(rows[len(native_batch) :])
 
 
 def test_native_metrics_every_point_type_stored_like_reference() -> None:

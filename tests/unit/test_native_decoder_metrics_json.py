@@ -19,10 +19,9 @@ from obsvty.adapters.otlp import native
 from obsvty.adapters.otlp.codec import CODECS
 from obsvty.domain.model import Signal
 from tests.conftest import OTLP_EXAMPLES
-from tests.support.decoders import INVALID, Outcome, native_outcome, reference_outcome
+from tests.support.decoders import INVALID, Outcome, assert_same, native_outcome, reference_outcome
 from tests.unit.test_native_decoder_json import _hex_ids
 from tests.unit.test_native_decoder_metrics import (
-    _comparable,
     metrics_requests,
     sdk_metrics_request,
 )
@@ -36,14 +35,7 @@ SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=list(
 
 
 def _same(doc: bytes, *, must_decode: bool = False) -> Outcome | None:
-    expected = reference_outcome(Signal.METRICS, doc, json=True)
-    got = native_outcome(Signal.METRICS, doc, json=True)
-    if must_decode:
-        assert got is not None, "left to the reference decoder"
-    if got is not None:
-        assert expected != INVALID, "decoded a document the reference refuses"
-        assert _comparable(got) == _comparable(expected)
-    return got
+    return assert_same(Signal.METRICS, doc, json=True, must_decode=must_decode)
 
 
 def _otlp_json(payload: bytes, **options: Any) -> bytes:

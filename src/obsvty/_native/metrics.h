@@ -679,43 +679,10 @@ static int metric_add(metrics_t *m, slice_t msg) {
     return OK;
 }
 
+static int metric_item(void *m, slice_t msg) { return metric_add(m, msg); }
+
 static int metrics_decode(metrics_t *m, const uint8_t *p, size_t n) {
-    if (n == 0)
-        return OK; /* (p may then be NULL: an empty transcoded document) */
-    rd_t req = {p, p + n};
-    while (req.p < req.end) {
-        uint32_t field;
-        int wt;
-        slice_t rm;
-        TRY(rd_tag(&req, &field, &wt));
-        if (field != 1) {
-            TRY(rd_skip(&req, wt));
-            continue;
-        }
-        TRY(rd_bytes(&req, wt, &rm));
-        slice_t resource, schema;
-        TRY(container_read(rm, &resource, &schema));
-        TRY(resource_add(&m->shared, resource, schema));
-        rd_t rr = {rm.p, rm.p + rm.n};
-        for (;;) {
-            slice_t sm;
-            TRY(container_next(&rr, &sm));
-            if (sm.p == NULL)
-                break;
-            slice_t scope, scope_schema;
-            TRY(container_read(sm, &scope, &scope_schema));
-            TRY(scope_add(&m->shared, scope, scope_schema));
-            rd_t sr = {sm.p, sm.p + sm.n};
-            for (;;) {
-                slice_t metric;
-                TRY(container_next(&sr, &metric));
-                if (metric.p == NULL)
-                    break;
-                TRY(metric_add(m, metric));
-            }
-        }
-    }
-    return OK;
+    return request_decode(&m->shared, p, n, metric_item, m);
 }
 
 /* columns of shared values: a dictionary array per column of `values`, all with the same
