@@ -44,10 +44,13 @@ static int buf_grow(buf_t *b, size_t need) {
     return OK;
 }
 
-/* room for n more bytes */
+/* room for n more bytes; afterwards b->data is never NULL, so writers may compute
+ * b->data + b->len even for n == 0 */
 static inline int buf_reserve(buf_t *b, size_t n) {
     if (n > SIZE_MAX - b->len)
         return NOMEM;
+    if (b->data == NULL)
+        return buf_grow(b, b->len + n + 1);
     return b->len + n <= b->cap ? OK : buf_grow(b, b->len + n);
 }
 

@@ -685,38 +685,12 @@ static int metrics_decode(metrics_t *m, const uint8_t *p, size_t n) {
     return request_decode(&m->shared, p, n, metric_item, m);
 }
 
-/* columns of shared values: a dictionary array per column of `values`, all with the same
- * indices (`index`, one per row) */
-static int metric_dict_export(col_t *values, int n, const col_t *index,
-                              struct ArrowArray **children) {
-    for (int i = 0; i < n; i++) {
-        col_t copy;
-        TRY(col_init(&copy, 'i', 0));
-        if (buf_put(&copy.data, index->data.data, index->data.len) != OK) {
-            col_free(&copy);
-            return NOMEM;
-        }
-        copy.length = index->length;
-        struct ArrowArray *dict = calloc(1, sizeof(struct ArrowArray));
-        if (dict == NULL || col_export(&values[i], dict, NULL) != OK) {
-            free(dict);
-            col_free(&copy);
-            return NOMEM;
-        }
-        if (col_export(&copy, children[i], dict) != OK) {
-            col_free(&copy);
-            return NOMEM;
-        }
-    }
-    return OK;
-}
-
 static int metrics_export(metrics_t *m, struct ArrowArray *out) {
     int64_t rows = m->cols[MP_TIME].length;
     TRY(batch_alloc(out, rows,
                     METRIC_DESCRIPTOR_COLUMNS + METRIC_POINT_COLUMNS + SHARED_COLUMNS));
     struct ArrowArray **children = out->children;
-    int rc = metric_dict_export(m->desc, METRIC_DESCRIPTOR_COLUMNS, &m->desc_index, children);
+    int rc = dict_export(m->desc, METRIC_DESCRIPTOR_COLUMNS, &m->desc_index, children);
     children += METRIC_DESCRIPTOR_COLUMNS;
     for (int i = 0; i < METRIC_POINT_COLUMNS && rc == OK; i++) {
         int list = metric_list_of(i);

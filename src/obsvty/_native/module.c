@@ -1,12 +1,9 @@
 /* obsvty._native: OTLP export requests decoded into Arrow columns in C, with the GIL released.
  *
- * decode_traces(payload) -> (holder, address, rejected, first_error, start_min, start_max)
- * decode_logs(payload) -> (holder, address, rejected, first_error)
- * decode_metrics(payload) -> (holder, address, rejected, first_error)
- * decode_traces_json(payload), decode_logs_json(payload), decode_metrics_json(payload): the
- * same for OTLP/JSON (transcoded
- * to protobuf first, see otlp_json.h)
- * or, from any, a str saying why the request is left to the reference decoder
+ * decode_traces(payload), decode_logs(payload), decode_metrics(payload) ->
+ * (holder, address, rejected, first_error); decode_traces_json(payload), decode_logs_json(payload),
+ * decode_metrics_json(payload): the same for OTLP/JSON (transcoded to protobuf first, see
+ * otlp_json.h); or, from any, a str saying why the request is left to the reference decoder
  * (obsvty.adapters.otlp.to_domain). `address` is that of an ArrowArray (a struct array, one child
  * per column of the store's schema) for pyarrow.RecordBatch._import_from_c; `holder` owns its
  * memory until then. */
@@ -36,15 +33,13 @@ static PyObject *fallback(int rc) {
 }
 
 /* One signal's decoder: its state (`size` bytes, holding a shared_t at `shared`) and the
- * functions that run on it without the GIL; `extra`, if not NULL, gives the values the result
- * carries after the first four. */
+ * functions that run on it without the GIL. */
 typedef struct {
     size_t size, shared;
     int (*init)(void *);
     int (*decode)(void *, const uint8_t *, size_t);
     int (*export_rows)(void *, struct ArrowArray *);
     void (*release)(void *);
-    PyObject *(*extra)(void *);
 } signal_t;
 
 /* `json`: the payload is OTLP/JSON of that request message, transcoded to protobuf first */
@@ -94,12 +89,6 @@ static PyObject *decode_signal(const signal_t *sig, PyObject *arg, const msgdef_
     PyObject *result = Py_BuildValue("(NKLs#)", holder, (unsigned long long)(uintptr_t)out,
                                      (long long)sh->rejected, sh->first_error,
                                      (Py_ssize_t)strlen(sh->first_error));
-    if (result != NULL && sig->extra != NULL) {
-        PyObject *extra = sig->extra(state);
-        PyObject *all = extra == NULL ? NULL : PySequence_Concat(result, extra);
-        Py_XDECREF(extra);
-        Py_SETREF(result, all);
-    }
     sig->release(state);
     free(state);
     return result;
@@ -120,17 +109,12 @@ SIGNAL_OPS(traces, traces_t)
 SIGNAL_OPS(logs, logs_t)
 SIGNAL_OPS(metrics, metrics_t)
 
-static PyObject *traces_extra(void *s) {
-    const traces_t *t = s;
-    return Py_BuildValue("(LL)", (long long)t->start_min, (long long)t->start_max);
-}
-
 static const signal_t TRACES = {sizeof(traces_t), offsetof(traces_t, shared), traces_init_op,
-                                traces_decode_op, traces_export_op, traces_free_op, traces_extra};
+                                traces_decode_op, traces_export_op, traces_free_op};
 static const signal_t LOGS = {sizeof(logs_t), offsetof(logs_t, shared), logs_init_op,
-                              logs_decode_op, logs_export_op, logs_free_op, NULL};
+                              logs_decode_op, logs_export_op, logs_free_op};
 static const signal_t METRICS = {sizeof(metrics_t), offsetof(metrics_t, shared), metrics_init_op,
-                                 metrics_decode_op, metrics_export_op, metrics_free_op, NULL};
+                                 metrics_decode_op, metrics_export_op, metrics_free_op};
 
 static PyObject *decode_traces(PyObject *self, PyObject *arg) {
     (void)self;

@@ -186,10 +186,10 @@ static int container_next(rd_t *r, slice_t *item) {
     return OK;
 }
 
-/* Exports the row's shared columns (dictionary arrays) into children[0..SHARED_COLUMNS). */
-static int shared_export(shared_t *sh, struct ArrowArray **children) {
-    for (int i = 0; i < SHARED_COLUMNS; i++) {
-        col_t *index = i < S_NAME ? &sh->resource_index : &sh->scope_index;
+/* Columns of shared values as dictionary arrays: children[i] indexes values[i] (emptied) with
+ * its own copy of `index` (one entry per row; every child of an ArrowArray owns its buffers). */
+static int dict_export(col_t *values, int n, const col_t *index, struct ArrowArray **children) {
+    for (int i = 0; i < n; i++) {
         col_t copy;
         TRY(col_init(&copy, 'i', 0));
         if (buf_put(&copy.data, index->data.data, index->data.len) != OK) {
@@ -198,7 +198,7 @@ static int shared_export(shared_t *sh, struct ArrowArray **children) {
         }
         copy.length = index->length;
         struct ArrowArray *dict = calloc(1, sizeof(struct ArrowArray));
-        if (dict == NULL || col_export(&sh->values[i], dict, NULL) != OK) {
+        if (dict == NULL || col_export(&values[i], dict, NULL) != OK) {
             free(dict);
             col_free(&copy);
             return NOMEM;
@@ -209,6 +209,13 @@ static int shared_export(shared_t *sh, struct ArrowArray **children) {
         }
     }
     return OK;
+}
+
+/* Exports the row's shared columns (dictionary arrays) into children[0..SHARED_COLUMNS). */
+static int shared_export(shared_t *sh, struct ArrowArray **children) {
+    TRY(dict_export(sh->values, S_NAME, &sh->resource_index, children));
+    return dict_export(sh->values + S_NAME, SHARED_COLUMNS - S_NAME, &sh->scope_index,
+                       children + S_NAME);
 }
 
 /* The ResourceX messages of an export request (its field 1), each with its ScopeX messages, each

@@ -24,7 +24,6 @@ typedef struct {
     shared_t shared;
     slices_t attrs, events, links, inner; /* scratch, per span */
     buf_t links_json;
-    int64_t start_min, start_max;
 } traces_t;
 
 typedef struct {
@@ -37,8 +36,6 @@ static int traces_init(traces_t *t) {
     memset(t, 0, sizeof(*t));
     for (int i = 0; i < SPAN_COLUMNS; i++)
         TRY(col_init(&t->cols[i], SPAN_FMT[i], 0));
-    t->start_min = INT64_MAX;
-    t->start_max = INT64_MIN;
     return shared_init(&t->shared);
 }
 
@@ -346,10 +343,6 @@ static int span_add(traces_t *t, slice_t msg) {
     TRY(col_u8(&c[T_STATUS_CODE], (uint8_t)s.status_code));
     TRY(col_str(&c[T_STATUS_MESSAGE], s.status_message.p, s.status_message.n));
     TRY(row_shared(&t->shared));
-    if ((int64_t)s.start < t->start_min)
-        t->start_min = (int64_t)s.start;
-    if ((int64_t)s.start > t->start_max)
-        t->start_max = (int64_t)s.start;
     return OK;
 }
 

@@ -253,8 +253,6 @@ static int json_double(buf_t *b, double d) {
 static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 static int base64(buf_t *b, const uint8_t *s, size_t n) {
-    if (n == 0)
-        return OK; /* (b->data may still be NULL: no pointer arithmetic on it) */
     if (n > SIZE_MAX / 2)
         return NOMEM;
     TRY(buf_reserve(b, (n + 2) / 3 * 4));
@@ -285,8 +283,6 @@ static int base64(buf_t *b, const uint8_t *s, size_t n) {
 }
 
 static int hex(buf_t *b, const uint8_t *s, size_t n) {
-    if (n == 0)
-        return OK; /* (b->data may still be NULL: no pointer arithmetic on it) */
     if (n > SIZE_MAX / 2)
         return NOMEM;
     TRY(buf_reserve(b, n * 2));

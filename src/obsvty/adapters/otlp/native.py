@@ -52,7 +52,7 @@ def _decoder(
         out = decode(payload)
         if isinstance(out, str):  # left to the reference decoder
             return None
-        holder, address, rejected, first_error, *_ = cast(tuple[Any, ...], out)
+        holder, address, rejected, first_error = cast(tuple[Any, int, int, str], out)
         batch = import_batch(address, schema)
         del holder  # the array's memory now belongs to ``batch``
         table = pa.Table.from_batches([batch])
