@@ -8,11 +8,14 @@ reason; or ``INVALID`` when the request as a whole is refused."""
 
 from __future__ import annotations
 
+import base64
 import math
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 import pyarrow as pa
+from google.protobuf import json_format
 
 from obsvty.adapters.otlp import native
 from obsvty.adapters.otlp.codec import CODECS, PayloadError
@@ -120,3 +123,24 @@ def assert_same(
     if must_decode:
         assert got is not None, "left to the reference decoder"
     return got
+
+
+_ID_KEYS = {"traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id"}
+
+
+def _hex_ids(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {
+            k: base64.b64decode(v).hex() if k in _ID_KEYS and isinstance(v, str) else _hex_ids(v)
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_hex_ids(v) for v in node]
+    return node
+
+
+def as_otlp_json(signal: Signal, payload: bytes, **options: Any) -> bytes:
+    """A protobuf request of ``signal`` as OTLP/JSON: protobuf's JSON (``options`` for
+    ``MessageToDict``) with the ids in hex."""
+    message = CODECS[signal].request_type.FromString(payload)
+    return orjson.dumps(_hex_ids(json_format.MessageToDict(message, **options)))

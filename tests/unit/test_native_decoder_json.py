@@ -5,21 +5,18 @@ reference. Canonical documents of the corpus must be decoded natively."""
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 import orjson
 import pytest
 from bench.payloads import PayloadFactory
-from google.protobuf import json_format
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from obsvty.adapters.otlp import native
-from obsvty.adapters.otlp.codec import CODECS
 from obsvty.domain.model import Signal
 from tests.conftest import OTLP_EXAMPLES
-from tests.support.decoders import Outcome, assert_same, native_outcome
+from tests.support.decoders import Outcome, as_otlp_json, assert_same, native_outcome
 from tests.unit.test_native_decoder import _trace_requests
 
 pytestmark = [
@@ -28,28 +25,10 @@ pytestmark = [
 ]
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
-_IDS = {"traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id"}
 
 
 def _same(doc: bytes, *, must_decode: bool = False) -> Outcome | None:
     return assert_same(Signal.TRACES, doc, json=True, must_decode=must_decode)
-
-
-def _hex_ids(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {
-            k: base64.b64decode(v).hex() if k in _IDS and isinstance(v, str) else _hex_ids(v)
-            for k, v in node.items()
-        }
-    if isinstance(node, list):
-        return [_hex_ids(v) for v in node]
-    return node
-
-
-def _otlp_json(payload: bytes, **options: Any) -> bytes:
-    """A protobuf request as OTLP/JSON: protobuf's JSON with ids in hex."""
-    message = CODECS[Signal.TRACES].request_type.FromString(payload)
-    return orjson.dumps(_hex_ids(json_format.MessageToDict(message, **options)))
 
 
 def test_native_json_official_example_same_as_reference() -> None:
@@ -66,7 +45,7 @@ def test_native_json_official_example_same_as_reference() -> None:
     ids=["camel-enum-names", "int-enums", "snake-case"],
 )
 def test_native_json_benchmark_request_same_as_reference(options: dict[str, Any]) -> None:
-    doc = _otlp_json(PayloadFactory(spans_per_request=20).payload(3), **options)
+    doc = as_otlp_json(Signal.TRACES, PayloadFactory(spans_per_request=20).payload(3), **options)
 
     _same(doc, must_decode=True)
 
@@ -157,7 +136,7 @@ def test_native_json_invalid_document_left_to_reference(doc: bytes) -> None:
 @SETTINGS
 @given(_trace_requests(), st.booleans())
 def test_native_json_generated_request_same_as_reference(payload: bytes, ints: bool) -> None:
-    _same(_otlp_json(payload, use_integers_for_enums=ints))
+    _same(as_otlp_json(Signal.TRACES, payload, use_integers_for_enums=ints))
 
 
 @SETTINGS

@@ -17,10 +17,10 @@ from obsvty.adapters.otlp import native
 from obsvty.domain.model import Signal
 from tests.support.decoders import (
     Outcome,
+    as_otlp_json,
     assert_same,
     native_outcome,
 )
-from tests.unit.test_native_decoder_json import _hex_ids
 from tests.unit.test_native_decoder_logs import _log_requests, _sdk_payload, _typed_request
 
 pytestmark = [
@@ -36,14 +36,6 @@ def _same(doc: bytes, *, must_decode: bool = False) -> Outcome | None:
     return assert_same(Signal.LOGS, doc, json=True, must_decode=must_decode)
 
 
-def _otlp_json(payload: bytes, **options: Any) -> bytes:
-    from google.protobuf import json_format
-    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
-
-    message = ExportLogsServiceRequest.FromString(payload)
-    return orjson.dumps(_hex_ids(json_format.MessageToDict(message, **options)))
-
-
 def test_native_logs_json_official_example_same_as_reference() -> None:
     _same((EXAMPLES / "logs.json").read_bytes(), must_decode=True)
 
@@ -55,7 +47,7 @@ def test_native_logs_json_benchmark_request_same_as_reference() -> None:
 @pytest.mark.parametrize("ints", [False, True], ids=["enum-names", "int-enums"])
 def test_native_logs_json_sdk_and_typed_requests_same_as_reference(ints: bool) -> None:
     for payload in (_sdk_payload(), _typed_request(20)):
-        _same(_otlp_json(payload, use_integers_for_enums=ints), must_decode=True)
+        _same(as_otlp_json(Signal.LOGS, payload, use_integers_for_enums=ints), must_decode=True)
 
 
 RECORD = {
@@ -102,4 +94,4 @@ def test_native_logs_json_noncanonical_left_to_reference(record: dict[str, Any])
 @SETTINGS
 @given(_log_requests(), st.booleans())
 def test_native_logs_json_generated_request_same_as_reference(payload: bytes, ints: bool) -> None:
-    _same(_otlp_json(payload, use_integers_for_enums=ints))
+    _same(as_otlp_json(Signal.LOGS, payload, use_integers_for_enums=ints))

@@ -11,16 +11,20 @@ from typing import Any
 import orjson
 import pytest
 from bench.payloads import MetricsPayloadFactory
-from google.protobuf import json_format
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from obsvty.adapters.otlp import native
-from obsvty.adapters.otlp.codec import CODECS
 from obsvty.domain.model import Signal
 from tests.conftest import OTLP_EXAMPLES
-from tests.support.decoders import INVALID, Outcome, assert_same, native_outcome, reference_outcome
-from tests.unit.test_native_decoder_json import _hex_ids
+from tests.support.decoders import (
+    INVALID,
+    Outcome,
+    as_otlp_json,
+    assert_same,
+    native_outcome,
+    reference_outcome,
+)
 from tests.unit.test_native_decoder_metrics import (
     metrics_requests,
     sdk_metrics_request,
@@ -38,12 +42,6 @@ def _same(doc: bytes, *, must_decode: bool = False) -> Outcome | None:
     return assert_same(Signal.METRICS, doc, json=True, must_decode=must_decode)
 
 
-def _otlp_json(payload: bytes, **options: Any) -> bytes:
-    """A protobuf request as OTLP/JSON: protobuf's JSON with ids in hex."""
-    message = CODECS[Signal.METRICS].request_type.FromString(payload)
-    return orjson.dumps(_hex_ids(json_format.MessageToDict(message, **options)))
-
-
 def test_native_metrics_json_official_example_same_as_reference() -> None:
     path = OTLP_EXAMPLES / "metrics.json"
     if not path.is_file():
@@ -58,7 +56,7 @@ def test_native_metrics_json_official_example_same_as_reference() -> None:
     ids=["camel-enum-names", "int-enums", "snake-case"],
 )
 def test_native_metrics_json_benchmark_request_same_as_reference(options: dict[str, Any]) -> None:
-    doc = _otlp_json(MetricsPayloadFactory(24).payload(3), **options)
+    doc = as_otlp_json(Signal.METRICS, MetricsPayloadFactory(24).payload(3), **options)
 
     _same(doc, must_decode=True)
 
@@ -68,7 +66,7 @@ def test_native_metrics_json_benchmark_body_same_as_reference() -> None:
 
 
 def test_native_metrics_json_sdk_export_same_as_reference() -> None:
-    _same(_otlp_json(sdk_metrics_request().SerializeToString()), must_decode=True)
+    _same(as_otlp_json(Signal.METRICS, sdk_metrics_request().SerializeToString()), must_decode=True)
 
 
 _T = "1700000000000000000"
@@ -254,7 +252,7 @@ def test_native_metrics_json_noncanonical_document_left_to_reference(case: str) 
 def test_native_metrics_json_generated_request_same_as_reference(
     payload: bytes, ints: bool
 ) -> None:
-    _same(_otlp_json(payload, use_integers_for_enums=ints))
+    _same(as_otlp_json(Signal.METRICS, payload, use_integers_for_enums=ints))
 
 
 @SETTINGS
