@@ -16,6 +16,7 @@ from obsvty.adapters.storage.duckdb_process import (
 )
 from obsvty.adapters.storage.duckdb_retention import DuckDBRetention
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
+from obsvty.adapters.storage.typed_json import dumps as typed_json
 from obsvty.adapters.telemetry.metrics import ObsvtyMetrics, StateSources, watch_state
 from obsvty.application.flush import Flusher
 from obsvty.application.health import BufferHealth, HealthRegistry, StoreHealth
@@ -45,7 +46,7 @@ def build_redactor(settings: Settings) -> Redactor | None:
         patterns=_keys(settings.obsvty_redaction_patterns),
         hash_key=key.get_secret_value() if key is not None else "",
     )
-    return None if policy is None else Redactor(policy)
+    return None if policy is None else Redactor(policy, typed_json)
 
 
 def file_size(path: Path) -> int:

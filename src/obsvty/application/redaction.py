@@ -4,7 +4,8 @@ Covers span names, status messages, attributes, event names and attributes, link
 log bodies and attributes, metric point and exemplar attributes, and resource and scope
 attributes (each distinct resource or scope object once per batch). Metric names, ids and times
 are left alone. A batch is changed in place; shared records (resources, scopes, events, links,
-exemplars) are replaced, never mutated.
+exemplars) are replaced, never mutated. The compiled decoder's Arrow batches get the same rules,
+result and counts (:mod:`obsvty.application.arrow_redaction`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from obsvty.application.arrow_redaction import ArrowRedaction, Dumps
 from obsvty.domain.arrow_batch import ArrowBatch
 from obsvty.domain.batches import Batch, ListBatch, LogBatch, MetricBatch, SpanBatch
 from obsvty.domain.model import InstrumentationScope, Resource
@@ -26,30 +28,37 @@ class Redactor:
     """Applies a :class:`RedactionPolicy` to batches, from any number of receiver threads, and
     keeps the running count of redactions per rule."""
 
-    def __init__(self, policy: RedactionPolicy) -> None:
+    def __init__(self, policy: RedactionPolicy, typed_json: Dumps | None = None) -> None:
+        """``typed_json``: the store's typed JSON encoder, which Arrow batches need (without it
+        only list-based batches can be redacted)."""
         self._policy = policy
         self._lock = threading.Lock()
         self._totals: dict[str, int] = {}
+        self._arrow = None if typed_json is None else ArrowRedaction(policy, typed_json)
 
     def totals(self) -> dict[str, int]:
         with self._lock:
             return dict(self._totals)
 
     def apply(self, batch: Batch) -> None:
-        if isinstance(batch, ArrowBatch):  # the wiring decodes the reference way under redaction
-            raise TypeError("redaction works on list-based batches, not on Arrow batches")
+        arrow = self._arrow
+        if isinstance(batch, ArrowBatch) and arrow is None:
+            raise TypeError("Arrow batches need a redactor given the typed JSON encoder")
         # the policy's cache and counts are not thread-safe, and Python runs one thread at a time
         # anyway: one redaction at a time costs nothing in throughput
         with self._lock:
             policy = self._policy
             policy.counts = {}
-            if isinstance(batch, SpanBatch):
-                self._spans(batch)
-            elif isinstance(batch, LogBatch):
-                self._logs(batch)
+            if isinstance(batch, ArrowBatch):
+                arrow.apply(batch)  # type: ignore[union-attr]  # checked above
             else:
-                self._metrics(batch)
-            self._shared(batch)
+                if isinstance(batch, SpanBatch):
+                    self._spans(batch)
+                elif isinstance(batch, LogBatch):
+                    self._logs(batch)
+                else:
+                    self._metrics(batch)
+                self._shared(batch)
             for rule, n in policy.counts.items():
                 self._totals[rule] = self._totals.get(rule, 0) + n
 

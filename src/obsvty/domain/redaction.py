@@ -18,6 +18,7 @@ import fnmatch
 import functools
 import hashlib
 import hmac
+import math
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -282,4 +283,17 @@ class RedactionPolicy:
 def _canonical(value: AttributeValue) -> str | bytes:
     if isinstance(value, str | bytes):
         return value
-    return repr(value)
+    return repr(_as_stored(value))
+
+
+def _as_stored(value: AttributeValue) -> AttributeValue:
+    """``value`` with NaN and the infinities as ``None``, as typed JSON stores them: the hash of a
+    value is then the same whether it is taken before or after the value was stored (the compiled
+    decoder's batches hold the stored form)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, list):
+        return [_as_stored(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _as_stored(v) for k, v in value.items()}
+    return value
