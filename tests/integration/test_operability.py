@@ -16,6 +16,9 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from prometheus_client.parser import text_string_to_metric_families
 
 from obsvty.adapters.logging import configure_logging
+from obsvty.adapters.otlp import native
+from obsvty.domain.arrow_batch import ArrowBatch
+from obsvty.domain.batches import Batch, SpanBatch
 from obsvty.ports.health import ComponentHealth
 from tests.support.server import RunningObsvty, running_obsvty
 
@@ -144,6 +147,16 @@ def test_redaction_defaults_store_only_redacted_values(tmp_path: Path) -> None:
     with running_obsvty(
         tmp_path, obsvty_redaction_defaults=True, obsvty_redaction_hash_key="k3y"
     ) as server:
+        redactor = server.app.redactor
+        assert redactor is not None
+        redacted: list[type] = []
+        apply = redactor.apply
+
+        def recording_apply(batch: Batch) -> None:  # the real redaction, its batch type noted
+            redacted.append(type(batch))
+            apply(batch)
+
+        redactor.apply = recording_apply  # type: ignore[method-assign]
         # Act
         _send_spans_grpc(
             server,
@@ -165,6 +178,9 @@ def test_redaction_defaults_store_only_redacted_values(tmp_path: Path) -> None:
     assert name.removeprefix("GET /users/") in attributes  # same value, same hash: joinable
     assert samples[("obsvty_redactions_total", (("rule", "email"),))] == 2
     assert samples[("obsvty_redactions_total", (("rule", "key:*password*"),))] == 1
+    # the compiled decoder's Arrow batch was redacted (redaction no longer forces the reference
+    # decoder), unless this run has no compiled decoder
+    assert redacted == [ArrowBatch if native.AVAILABLE else SpanBatch]
 
 
 def test_retention_running_server_deletes_expired_spans(
