@@ -28,7 +28,7 @@ from obsvty.adapters.otlp.codec import CODECS
 from obsvty.adapters.redaction_rules import build_policy
 from obsvty.adapters.storage.typed_json import dumps
 from obsvty.application.redaction import Redactor
-from obsvty.application.redaction_prefilter import _UPPER_TO_ASCII, prefilters
+from obsvty.application.redaction_prefilter import _UPPER_TO_ASCII, Prefilters
 from obsvty.domain.arrow_batch import ArrowBatch
 from obsvty.domain.model import Signal
 from obsvty.domain.redaction import (
@@ -95,6 +95,8 @@ RULE_SETS: dict[str, Policy] = {
             PatternRule("escaped", 'a"b|\n|\\\\', Action.MASK),
             PatternRule("anchored", r"^x|y$", Action.MASK),
             PatternRule("email", r"@\w+", Action.HASH),  # a built-in's name, another regex
+            PatternRule("hinted", r"[a-z]+=\d", Action.MASK, hints=("=",)),
+            PatternRule("two_hints", r"[A-Z]+[!?]", Action.MASK, hints=("!", "?")),
         ],
     ),
     "empty matches": _policy([], [PatternRule("empty", "z*", Action.MASK)]),
@@ -156,6 +158,8 @@ ATTRIBUTES: dict[str, Any] = {
     "bytes": b"\x00\xff jane@corp.example",
     "not bytes": {"$bytes": "not base64 @ x.example"},
     "two keys": {"$bytes": "QUJD", "x": "y"},
+    "not text": {"$bytes": 1},
+    "hinted": "a=1 HEY! OK?",
     "nan": math.nan,
     "doubles": [math.inf, -math.inf, -0.0, 1e300],
     "empty": None,
@@ -540,10 +544,12 @@ def test_arrow_redaction_generated_requests_stored_like_reference(
 # ---- the pre-filters alone: never miss a text a rule fires on
 
 
-def _matches(regex: str | None, text: str) -> bool:
-    if regex is None:
-        return False
-    return bool(pc.match_substring_regex(pa.array([text]), regex)[0].as_py())
+def _finds(filters: Prefilters, text: str, *, json: bool) -> bool:
+    """Whether the plan for ``text`` (already lowered) finds it: a literal in it or a match."""
+    literals, regex = filters.plan(json=json, ascii_only=text.isascii())
+    if any(literal in text.encode() for literal in literals):
+        return True
+    return regex is not None and bool(pc.match_substring_regex(pa.array([text]), regex)[0].as_py())
 
 
 @SETTINGS
@@ -553,9 +559,8 @@ def test_prefilters_match_every_text_and_key_a_rule_fires_on(
 ) -> None:
     # Arrange
     policy = RULE_SETS[rules]()
-    filters = prefilters(policy)
+    filters = Prefilters(policy)
     document = dumps({key: text})
-    ascii_only = document.isascii()
 
     # Act
     policy.counts = {}
@@ -565,17 +570,33 @@ def test_prefilters_match_every_text_and_key_a_rule_fires_on(
     policy.attributes({key: text})
     attribute_fired = bool(policy.counts)
 
-    # Assert
+    # Assert: the supersets read text with its ASCII letters lowered
     if text_fired:
-        assert filters.every_text or _matches(filters.text(ascii_only=text.isascii()), text)
-        assert _matches(filters.patterns(ascii_only=text.isascii()), dumps([text]))
+        lowered = text.translate(_ASCII_LOWER)
+        assert filters.every_text or _finds(filters, lowered, json=False)
+        assert _finds(filters, dumps([text]).translate(_ASCII_LOWER), json=True)
     if attribute_fired:
-        assert _matches(filters.patterns(ascii_only=ascii_only), document) or _matches(
-            filters.keys(ascii_only=ascii_only), document.translate(_ASCII_LOWER)
-        )
+        assert _finds(filters, document.translate(_ASCII_LOWER), json=True)
 
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def test_prefilter_custom_regex_the_parser_cannot_read_makes_every_string_a_candidate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Arrange: the stdlib's private regex parser gone (a future Python)
+    def missing(name: str) -> object:
+        raise ImportError(name)
+
+    monkeypatch.setattr("obsvty.application.redaction_prefilter.importlib.import_module", missing)
+
+    # Act
+    filters = Prefilters(_policy([], [PatternRule("order", r"ORD-\d{4}", Action.MASK)])())
+
+    # Assert
+    assert filters.plan(json=True, ascii_only=True) == ((b'"',), None)
+    assert filters.every_text
 
 
 def test_prefilter_only_two_non_ascii_characters_lower_to_ascii() -> None:
@@ -596,11 +617,13 @@ def test_prefilter_typed_json_escapes_only_quote_backslash_and_controls() -> Non
 
 
 def test_prefilter_unicode_digits_cover_every_python_digit() -> None:
-    filters = prefilters(_policy([], [builtin_pattern("ipv4", Action.MASK)])())
+    filters = Prefilters(_policy([], [builtin_pattern("ipv4", Action.MASK)])())
     digits = "".join(chr(c) for c in range(0x110000) if chr(c).isdecimal())
     texts = [f"{d}.1.1.{d}" for d in digits]
+    _, regex = filters.plan(json=False, ascii_only=False)
+    assert regex is not None
 
-    matched = pc.match_substring_regex(pa.array(texts), filters.text(ascii_only=False))
+    matched = pc.match_substring_regex(pa.array(texts), regex)
 
     assert pc.all(matched).as_py()
 

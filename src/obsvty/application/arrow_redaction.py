@@ -20,14 +20,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
+import bisect
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from obsvty.application.redaction_prefilter import prefilters
+from obsvty.application.redaction_prefilter import Prefilters
 from obsvty.domain.arrow_batch import ArrowBatch
 from obsvty.domain.model import (
     SERVICE_NAME_KEY,
@@ -92,7 +93,7 @@ class ArrowRedaction:
     def __init__(self, policy: RedactionPolicy, dumps: Dumps) -> None:
         self._policy = policy
         self._dumps = dumps
-        self._filters = prefilters(policy)
+        self._filters = Prefilters(policy)
         self._json_columns: dict[Signal, dict[str, _Redact]] = {
             Signal.TRACES: {
                 "attributes": self._attributes,
@@ -197,23 +198,21 @@ class ArrowRedaction:
     def _candidates(self, arrays: list[pa.Array], *, json: bool) -> list[int]:
         """The positions, in the arrays one after the other, of the values a rule could change
         (in order). Few Arrow calls: each costs more than scanning a request's text."""
-        if not arrays:
+        joined = pa.concat_arrays(arrays) if len(arrays) > 1 else arrays[0] if arrays else None
+        if joined is None or not len(joined):
             return []
-        joined = pa.concat_arrays(arrays) if len(arrays) > 1 else arrays[0]
-        data = joined.buffers()[2]
-        ascii_only = data is None or data.to_pybytes().isascii()
         f = self._filters
-        if json:
-            found = _matching(joined, f.patterns(ascii_only=ascii_only))
-            keys = f.keys(ascii_only=ascii_only)
-            if keys is not None:
-                lowered = _matching(pc.ascii_lower(joined), keys)
-                found = [a or b for a, b in zip(found, lowered, strict=True)] if found else lowered
-        elif f.every_text:
-            found = joined.is_valid().to_pylist()
-        else:
-            found = _matching(joined, f.text(ascii_only=ascii_only))
-        return [i for i, hit in enumerate(found) if hit]
+        if not json and f.every_text:
+            valid = joined.is_valid().to_pylist()
+            return [i for i, hit in enumerate(valid) if hit]
+        data = joined.buffers()[2]  # (of a slice, more than its text: only more candidates)
+        lowered = b"" if data is None else data.to_pybytes().lower()
+        literals, regex = f.plan(json=json, ascii_only=lowered.isascii())
+        found = set(_containing(joined, lowered, literals)) if literals else set()
+        if regex is not None:
+            hits = pc.match_substring_regex(pc.ascii_lower(joined), regex).to_pylist()
+            found.update(i for i, hit in enumerate(hits) if hit)
+        return sorted(found)
 
     def _shared(self, chunk: pa.DictionaryArray, rows: list[int]) -> pa.DictionaryArray:
         """The chunk with the given entries of its dictionary redacted, counting the ones rows
@@ -232,11 +231,18 @@ class ArrowRedaction:
         return pa.DictionaryArray.from_arrays(chunk.indices, _replace(values, rows, redacted))
 
 
-def _matching(values: pa.Array, regex: str | None) -> list[bool | None]:
-    """Whether ``regex`` matches each value (``None`` for a null); ``[]`` for no regex."""
-    if regex is None:
-        return []
-    return pc.match_substring_regex(values, regex).to_pylist()  # type: ignore[no-any-return]
+def _containing(values: pa.Array, lowered: bytes, literals: tuple[bytes, ...]) -> Iterator[int]:
+    """Positions of the values whose text (in ``lowered``, their data buffer lowered) contains
+    one of ``literals``: a substring search per literal, skipping to the next value on a find."""
+    first = values.offset
+    offsets = memoryview(values.buffers()[1]).cast("i")[first : first + len(values) + 1]
+    end = offsets[-1]
+    for literal in literals:
+        at = lowered.find(literal, offsets[0], end)
+        while at >= 0:
+            row = bisect.bisect_right(offsets, at) - 1
+            yield row
+            at = lowered.find(literal, offsets[row + 1], end)
 
 
 def _replace(values: pa.Array, rows: list[int], new: list[str]) -> pa.Array:

@@ -7,20 +7,22 @@ engine of Arrow's ``match_substring_regex``): it matches every text in which the
 and may match more (those rows are decoded for nothing), never less. A row no superset matches is
 left as it is: no rule fires on its first value, so none changes it, and so on for the next.
 
-How the supersets stay sound:
+The expressions read text with its ASCII letters lowered (key globs ignore case; pattern
+supersets are spelled in lower case, which only widens them), so one pass of one automaton finds
+the candidates of every rule. How the supersets stay sound:
 
 * typed JSON escapes only ``"``, ``\\`` and the control characters; what a superset looks for
   literally is outside those, so a match in a string value is also a match in its JSON text;
 * Python's ``\\d`` is any Unicode decimal digit, RE2's ASCII only: digits are spelled as a class
   of every decimal digit Python knows (coarsened into a few ranges), or ``[0-9]`` for texts that
   are all ASCII (:class:`Prefilters` has both forms);
-* key globs match ``key.lower()``: the glob's longest literal run is looked for with each letter
-  in either case, plus, for non-ASCII texts, the two characters whose lower case is an ASCII
-  letter (KELVIN SIGN, LATIN CAPITAL LETTER I WITH DOT ABOVE);
-* lookarounds and word boundaries (RE2 has no lookarounds) are left out: fewer constraints.
+* key globs match ``key.lower()``: the glob's longest literal run is looked for, plus, in
+  non-ASCII texts, the two characters whose lower case is an ASCII letter (KELVIN SIGN, LATIN
+  CAPITAL LETTER I WITH DOT ABOVE), which ``ascii_lower`` leaves as they are;
+* lookarounds and word boundaries (RE2 has none of the former) are left out: fewer constraints.
 
 A rule that cannot be narrowed (a custom expression with no literal every match contains, a glob
-with a character set) makes every text with a string in it a candidate.
+with a character set) makes every text with a string (or a key) in it a candidate.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from __future__ import annotations
 import functools
 import importlib
 import re
+import string
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,16 +43,23 @@ that what follows can only match string content, never a number (event times hav
 _CARD = r"\d(?:[ \-]?\d){12}"
 
 _BUILTIN_SUPERSETS: dict[str, tuple[str, str]] = {
-    BUILTIN_PATTERNS["email"][0]: (r"[A-Za-z0-9._%+\-]@[A-Za-z0-9\-]",) * 2,
+    BUILTIN_PATTERNS["email"][0]: (r"[a-z0-9._%+\-]@[a-z0-9\-]",) * 2,
     BUILTIN_PATTERNS["credit_card"][0]: (_CARD, _IN_STRING + _CARD),
     BUILTIN_PATTERNS["ipv4"][0]: (r"\d\.\d{1,3}\.\d{1,3}\.\d",) * 2,
-    BUILTIN_PATTERNS["ipv6"][0]: (r":[0-9A-Fa-f]{0,4}:",) * 2,  # seven colons, or "::"
-    BUILTIN_PATTERNS["bearer_token"][0]: ("[Bb]earer|BEARER",) * 2,  # its hints
-    BUILTIN_PATTERNS["jwt"][0]: (r"eyJ[A-Za-z0-9_\-]{4}",) * 2,
+    BUILTIN_PATTERNS["ipv6"][0]: (r":[0-9a-f]{0,4}:",) * 2,  # seven colons, or "::"
+    BUILTIN_PATTERNS["bearer_token"][0]: ("bearer",) * 2,  # its hints, lowered
+    BUILTIN_PATTERNS["jwt"][0]: (r"eyj[a-z0-9_\-]{4}",) * 2,
 }
 """Supersets of the built-in patterns by their regex (a custom rule may reuse a built-in's name),
-as (plain text, typed JSON); ``\\d`` stands for the digit class. Short on purpose: RE2 scans
-fastest with few automaton states."""
+over text with its ASCII letters lowered, as (plain text, typed JSON); ``\\d`` stands for the
+digit class. Short on purpose: RE2 scans fastest with few automaton states."""
+
+_BUILTIN_LITERALS = {
+    BUILTIN_PATTERNS["email"][0]: "@",
+    BUILTIN_PATTERNS["bearer_token"][0]: "bearer",
+    BUILTIN_PATTERNS["jwt"][0]: "eyj",
+}
+"""What every match of a built-in's superset contains (lowered), if anything."""
 
 _ANY_STRING = '"'
 _ANY_KEY = '":'
@@ -58,9 +68,15 @@ _UPPER_TO_ASCII = {"i": "\u0130", "k": "\u212a"}
 Unicode by the tests)."""
 
 
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
 def _char(c: str) -> str:
-    """``c`` in an RE2 expression: ASCII letters and digits as they are, anything else by code."""
-    return c if c.isascii() and c.isalnum() else f"\\x{{{ord(c):x}}}"
+    """``c`` in an RE2 expression over ASCII-lowered text: ASCII letters lowered, digits as they
+    are, anything else by code."""
+    if c.isascii() and c.isalnum():
+        return c.translate(_ASCII_LOWER)
+    return f"\\x{{{ord(c):x}}}"
 
 
 @functools.cache
@@ -97,17 +113,25 @@ def _required_literal(regex: str) -> str:
     return max(runs, key=len)
 
 
-def _pattern_superset(rule: PatternRule, *, json: bool) -> str | None:
+def _lowered(text: str) -> str:
+    return text.translate(_ASCII_LOWER)
+
+
+def _pattern_part(rule: PatternRule) -> _Part:
     builtin = _BUILTIN_SUPERSETS.get(rule.regex)
     if builtin is not None:
-        return builtin[json]
+        literal = _BUILTIN_LITERALS.get(rule.regex, "")
+        return _Part(builtin[1], builtin[0], literal, literal)
     literal = _required_literal(rule.regex)
     if literal:
-        return "".join(map(_char, literal))
+        expression = "".join(map(_char, literal))
+        return _Part(expression, expression, _lowered(literal), _lowered(literal))
     hints = [h for h in rule.hints if h and not any(c in '"\\' or c < " " for c in h)]
     if hints and len(hints) == len(rule.hints):
-        return "|".join("".join(map(_char, h)) for h in hints)
-    return None
+        expression = "|".join("".join(map(_char, h)) for h in hints)
+        one = _lowered(hints[0]) if len({_lowered(h) for h in hints}) == 1 else ""
+        return _Part(expression, expression, one, one)
+    return _Part(_ANY_STRING, None, _ANY_STRING, _ANY_STRING)
 
 
 def _glob_literal(glob: str) -> str:
@@ -120,65 +144,82 @@ def _glob_literal(glob: str) -> str:
     return max(parts, key=len)
 
 
-def _key_superset(rule: KeyRule, *, unicode: bool) -> str:
-    """Over typed JSON with its ASCII letters lowered."""
+def _key_part(rule: KeyRule) -> tuple[_Part, _Part]:
+    """For ASCII texts and for any text: over typed JSON with its ASCII letters lowered."""
     literal = _glob_literal(rule.pattern)
     if not literal:
-        return _ANY_KEY
+        return _Part(_ANY_KEY, None, _ANY_KEY, _ANY_KEY), _Part(_ANY_KEY, None, _ANY_KEY, _ANY_KEY)
+    ascii_only = "".join(map(_char, literal))
     out = []
     for c in literal:
-        upper = _UPPER_TO_ASCII.get(c, "") if unicode else ""
+        upper = _UPPER_TO_ASCII.get(c, "")
         out.append(f"[{c}{_char(upper)}]" if upper else _char(c))
-    return "".join(out)
-
-
-def _combine(parts: list[str], digits: str) -> str | None:
-    if not parts:
-        return None
-    unique = dict.fromkeys(p.replace(r"\d", digits) for p in parts)
-    return "(?s)" + "|".join(f"(?:{p})" for p in unique)
+    special = any(c in _UPPER_TO_ASCII for c in literal)
+    return (
+        _Part(ascii_only, None, literal, literal),
+        _Part("".join(out), None, "" if special else literal, "" if special else literal),
+    )
 
 
 @dataclass(frozen=True, slots=True)
+class _Part:
+    """One rule's superset: ``json`` over typed JSON, ``text`` over plain text (``None``: the rule
+    has none: a key rule, or a pattern that cannot be narrowed), ``\\d`` for digits; and what
+    every match contains (``''``: nothing known), for all-ASCII and for any text: a part with a
+    literal is looked for by its literal alone (a substring search), the others by expression."""
+
+    json: str
+    text: str | None
+    literal: str
+    literal_unicode: str
+
+
+Plan = tuple[tuple[bytes, ...], str | None]
+"""Literals any candidate contains one of, and an expression for the rules without one."""
+
+
 class Prefilters:
-    """The superset expressions of one policy, each for all-ASCII texts and for any text (the
-    ``*_ascii`` and ``*_unicode`` fields; ``None``: the policy has no such rule):
+    """How to find the candidates of one policy in text with its ASCII letters lowered (Arrow's
+    ``ascii_lower``, ``bytes.lower``): the literals of most rules (a key glob's, ``@`` of an
+    e-mail address, a custom expression's) by substring search, and the rest (digits of cards and
+    IP addresses...) by one expression, for all-ASCII texts and for any text."""
 
-    * ``patterns``: pattern rules, over typed JSON;
-    * ``keys``: key rules, over typed JSON with its ASCII letters lowered (``ascii_lower``);
-    * ``text``: pattern rules, over plain text; ``every_text``: some rule cannot be narrowed
-      (its expression may even match an empty text), so every plain text is a candidate."""
+    __slots__ = ("_plans", "every_text")
 
-    patterns_ascii: str | None
-    patterns_unicode: str | None
-    keys_ascii: str | None
-    keys_unicode: str | None
-    text_ascii: str | None
-    text_unicode: str | None
-    every_text: bool
+    def __init__(self, policy: RedactionPolicy) -> None:
+        patterns = [_pattern_part(r) for r in policy.pattern_rules]
+        keys = [_key_part(r) for r in policy.key_rules]
+        self.every_text = any(p.text is None for p in patterns)
+        """Some pattern rule cannot be narrowed (its expression may even match an empty text):
+        every plain text is a candidate."""
+        needs_digits = any(r"\d" in p.json for p in patterns)
+        digits = _unicode_digits() if needs_digits else "[0-9]"
+        self._plans: dict[tuple[bool, bool], Plan] = {}
+        for ascii_only in (True, False):
+            parts = [*patterns, *(k[0] if ascii_only else k[1] for k in keys)]
+            for json in (True, False):
+                self._plans[json, ascii_only] = _plan(
+                    [p for p in parts if json or p.text is not None],
+                    json=json,
+                    ascii_only=ascii_only,
+                    digits="[0-9]" if ascii_only else digits,
+                )
 
-    def patterns(self, *, ascii_only: bool) -> str | None:
-        return self.patterns_ascii if ascii_only else self.patterns_unicode
-
-    def keys(self, *, ascii_only: bool) -> str | None:
-        return self.keys_ascii if ascii_only else self.keys_unicode
-
-    def text(self, *, ascii_only: bool) -> str | None:
-        return self.text_ascii if ascii_only else self.text_unicode
+    def plan(self, *, json: bool, ascii_only: bool) -> Plan:
+        """For typed JSON documents, or plain texts (pattern rules only; see
+        :attr:`every_text`)."""
+        return self._plans[json, ascii_only]
 
 
-def prefilters(policy: RedactionPolicy) -> Prefilters:
-    patterns = policy.pattern_rules
-    texts = [_pattern_superset(r, json=False) for r in patterns]
-    jsons = [_pattern_superset(r, json=True) or _ANY_STRING for r in patterns]
-    narrowed = [t for t in texts if t is not None]
-    digits = _unicode_digits() if any(r"\d" in p for p in [*narrowed, *jsons]) else "[0-9]"
-    return Prefilters(
-        patterns_ascii=_combine(jsons, "[0-9]"),
-        patterns_unicode=_combine(jsons, digits),
-        keys_ascii=_combine([_key_superset(r, unicode=False) for r in policy.key_rules], ""),
-        keys_unicode=_combine([_key_superset(r, unicode=True) for r in policy.key_rules], ""),
-        text_ascii=_combine(narrowed, "[0-9]"),
-        text_unicode=_combine(narrowed, digits),
-        every_text=len(narrowed) < len(texts),
-    )
+def _plan(parts: list[_Part], *, json: bool, ascii_only: bool, digits: str) -> Plan:
+    literals = []
+    expressions = []
+    for p in parts:
+        literal = p.literal if ascii_only else p.literal_unicode
+        if literal:
+            literals.append(literal.encode())
+        else:
+            expressions.append((p.json if json else p.text or "").replace(r"\d", digits))
+    unique = dict.fromkeys(expressions)
+    regex = "(?s)" + "|".join(f"(?:{e})" for e in unique) if unique else None
+    return tuple(dict.fromkeys(literals)), regex
