@@ -1,79 +1,152 @@
-"""The cost of privacy redaction on the ingest path, in one process, without any network.
+"""The cost of privacy redaction on the ingest path, per item, in one process, without network:
+decode + redaction + the store's Arrow table, on both decoders, against the same without rules.
 
-Realistic trace requests (``bench.payloads``: HTTP and DB spans, ~10 attributes each) are decoded
-into columnar batches once; then each rule set is applied to fresh copies of them and timed:
+    .venv/bin/python -m bench.redaction                         # traces, 100 spans per request
+    .venv/bin/python -m bench.redaction --signal logs --pii-every 5
 
-    .venv/bin/python -m bench.redaction --requests 200
+Realistic requests (``bench.payloads``) get a PII attribute on one item in ``--pii-every`` (an
+e-mail address, an IP address or a bearer token) and a ``db.password`` attribute on one in
+``2 * --pii-every``, in the protobuf payload, so both decoders see them. Each line is the thread
+CPU time per item (as ``bench.decode`` measures it) of:
 
-Compared with the decode (``to_domain``) cost of the same spans, which every request pays anyway.
-With no rule configured obsvty builds no redactor at all: zero cost.
+* ``native``: the compiled decoder's Arrow batch, redacted on its columns;
+* ``reference``: the reference decoder's list-based batch, redacted, then turned into the store's
+  Arrow table (``duckdb_store.span_table``...), the path every request took under redaction
+  before Arrow batches could be redacted.
+
+With no rule configured obsvty builds no redactor at all: the ``no rules`` line is the decode.
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
-import time
+import math
+from collections.abc import Callable, Iterator
+from typing import Any
 
-from bench.payloads import PayloadFactory
-from obsvty.adapters.otlp.codec import TRACES
+from google.protobuf.message import Message
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+from bench.decode import _table, per_item_us
+from bench.payloads import SIGNALS, factory_for
+from obsvty.adapters.otlp.codec import CODECS
 from obsvty.adapters.redaction_rules import build_policy
+from obsvty.adapters.storage.typed_json import dumps
 from obsvty.application.redaction import Redactor
-from obsvty.domain.batches import SpanBatch
+from obsvty.domain.model import Signal
+from obsvty.domain.redaction import RedactionPolicy
 
 _PII = ("jane.doe@corp.example", "10.1.2.3", "Bearer eyJhbGciOi.eyJzdWIiOiIx.c2lnbmF0dXJl")
 
 
-def _with_pii(batch: SpanBatch, every: int) -> None:
-    """Put a PII value into one attribute of every ``every``-th span, as real traffic might."""
-    for i in range(0, len(batch), every):
-        attributes = dict(batch.attributes[i])
-        attributes["enduser.id"] = _PII[i % len(_PII)]
-        batch.attributes[i] = attributes
+def _items(request: Any) -> Iterator[Any]:
+    """The spans, log records or data points of a request (each has ``attributes``)."""
+    for resource in getattr(request, "resource_spans", None) or ():
+        for scope in resource.scope_spans:
+            yield from scope.spans
+    for resource in getattr(request, "resource_logs", None) or ():
+        for scope in resource.scope_logs:
+            yield from scope.log_records
+    for resource in getattr(request, "resource_metrics", None) or ():
+        for scope in resource.scope_metrics:
+            for metric in scope.metrics:
+                kind = metric.WhichOneof("data")
+                if kind is not None:
+                    yield from getattr(metric, kind).data_points
 
 
-def run(requests: int, spans_per_request: int, pii_every: int) -> None:
-    factory = PayloadFactory(spans_per_request)
-    messages = [TRACES.parse_protobuf(factory.payload(n)) for n in range(requests)]
-    t0 = time.perf_counter()
-    batches = [TRACES.to_domain(m).batch for m in messages]
-    decode = time.perf_counter() - t0
-    for b in batches:
-        _with_pii(b, pii_every)  # type: ignore[arg-type]
-    spans = sum(len(b) for b in batches)
+def with_pii(payload: bytes, signal: Signal, every: int) -> bytes:
+    """``payload`` with a PII value on one item in ``every`` and a password on one in
+    ``2 * every``, as real traffic might carry."""
+    request: Message = CODECS[signal].request_type.FromString(payload)
+    for i, item in enumerate(_items(request)):
+        if i % every == 0:
+            value = AnyValue(string_value=_PII[(i // every) % len(_PII)])
+            item.attributes.append(KeyValue(key="enduser.id", value=value))
+        if i % (2 * every) == 0:
+            item.attributes.append(
+                KeyValue(key="db.password", value=AnyValue(string_value="hunter2"))
+            )
+    return request.SerializeToString()
 
-    def line(label: str, seconds: float) -> str:
-        per_span = seconds / spans * 1e6
-        share = seconds / decode * 100
-        return f"  {label:<34} {per_span:6.2f} us/span {spans / seconds:12,.0f} spans/s  " + (
-            f"{share:4.0f}% of decode"
-        )
 
-    print(f"{requests} requests x {spans_per_request} spans, PII in 1 of {pii_every} spans")
-    print(line("decode (to_domain), for scale", decode))
-    rule_sets = {
-        "drop 3 keys": build_policy(drop_keys=["*password*", "*secret*", "http.request.header.*"]),
+def rule_sets() -> dict[str, RedactionPolicy | None]:
+    return {
+        "no rules": None,
+        "key rule + e-mail": build_policy(drop_keys=["*password*"], patterns=["email"]),
         "defaults (mask)": build_policy(defaults=True),
         "defaults (hash e-mail, IPs)": build_policy(defaults=True, hash_key="bench-key"),
     }
-    for label, policy in rule_sets.items():
-        assert policy is not None
-        redactor = Redactor(policy)
-        work = copy.deepcopy(batches)  # redaction changes batches in place
-        t = time.perf_counter()
-        for b in work:
-            redactor.apply(b)
-        elapsed = time.perf_counter() - t
-        print(line(label, elapsed) + f"  ({sum(redactor.totals().values())} redactions)")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--spans-per-request", type=int, default=100)
+def measure(
+    signal: str,
+    items: int,
+    pii_every: int,
+    *,
+    requests: int = 4,
+    rounds: int = 5,
+    seconds: float = 1.0,
+) -> dict[str, dict[str, float]]:
+    """Microseconds of thread CPU per item, by rule set, for ``native`` and ``reference``."""
+    sig = Signal(signal)
+    factory = factory_for(signal, items)  # type: ignore[arg-type]
+    bodies = [with_pii(factory.payload(n), sig, pii_every) for n in range(requests)]
+    codec = CODECS[sig]
+    paths = {"native": (codec, dumps), "reference": (codec.reference(), None)}
+    total = items * len(bodies)
+    out: dict[str, dict[str, float]] = {}
+    for label, policy in rule_sets().items():
+        row: dict[str, float] = {}
+        for path, (c, typed_json) in paths.items():
+            redactor = None if policy is None else Redactor(policy, typed_json)
+            run = _decode_and_redact(c, bodies, redactor)
+            row[path] = per_item_us(run, total, rounds, seconds)
+        out[label] = row
+    return out
+
+
+def _decode_and_redact(
+    codec: Any, bodies: list[bytes], redactor: Redactor | None
+) -> Callable[[], object]:
+    def run() -> object:
+        tables = []
+        for body in bodies:
+            batch = codec.decode_protobuf(body).batch
+            if redactor is not None:
+                redactor.apply(batch)
+            tables.append(_table(batch))
+        return tables
+
+    return run
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--signal", choices=SIGNALS, default="traces")
+    parser.add_argument("--items", type=int, default=100, help="items per request")
     parser.add_argument("--pii-every", type=int, default=10)
-    args = parser.parse_args()
-    run(args.requests, args.spans_per_request, args.pii_every)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=1.0, help="per line and path")
+    args = parser.parse_args(argv)
+    result = measure(
+        args.signal, args.items, args.pii_every, rounds=args.rounds, seconds=args.seconds
+    )
+    print(
+        f"{args.signal}, {args.items} items per request, PII in 1 of {args.pii_every}, "
+        "thread CPU per item (decode + redaction + store table):"
+    )
+    base = result["no rules"]
+    for label, row in result.items():
+        extra = {p: row[p] - base[p] for p in ("native", "reference")}
+        line = f"  {label:<28} native {row['native']:7.2f} us  reference {row['reference']:7.2f} us"
+        if label != "no rules":
+            line += f"   redaction: native +{extra['native']:.2f} us, reference +"
+            line += f"{extra['reference']:.2f} us"
+        print(line)
+    native, reference = result["defaults (mask)"]["native"], result["defaults (mask)"]["reference"]
+    if not math.isnan(native):
+        print(f"  defaults (mask), reference / native: {reference / native:.1f}x")
 
 
 if __name__ == "__main__":
