@@ -1,4 +1,4 @@
-"""Which texts a redaction rule could change, told by one RE2 expression per rule set.
+"""Which texts a redaction rule could change, told by substring searches and one RE2 expression.
 
 The compiled decoder's batches hold attributes, events, links, exemplars and log bodies as typed
 JSON text, and names and status messages as plain text. Decoding every row to redact it would cost
@@ -7,9 +7,12 @@ engine of Arrow's ``match_substring_regex``): it matches every text in which the
 and may match more (those rows are decoded for nothing), never less. A row no superset matches is
 left as it is: no rule fires on its first value, so none changes it, and so on for the next.
 
-The expressions read text with its ASCII letters lowered (key globs ignore case; pattern
-supersets are spelled in lower case, which only widens them), so one pass of one automaton finds
-the candidates of every rule. How the supersets stay sound:
+Supersets read text with its ASCII letters lowered (key globs ignore case; pattern supersets are
+spelled in lower case, which only widens them). A rule whose every match holds a literal (a key
+glob's, ``@`` of an e-mail address, a custom expression's) is looked for by that literal alone,
+with a substring search; the others (the digits of cards and IP addresses...) by one expression,
+one pass of one automaton (Arrow compiles it afresh at each call, so there is one call per batch).
+How the supersets stay sound:
 
 * typed JSON escapes only ``"``, ``\\`` and the control characters; what a superset looks for
   literally is outside those, so a match in a string value is also a match in its JSON text;
@@ -113,6 +116,19 @@ def _required_literal(regex: str) -> str:
     return max(runs, key=len)
 
 
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """One rule's superset: ``json`` over typed JSON, ``text`` over plain text (``None``: the rule
+    has none: a key rule, or a pattern that cannot be narrowed), ``\\d`` for digits; and what
+    every match contains (``''``: nothing known), for all-ASCII and for any text: a part with a
+    literal is looked for by its literal alone (a substring search), the others by expression."""
+
+    json: str
+    text: str | None
+    literal: str
+    literal_unicode: str
+
+
 def _lowered(text: str) -> str:
     return text.translate(_ASCII_LOWER)
 
@@ -159,19 +175,6 @@ def _key_part(rule: KeyRule) -> tuple[_Part, _Part]:
         _Part(ascii_only, None, literal, literal),
         _Part("".join(out), None, "" if special else literal, "" if special else literal),
     )
-
-
-@dataclass(frozen=True, slots=True)
-class _Part:
-    """One rule's superset: ``json`` over typed JSON, ``text`` over plain text (``None``: the rule
-    has none: a key rule, or a pattern that cannot be narrowed), ``\\d`` for digits; and what
-    every match contains (``''``: nothing known), for all-ASCII and for any text: a part with a
-    literal is looked for by its literal alone (a substring search), the others by expression."""
-
-    json: str
-    text: str | None
-    literal: str
-    literal_unicode: str
 
 
 Plan = tuple[tuple[bytes, ...], str | None]
