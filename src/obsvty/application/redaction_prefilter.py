@@ -214,15 +214,24 @@ class Prefilters:
         return self._plans[json, ascii_only]
 
 
+_MAX_SEARCHES = 4
+"""Literals looked for one substring search each; with more, they join the expression: one pass of
+the automaton costs about as much as four searches through a batch's text."""
+
+
 def _plan(parts: list[_Part], *, json: bool, ascii_only: bool, digits: str) -> Plan:
-    literals = []
+    literals = {}
     expressions = []
     for p in parts:
         literal = p.literal if ascii_only else p.literal_unicode
+        expression = (p.json if json else p.text or "").replace(r"\d", digits)
         if literal:
-            literals.append(literal.encode())
+            literals[literal.encode()] = expression
         else:
-            expressions.append((p.json if json else p.text or "").replace(r"\d", digits))
+            expressions.append(expression)
+    if len(literals) > _MAX_SEARCHES:
+        expressions += literals.values()
+        literals = {}
     unique = dict.fromkeys(expressions)
     regex = "(?s)" + "|".join(f"(?:{e})" for e in unique) if unique else None
-    return tuple(dict.fromkeys(literals)), regex
+    return tuple(literals), regex
