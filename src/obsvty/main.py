@@ -147,11 +147,13 @@ class Application:
 
     def _codecs(self) -> dict[Signal, SignalCodec[Any]]:
         """The receivers' codecs, input limits applied. The compiled decoder's Arrow batches
-        hold typed JSON, which DuckDB stores as it is; redaction works on list-based batches,
-        and MongoDB documents keep values typed JSON cannot tell apart (NaN and infinities from
-        null, a {"$bytes": ...} map from bytes): for either, requests decode the reference way."""
+        hold typed JSON, which DuckDB stores as it is, or for MongoDB the lossless document
+        form its documents are built from; redaction works on list-based batches: under it,
+        requests decode the reference way."""
         codecs = self.security.codecs()
-        if self.redactor is not None or self.settings.obsvty_storage == "mongodb":
+        if self.settings.obsvty_storage == "mongodb":
+            codecs = {signal: codec.document_form() for signal, codec in codecs.items()}
+        if self.redactor is not None:
             codecs = {signal: codec.reference() for signal, codec in codecs.items()}
         return codecs
 
