@@ -29,3 +29,11 @@ def test_main_prints_a_line_per_decoder(capsys: pytest.CaptureFixture[str]) -> N
     out = capsys.readouterr().out
     assert "logs over protobuf, 3 items per request" in out
     assert "reference" in out
+
+
+def test_measure_mongodb_documents_gives_both_costs_per_item() -> None:
+    result = decode.measure("traces", "protobuf", items=5, rounds=1, seconds=0.01, store="mongodb")
+
+    assert result["reference"] > 0
+    if native.AVAILABLE:
+        assert 0 < result["native"] < math.inf

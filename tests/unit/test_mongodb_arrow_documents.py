@@ -35,7 +35,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from obsvty.adapters.otlp import native
 from obsvty.adapters.otlp.codec import CODECS
-from obsvty.adapters.storage.mongodb_documents import arrow_documents
+from obsvty.adapters.storage.mongodb_documents import arrow_documents, timestamp, timestamps
 from obsvty.adapters.storage.mongodb_store import documents
 from obsvty.adapters.storage.stored_rows import list_batch
 from obsvty.domain.arrow_batch import ArrowBatch, in_document_form
@@ -396,3 +396,12 @@ def test_store_documents_of_a_typed_json_batch_read_through_the_list_form() -> N
     assert [bson.encode(d) for d in items] == [
         bson.encode(d) for d in documents(list_batch(decoded.batch))[1]
     ]
+
+
+def test_timestamps_of_int64_times_same_as_timestamp_of_each() -> None:
+    times = [-(2**63), -1, 0, 999, 1_700_000_000_123_456_789, 2**63 - 1]
+
+    got = timestamps(times)
+
+    assert got == [timestamp(t) for t in times]
+    assert timestamps(times[2:]) == [timestamp(t) for t in times[2:]]

@@ -302,6 +302,7 @@ _TAG = '{"$'
 _DOUBLE_TAG = "$double"
 _BYTES_TAG = "$bytes"
 _BIG_ENDIAN_DOUBLE = struct.Struct(">d")
+_DELTA = dt.timedelta
 
 _JSON_COLUMNS = frozenset(
     {
@@ -334,24 +335,30 @@ def _untag(value: Any) -> Any:
     return value
 
 
-def _parse(texts: list[str | None]) -> list[Any]:
-    """Document-form JSON texts (``None``: null) as values, in one parse."""
-    joined = "[" + ",".join(["null" if t is None else t for t in texts]) + "]"
+def _parse(texts: Any) -> list[Any]:
+    """A string array of document-form JSON texts (null: ``None``) as values, in one parse."""
+    if texts.null_count:
+        texts = pc.fill_null(texts, "null")
+    joined = f"[{','.join(texts.to_pylist())}]"
     values: list[Any] = orjson.loads(joined)
     return _untag(values) if _TAG in joined else values
 
 
+def _chunk_values(chunk: Any, json: bool) -> list[Any]:
+    """One chunk's values, a row each; a dictionary's entries are built once each."""
+    if pa.types.is_dictionary(chunk.type):
+        entries = _parse(chunk.dictionary) if json else chunk.dictionary.to_pylist()
+        return list(map(entries.__getitem__, chunk.indices.to_pylist()))
+    return _parse(chunk) if json else chunk.to_pylist()
+
+
 def _values(column: Any, json: bool) -> list[Any]:
-    """One column's values, a row each; a dictionary column's values built once per entry."""
+    """One column's values, a row each."""
+    if column.num_chunks == 1:
+        return _chunk_values(column.chunk(0), json)
     out: list[Any] = []
     for chunk in column.chunks:
-        if pa.types.is_dictionary(chunk.type):
-            entries = chunk.dictionary.to_pylist()
-            if json:
-                entries = _parse(entries)
-            out.extend(map(entries.__getitem__, chunk.indices.to_pylist()))
-        else:
-            out.extend(_parse(chunk.to_pylist()) if json else chunk.to_pylist())
+        out.extend(_chunk_values(chunk, json))
     return out
 
 
@@ -361,6 +368,14 @@ def _big(values: Any) -> bool:
         values = pc.list_flatten(values)
     top = pc.max(values).as_py()
     return top is not None and top > INT64_MAX
+
+
+def timestamps(times: list[int]) -> list[dt.datetime]:
+    """:func:`timestamp` of each time; int64s are never past the last date, so only a negative
+    one needs the clamping."""
+    if times and min(times) < 0:
+        return list(map(timestamp, times))
+    return [_EPOCH + _DELTA(0, 0, t // 1000) for t in times]
 
 
 def _arrow_columns(batch: ArrowBatch) -> dict[str, list[Any]]:
@@ -383,13 +398,13 @@ def arrow_documents(batch: ArrowBatch) -> Iterator[Document]:
     if signal is Signal.TRACES:
         starts = columns["start_time_unix_nano"]
         ids = list(map(operator.add, columns["trace_id"], columns["span_id"]))
-        columns = {"_id": ids, **columns, "ts": list(map(timestamp, starts))}
+        columns = {"_id": ids, **columns, "ts": timestamps(starts)}
         for doc in _rows(["_id", *names, "ts"], columns):
             yield doc
         return
     if signal is Signal.LOGS:
         times = zip(columns["time_unix_nano"], columns["observed_time_unix_nano"], strict=True)
-        columns["ts"] = [timestamp(t or observed) for t, observed in times]
+        columns["ts"] = timestamps([t or observed for t, observed in times])
     else:
         table = batch.table
         for name in ("count", "zero_count"):
@@ -398,7 +413,7 @@ def arrow_documents(batch: ArrowBatch) -> Iterator[Document]:
         for name in ("bucket_counts", "positive_bucket_counts", "negative_bucket_counts"):
             if _big(table.column(name)):
                 columns[name] = list(map(uint64s, columns[name]))
-        columns["ts"] = list(map(timestamp, columns["time_unix_nano"]))
+        columns["ts"] = timestamps(columns["time_unix_nano"])
     for doc in _rows([*names, "ts"], columns):
         yield with_content_id(doc)
 
