@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from obsvty.adapters.otlp import native
 from obsvty.adapters.storage.duckdb_process import DuckDBProcessConfig, DuckDBProcessStore
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
 from obsvty.adapters.storage.mongodb_query import (
@@ -268,6 +269,8 @@ def mongodb_native_store(
 ) -> Iterator[StoreUnderTest]:
     """The MongoDB store fed as the receivers feed it: each batch through the compiled decoder's
     document form (tests.support.native_batches)."""
+    if not native.AVAILABLE:
+        pytest.skip("OBSVTY_NO_EXTENSIONS: no compiled decoder")
     with mongodb_store(tmp_path, request) as under_test:
         assert isinstance(under_test.store, MongoDBStore)
 

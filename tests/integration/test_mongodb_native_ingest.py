@@ -37,6 +37,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from obsvty.adapters.otlp import native
 from obsvty.adapters.storage import mongodb_documents as docs
 from obsvty.adapters.storage.mongodb_store import INGEST_ID
 from obsvty.domain.arrow_batch import ArrowBatch, in_document_form
@@ -45,7 +46,10 @@ from obsvty.domain.model import Signal
 from tests.support.decoders import native_documents, reference_documents
 from tests.support.server import RunningObsvty, running_obsvty
 
-pytestmark = pytest.mark.integration
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(not native.AVAILABLE, reason="OBSVTY_NO_EXTENSIONS: no compiled decoder"),
+]
 
 ATTRIBUTES: dict[str, Any] = {
     "a.str": "text",

@@ -8,6 +8,7 @@ from typing import Any, cast
 import pytest
 from pymongo import MongoClient
 
+from obsvty.adapters.otlp import native
 from obsvty.adapters.storage import mongodb_documents as docs
 from obsvty.adapters.storage.mongodb_store import (
     INGEST_ID,
@@ -33,6 +34,8 @@ def settings(mongodb_uri: str, mongodb_database: str) -> MongoSettings:
 def store(settings: MongoSettings, request: pytest.FixtureRequest) -> Iterator[MongoDBStore]:
     """The store given the list batches as they are (the reference decoder's), or their native
     form (the compiled decoder's document form, as the receivers hand it over)."""
+    if request.param == "native" and not native.AVAILABLE:
+        pytest.skip("OBSVTY_NO_EXTENSIONS: no compiled decoder")
     s = MongoDBStore(settings, publish_watermark=True)
     yield cast(MongoDBStore, NativePathStore(s)) if request.param == "native" else s
     s.close()
