@@ -3,7 +3,8 @@
 root (``make fuzz`` runs each for a few seconds, ``make fuzz-asan`` against a sanitized build).
 
 For each input, the compiled decoder either leaves the request to the reference decoder or gives
-exactly what the reference gives (tests/support/decoders.py, as the differential tests check);
+exactly what the reference gives (tests/support/decoders.py, as the differential tests check), in
+both its forms: the rows DuckDB stores, and the MongoDB documents built from its document form;
 decoding a request the reference refuses, or giving other rows, rejections or reason, raises, and
 libFuzzer saves the input under .fuzz/. The compiled decoder reads each input from a buffer of
 exactly its size, so that AddressSanitizer sees a read past the end (a ``bytes`` object has a NUL
@@ -19,6 +20,7 @@ A new target (a signal, an encoding) is one more row in ``TARGETS``.
 from __future__ import annotations
 
 import ctypes
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -73,14 +75,23 @@ def _kv(key: str, **value: Any) -> KeyValue:
 def _edge_trace_request() -> bytes:
     """Paths the other seeds miss: a long attribute list (the decoder's hashed duplicate-key
     check), 2-, 3- and 4-byte UTF-8, bytes of every length modulo 3 (base64 padding), doubles
-    that are hard to print shortest, a nested value, events and links, an error status, and a
-    span rejected for its status code."""
+    that are hard to print shortest or not finite, a nested value, a map with the document
+    form's tag keys, events and links, an error status, and a span rejected for its status
+    code."""
     values = [
         _kv("utf8", string_value="é ✓ \U0001f600"),
         *(_kv(f"bytes{n}", bytes_value=bytes(range(1, n + 1))) for n in range(1, 6)),
         *(
             _kv(f"double{i}", double_value=d)
-            for i, d in enumerate([0.1, 1e22, 1e-7, 5e-324, 1.7976931348623157e308, -0.0, 0.3])
+            for i, d in enumerate(
+                [0.1, 1e22, 1e-7, 5e-324, 1.7976931348623157e308, -0.0, 0.3, math.nan, -math.inf]
+            )
+        ),
+        _kv(  # a key of the document form's tags, in a map that is not one
+            "tag-like",
+            kvlist_value=KeyValueList(
+                values=[_kv("$bytes", string_value="AA=="), _kv("$double", double_value=math.inf)]
+            ),
         ),
         _kv("int", int_value=-(2**63)),
         _kv("bool", bool_value=True),

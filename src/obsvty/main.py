@@ -147,11 +147,13 @@ class Application:
 
     def _codecs(self) -> dict[Signal, SignalCodec[Any]]:
         """The receivers' codecs, input limits applied. The compiled decoder's Arrow batches
-        hold typed JSON, which DuckDB stores as it is (and redaction works on); MongoDB
-        documents keep values typed JSON cannot tell apart (NaN and infinities from null, a
-        {"$bytes": ...} map from bytes): for it, requests decode the reference way."""
+        hold typed JSON, which DuckDB stores as it is and redaction works on, or for MongoDB the
+        lossless document form its documents are built from; redaction does not read the
+        document form, so MongoDB with redaction decodes the reference way."""
         codecs = self.security.codecs()
         if self.settings.obsvty_storage == "mongodb":
+            if self.redactor is None:
+                return {signal: codec.document_form() for signal, codec in codecs.items()}
             codecs = {signal: codec.reference() for signal, codec in codecs.items()}
         return codecs
 

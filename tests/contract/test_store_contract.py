@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from obsvty.adapters.otlp import native
 from obsvty.adapters.storage.duckdb_process import DuckDBProcessConfig, DuckDBProcessStore
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
 from obsvty.adapters.storage.mongodb_query import (
@@ -43,6 +44,7 @@ from obsvty.domain.model import (
 from obsvty.ports.store import StoreError, TelemetryStorePort
 from tests.support.duckdb_rows import rows
 from tests.support.mongodb import scratch_database
+from tests.support.native_batches import NativePathStore, native_batch
 from tests.support.records import batch_rows, log_batch, metric_batch, span_batch
 from tests.support.telemetry_dataset import LOGS, POINTS, SPANS
 
@@ -261,7 +263,31 @@ def mongodb_store(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[St
             store.close()
 
 
-STORE_FACTORIES: list[StoreFactory] = [duckdb_store, duckdb_process_store, mongodb_store]
+@contextmanager
+def mongodb_native_store(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[StoreUnderTest]:
+    """The MongoDB store fed as the receivers feed it: each batch through the compiled decoder's
+    document form (tests.support.native_batches)."""
+    if not native.AVAILABLE:
+        pytest.skip("OBSVTY_NO_EXTENSIONS: no compiled decoder")
+    with mongodb_store(tmp_path, request) as under_test:
+        assert isinstance(under_test.store, MongoDBStore)
+
+        def unstorable() -> Batch:
+            # a nested map key holding NUL: valid OTLP, but no BSON key can hold it
+            poison = replace(SPANS[-1], attributes={"map": {"nul\x00key": 1}})
+            return native_batch(span_batch([*SPANS[:-1], poison]))
+
+        yield StoreUnderTest(NativePathStore(under_test.store), under_test.read_back, unstorable)
+
+
+STORE_FACTORIES: list[StoreFactory] = [
+    duckdb_store,
+    duckdb_process_store,
+    mongodb_store,
+    mongodb_native_store,
+]
 
 
 @pytest.fixture(params=STORE_FACTORIES, ids=lambda factory: factory.__name__)

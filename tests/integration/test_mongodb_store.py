@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from pymongo import MongoClient
 
+from obsvty.adapters.otlp import native
 from obsvty.adapters.storage import mongodb_documents as docs
 from obsvty.adapters.storage.mongodb_store import (
     INGEST_ID,
@@ -19,6 +20,7 @@ from obsvty.adapters.storage.mongodb_store import (
 )
 from obsvty.ports.store import StoreError
 from tests.support.mongodb_data import TYPED, log_batch, metric_batch, span_batch
+from tests.support.native_batches import NativePathStore
 
 pytestmark = pytest.mark.integration
 
@@ -28,10 +30,14 @@ def settings(mongodb_uri: str, mongodb_database: str) -> MongoSettings:
     return MongoSettings(uri=mongodb_uri, database=mongodb_database, timeout_ms=5000)
 
 
-@pytest.fixture
-def store(settings: MongoSettings) -> Iterator[MongoDBStore]:
+@pytest.fixture(params=["reference", "native"])
+def store(settings: MongoSettings, request: pytest.FixtureRequest) -> Iterator[MongoDBStore]:
+    """The store given the list batches as they are (the reference decoder's), or their native
+    form (the compiled decoder's document form, as the receivers hand it over)."""
+    if request.param == "native" and not native.AVAILABLE:
+        pytest.skip("OBSVTY_NO_EXTENSIONS: no compiled decoder")
     s = MongoDBStore(settings, publish_watermark=True)
-    yield s
+    yield cast(MongoDBStore, NativePathStore(s)) if request.param == "native" else s
     s.close()
 
 

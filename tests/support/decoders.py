@@ -3,24 +3,34 @@ targets (fuzz/native.py) compare them.
 
 Both are reduced to what obsvty would store: the rows of the store's Arrow table (the reference
 batch through ``duckdb_store.span_table``, ``log_table`` or ``metric_table``), the rejection
-count and the first
-reason; or ``INVALID`` when the request as a whole is refused."""
+count and the first reason; or ``INVALID`` when the request as a whole is refused. The compiled
+decoder's document form (the MongoDB store's) is held to the same: the BSON of the documents
+built from its batch against those built from the reference batch."""
 
 from __future__ import annotations
 
 import base64
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import bson
 import orjson
 import pyarrow as pa
+from bson.errors import BSONError
 from google.protobuf import json_format
 
 from obsvty.adapters.otlp import native
 from obsvty.adapters.otlp.codec import CODECS, PayloadError
 from obsvty.adapters.storage.duckdb_store import log_table, metric_table, span_table
-from obsvty.domain.arrow_batch import ArrowBatch
+from obsvty.adapters.storage.mongodb_documents import (
+    Document,
+    arrow_documents,
+    log_documents,
+    metric_documents,
+    span_documents,
+)
+from obsvty.domain.arrow_batch import ArrowBatch, in_document_form
 from obsvty.domain.batches import ListBatch, LogBatch, MetricBatch, SpanBatch
 from obsvty.domain.model import Signal
 
@@ -75,6 +85,74 @@ def native_outcome(
     return decoded.batch.table.to_pylist(), decoded.rejected, decoded.error_message
 
 
+_DOCUMENTS: dict[Signal, Callable[[Any], Iterator[Document]]] = {
+    Signal.TRACES: span_documents,
+    Signal.LOGS: log_documents,
+    Signal.METRICS: metric_documents,
+}
+
+Documents = tuple[list[bytes] | str, int, str]
+"""The BSON bytes of the MongoDB documents a request makes (or the name of the error building or
+encoding them raises, which the store turns into a StoreError), rejections and reason."""
+
+
+def _encoded(documents: Callable[[], Iterator[Document]]) -> list[bytes] | str:
+    try:
+        return [bson.encode(d) for d in documents()]
+    except (BSONError, OverflowError, ValueError) as exc:
+        return type(exc).__name__
+
+
+def reference_documents(signal: Signal, payload: bytes, *, json: bool = False) -> Documents | str:
+    """The documents the MongoDB store builds from the reference decoder's batch."""
+    codec = CODECS[signal].reference()
+    try:
+        decoded = codec.decode_json(payload) if json else codec.decode_protobuf(payload)
+    except PayloadError:
+        return INVALID
+    build = _DOCUMENTS[signal]
+    return _encoded(lambda: build(decoded.batch)), decoded.rejected, decoded.error_message
+
+
+def native_documents(
+    signal: Signal, payload: bytes | memoryview, *, json: bool = False
+) -> Documents | None:
+    """The documents the MongoDB store builds from the compiled decoder's document-form batch;
+    ``None`` when that decoder leaves the request to the reference one."""
+    decoder = native.json_decoder if json else native.protobuf_decoder
+    decode = decoder(signal, document_form=True)
+    assert decode is not None, "the compiled decoder is not built"
+    decoded = decode(payload)
+    if decoded is None:
+        return None
+    batch = decoded.batch
+    assert isinstance(batch, ArrowBatch)
+    assert in_document_form(batch)
+    batch.table.validate(full=True)
+    return _encoded(lambda: arrow_documents(batch)), decoded.rejected, decoded.error_message
+
+
+def same_documents_as_reference(
+    signal: Signal,
+    payload: bytes,
+    native_input: bytes | memoryview | None = None,
+    *,
+    json: bool = False,
+) -> Documents | None:
+    """The differential property of the MongoDB store: the compiled decoder (document form)
+    leaves ``payload`` to the reference one (``None``), or its batch makes exactly the documents,
+    byte for byte in BSON, that the reference batch makes (returned); else :class:`Divergence`."""
+    got = native_documents(signal, payload if native_input is None else native_input, json=json)
+    if got is None:
+        return None
+    expected = reference_documents(signal, payload, json=json)
+    if expected == INVALID:
+        raise Divergence(f"document form decoded a request the reference refuses: {got!r}")
+    if got != expected:
+        raise Divergence(f"not the reference's documents:\n{got!r}\nreference:\n{expected!r}")
+    return got
+
+
 def comparable(value: Any) -> Any:
     """``value`` with its floats compared bit for bit: NaN equal to NaN (a metric value or an
     exemplar may well be NaN), -0.0 not equal to 0.0."""
@@ -103,6 +181,7 @@ def same_as_reference(
     :class:`Divergence`. ``native_input`` is ``payload`` in another buffer, given to the compiled
     decoder only."""
     got = native_outcome(signal, payload if native_input is None else native_input, json=json)
+    same_documents_as_reference(signal, payload, native_input, json=json)
     if got is None:
         return None
     expected = reference_outcome(signal, payload, json=json)

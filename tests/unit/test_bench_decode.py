@@ -29,3 +29,34 @@ def test_main_prints_a_line_per_decoder(capsys: pytest.CaptureFixture[str]) -> N
     out = capsys.readouterr().out
     assert "logs over protobuf, 3 items per request" in out
     assert "reference" in out
+
+
+def test_main_mongodb_prints_the_decodes_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    decode.main(
+        [
+            "--signal",
+            "metrics",
+            "--items",
+            "3",
+            "--rounds",
+            "1",
+            "--seconds",
+            "0.01",
+            "--store",
+            "mongodb",
+        ]
+    )
+
+    out = capsys.readouterr().out
+    assert "mongodb rows" in out
+    assert "of which reference decode" in out
+
+
+def test_measure_mongodb_documents_gives_both_costs_and_decodes_per_item() -> None:
+    result = decode.measure("traces", "protobuf", items=5, rounds=1, seconds=0.01, store="mongodb")
+
+    assert result["reference"] > 0
+    assert result["reference decode"] > 0
+    if native.AVAILABLE:
+        assert 0 < result["native"] < math.inf
+        assert 0 < result["native decode"] < math.inf

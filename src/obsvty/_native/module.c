@@ -1,9 +1,10 @@
 /* obsvty._native: OTLP export requests decoded into Arrow columns in C, with the GIL released.
  *
- * decode_traces(payload), decode_logs(payload), decode_metrics(payload) ->
- * (holder, address, rejected, first_error); decode_traces_json(payload), decode_logs_json(payload),
- * decode_metrics_json(payload): the same for OTLP/JSON (transcoded to protobuf first, see
- * otlp_json.h); or, from any, a str saying why the request is left to the reference decoder
+ * decode_traces(payload[, document_form]), decode_logs(...), decode_metrics(...) ->
+ * (holder, address, rejected, first_error); decode_traces_json(...), decode_logs_json(...),
+ * decode_metrics_json(...): the same for OTLP/JSON (transcoded to protobuf first, see
+ * otlp_json.h); document_form true: the JSON columns in the document form (typed_json.h); or,
+ * from any, a str saying why the request is left to the reference decoder
  * (obsvty.adapters.otlp.to_domain). `address` is that of an ArrowArray (a struct array, one child
  * per column of the store's schema) for pyarrow.RecordBatch._import_from_c; `holder` owns its
  * memory until then. */
@@ -43,7 +44,11 @@ typedef struct {
 } signal_t;
 
 /* `json`: the payload is OTLP/JSON of that request message, transcoded to protobuf first */
-static PyObject *decode_signal(const signal_t *sig, PyObject *arg, const msgdef_t *json) {
+static PyObject *decode_signal(const signal_t *sig, PyObject *args, const msgdef_t *json) {
+    PyObject *arg;
+    int documents = 0;
+    if (!PyArg_ParseTuple(args, "O|p", &arg, &documents))
+        return NULL;
     Py_buffer view;
     if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
         return NULL;
@@ -52,6 +57,7 @@ static PyObject *decode_signal(const signal_t *sig, PyObject *arg, const msgdef_
     int rc = (state == NULL || out == NULL) ? NOMEM : OK;
     Py_BEGIN_ALLOW_THREADS
     buf_t wire = {0};
+    document_form = documents;
     const uint8_t *bytes = view.buf;
     size_t len = (size_t)view.len;
     if (rc == OK && json != NULL) {
@@ -66,6 +72,7 @@ static PyObject *decode_signal(const signal_t *sig, PyObject *arg, const msgdef_
     if (rc == OK)
         rc = sig->export_rows(state, out);
     buf_free(&wire);
+    document_form = 0;
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&view);
     if (rc != OK) {
@@ -147,17 +154,17 @@ static PyObject *decode_metrics_json(PyObject *self, PyObject *arg) {
 }
 
 static PyMethodDef METHODS[] = {
-    {"decode_traces", decode_traces, METH_O,
+    {"decode_traces", decode_traces, METH_VARARGS,
      "ExportTraceServiceRequest bytes -> Arrow span columns (see the module docstring)."},
-    {"decode_traces_json", decode_traces_json, METH_O,
+    {"decode_traces_json", decode_traces_json, METH_VARARGS,
      "ExportTraceServiceRequest OTLP/JSON bytes -> Arrow span columns (see the module docstring)."},
-    {"decode_logs", decode_logs, METH_O,
+    {"decode_logs", decode_logs, METH_VARARGS,
      "ExportLogsServiceRequest bytes -> Arrow log record columns (see the module docstring)."},
-    {"decode_logs_json", decode_logs_json, METH_O,
+    {"decode_logs_json", decode_logs_json, METH_VARARGS,
      "ExportLogsServiceRequest OTLP/JSON bytes -> Arrow log record columns."},
-    {"decode_metrics", decode_metrics, METH_O,
+    {"decode_metrics", decode_metrics, METH_VARARGS,
      "ExportMetricsServiceRequest bytes -> Arrow metric point columns (see the module docstring)."},
-    {"decode_metrics_json", decode_metrics_json, METH_O,
+    {"decode_metrics_json", decode_metrics_json, METH_VARARGS,
      "ExportMetricsServiceRequest OTLP/JSON bytes -> Arrow metric point columns."},
     {NULL, NULL, 0, NULL},
 };

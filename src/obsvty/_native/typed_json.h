@@ -7,7 +7,14 @@
  *
  * Shapes left to the reference decoder (FALLBACK): a key repeated in one list (a Python dict
  * keeps the first position and the last value), a message-typed value given twice (protobuf
- * merges them), nesting deeper than MAX_DEPTH. */
+ * merges them), nesting deeper than MAX_DEPTH.
+ *
+ * The document form (asked per call, for the MongoDB store: obsvty.adapters.storage.
+ * mongodb_documents) loses nothing and is already the documents' layout: an attribute map (a
+ * key-value list at depth 0) is [{"k":key,"v":value},...], a NaN or infinity is
+ * {"$double":"<its 8 bytes in big-endian hex>"}, bytes stay {"$bytes":"<base64>"}. So that a
+ * tag is never a user's map, a nested map whose only key is "$double" or "$bytes" is left to
+ * the reference decoder. */
 #ifndef OBSVTY_TYPED_JSON_H
 #define OBSVTY_TYPED_JSON_H
 
@@ -17,6 +24,9 @@
 #include "wire.h"
 
 #define MAX_DEPTH 32 /* nested arrays / key-value lists in one value */
+
+/* whether this thread's decode writes the document form (set around one decode, see module.c) */
+static _Thread_local int document_form;
 
 static const char HEX[] = "0123456789abcdef";
 
@@ -83,6 +93,8 @@ static int json_i64(buf_t *b, int64_t v) {
     }
     return json_u64(b, (uint64_t)v);
 }
+
+static int hex(buf_t *b, const uint8_t *s, size_t n);
 
 /* A double as orjson writes it: the shortest digits that read back as the same double, in
  * fixed notation for decimal exponents -5..15 ("0.00001", "1000000000000000.0"), otherwise as
@@ -188,6 +200,16 @@ static int neighbour_reads_back(char *digits, int k, int *exp, double d, int ste
 }
 
 static int json_double(buf_t *b, double d) {
+    if ((isnan(d) || isinf(d)) && document_form) {
+        uint8_t bits[8];
+        uint64_t u;
+        memcpy(&u, &d, sizeof(u));
+        for (int i = 0; i < 8; i++)
+            bits[i] = (uint8_t)(u >> (56 - 8 * i));
+        TRY(buf_lit(b, "{\"$double\":\""));
+        TRY(hex(b, bits, sizeof(bits)));
+        return buf_lit(b, "\"}");
+    }
     if (isnan(d) || isinf(d))
         return buf_lit(b, "null");
     int fast = json_double_fixed(b, d);
@@ -470,10 +492,19 @@ static int keys_unique(const kv_t *kvs, size_t n) {
 
 static int json_anyvalue(buf_t *b, const uint8_t *p, size_t n, int depth);
 
-/* KeyValue messages (each a slice) as one JSON object */
+/* a key the document form's tags use: a map holding only it would read back as a tag */
+static int tag_key(slice_t k) {
+    static const uint8_t DOUBLE_TAG[] = "$double", BYTES_TAG[] = "$bytes";
+    slice_t d = {DOUBLE_TAG, sizeof(DOUBLE_TAG) - 1}, y = {BYTES_TAG, sizeof(BYTES_TAG) - 1};
+    return key_eq(k, d) || key_eq(k, y);
+}
+
+/* KeyValue messages (each a slice) as one JSON object; in the document form, an attribute map
+ * (depth 0) as an array of {"k":key,"v":value} */
 static int json_keyvalues(buf_t *b, const slice_t *items, size_t count, int depth) {
+    int pairs = document_form && depth == 0;
     if (count == 0)
-        return buf_lit(b, "{}");
+        return pairs ? buf_lit(b, "[]") : buf_lit(b, "{}");
     kvs_t kvs;
     kvs_init(&kvs);
     int rc = OK;
@@ -485,21 +516,27 @@ static int json_keyvalues(buf_t *b, const slice_t *items, size_t count, int dept
     }
     if (rc == OK)
         rc = keys_unique(kvs.v, kvs.n);
+    if (rc == OK && document_form && !pairs && kvs.n == 1 && tag_key(kvs.v[0].key))
+        rc = FALLBACK;
     if (rc == OK)
-        rc = buf_byte(b, '{');
+        rc = buf_byte(b, pairs ? '[' : '{');
     for (size_t i = 0; i < kvs.n && rc == OK; i++) {
         if (i)
             rc = buf_byte(b, ',');
+        if (rc == OK && pairs)
+            rc = buf_lit(b, "{\"k\":");
         if (rc == OK)
             rc = json_string(b, kvs.v[i].key.p, kvs.v[i].key.n);
         if (rc == OK)
-            rc = buf_byte(b, ':');
+            rc = pairs ? buf_lit(b, ",\"v\":") : buf_byte(b, ':');
         if (rc == OK)
             rc = kvs.v[i].has_value ? json_anyvalue(b, kvs.v[i].value.p, kvs.v[i].value.n, depth)
                                     : buf_lit(b, "null");
+        if (rc == OK && pairs)
+            rc = buf_byte(b, '}');
     }
     if (rc == OK)
-        rc = buf_byte(b, '}');
+        rc = buf_byte(b, pairs ? ']' : '}');
     kvs_free(&kvs);
     return rc;
 }

@@ -126,6 +126,17 @@ point type does not have are null (or an empty list), as in ``MetricBatch``."""
 SCHEMAS[Signal.METRICS] = METRIC_SCHEMA
 
 
+DOCUMENT_FORM = {b"obsvty.json": b"documents"}
+"""The schema metadata of a batch whose JSON columns are in the document form, the compiled
+decoder's lossless option for the MongoDB store (see ``_native/typed_json.h`` and
+``mongodb_documents``): attribute maps as ``[{"k": key, "v": value}, ...]``, NaN and infinities
+as ``{"$double": "<hex bits>"}``. Without it they are the typed JSON DuckDB stores."""
+
+
+def in_document_form(batch: ArrowBatch) -> bool:
+    return bool(batch.table.schema.metadata == DOCUMENT_FORM)
+
+
 @dataclass(slots=True)
 class ArrowBatch:
     """One signal's items as an Arrow table whose schema is ``SCHEMAS[signal]``."""

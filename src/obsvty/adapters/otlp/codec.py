@@ -136,6 +136,19 @@ class SignalCodec(Generic[RequestT]):
         """This codec without the compiled decoders (for what needs the list-based batches)."""
         return dataclasses.replace(self, native=None, native_json=None)
 
+    def document_form(self) -> SignalCodec[RequestT]:
+        """This codec with its compiled decoders (if any) writing the MongoDB store's lossless
+        form (``arrow_batch.DOCUMENT_FORM``)."""
+        return dataclasses.replace(
+            self,
+            native=None
+            if self.native is None
+            else native.protobuf_decoder(self.signal, document_form=True),
+            native_json=None
+            if self.native_json is None
+            else native.json_decoder(self.signal, document_form=True),
+        )
+
     def parse_protobuf(self, payload: bytes) -> RequestT:
         try:
             return cast(RequestT, (self.wire_type or self.request_type).FromString(payload))

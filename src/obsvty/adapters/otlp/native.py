@@ -22,7 +22,7 @@ from typing import Any, cast
 import pyarrow as pa
 
 from obsvty.application.ingest import DecodedRequest
-from obsvty.domain.arrow_batch import SCHEMAS, ArrowBatch
+from obsvty.domain.arrow_batch import DOCUMENT_FORM, SCHEMAS, ArrowBatch
 from obsvty.domain.model import Signal
 
 
@@ -43,13 +43,15 @@ AVAILABLE = _NATIVE is not None
 
 
 def _decoder(
-    signal: Signal, decode: Callable[[bytes], object]
+    signal: Signal, decode: Callable[[bytes, bool], object], document_form: bool
 ) -> Callable[[bytes], DecodedRequest | None]:
     schema = SCHEMAS[signal]
+    if document_form:
+        schema = schema.with_metadata(DOCUMENT_FORM)
     import_batch = pa.RecordBatch._import_from_c
 
     def decode_request(payload: bytes) -> DecodedRequest | None:
-        out = decode(payload)
+        out = decode(payload, document_form)
         if isinstance(out, str):  # left to the reference decoder
             return None
         holder, address, rejected, first_error = cast(tuple[Any, int, int, str], out)
@@ -68,12 +70,16 @@ _PROTOBUF = {
 }
 
 
-def protobuf_decoder(signal: Signal) -> Callable[[bytes], DecodedRequest | None] | None:
-    """The compiled protobuf decoder of ``signal``, ``None`` when there is none."""
+def protobuf_decoder(
+    signal: Signal, *, document_form: bool = False
+) -> Callable[[bytes], DecodedRequest | None] | None:
+    """The compiled protobuf decoder of ``signal``, ``None`` when there is none;
+    ``document_form``: its batches' JSON columns in the MongoDB store's lossless form
+    (``arrow_batch.DOCUMENT_FORM``)."""
     name = _PROTOBUF.get(signal)
     if _NATIVE is None or name is None:
         return None
-    return _decoder(signal, getattr(_NATIVE, name))
+    return _decoder(signal, getattr(_NATIVE, name), document_form)
 
 
 _JSON = {
@@ -83,10 +89,13 @@ _JSON = {
 }
 
 
-def json_decoder(signal: Signal) -> Callable[[bytes], DecodedRequest | None] | None:
+def json_decoder(
+    signal: Signal, *, document_form: bool = False
+) -> Callable[[bytes], DecodedRequest | None] | None:
     """The compiled OTLP/JSON decoder of ``signal``, ``None`` when there is none. It reads the
-    canonical form of OTLP/JSON (see ``_native/otlp_json.h``); other documents answer ``None``."""
+    canonical form of OTLP/JSON (see ``_native/otlp_json.h``); other documents answer ``None``.
+    ``document_form`` as for :func:`protobuf_decoder`."""
     name = _JSON.get(signal)
     if _NATIVE is None or name is None:
         return None
-    return _decoder(signal, getattr(_NATIVE, name))
+    return _decoder(signal, getattr(_NATIVE, name), document_form)

@@ -21,16 +21,23 @@ float, ``b".."`` bytes).
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
+import operator
+import struct
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 import bson
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
 from bson.decimal128 import Decimal128
 
 from obsvty.adapters.storage.typed_json import loads_attributes, loads_value
+from obsvty.domain.arrow_batch import ArrowBatch
 from obsvty.domain.batches import LogBatch, MetricBatch, SpanBatch
 from obsvty.domain.model import (
     Attributes,
@@ -38,6 +45,7 @@ from obsvty.domain.model import (
     Exemplar,
     InstrumentationScope,
     Resource,
+    Signal,
     SpanEvent,
     SpanLink,
 )
@@ -280,6 +288,134 @@ def metric_documents(b: MetricBatch) -> Iterator[Document]:
 def with_content_id(doc: Document) -> Document:
     """``doc`` with ``_id`` (its content digest) as the first field."""
     return {"_id": content_id(doc), **doc}
+
+
+# --- the compiled decoder's Arrow batches (document form) to the same documents, column-wise
+#
+# The batch's columns are in the documents' field order (the stores' table layout), and its
+# JSON columns are in the document form (arrow_batch.DOCUMENT_FORM): parsed, they already are
+# the documents' values (attribute maps as {"k", "v"} pairs), but for tagged NaN, infinities
+# and bytes, which only a text holding '{"$' can contain (outside a JSON string a '{' opens an
+# object, inside one a '"' is escaped).
+
+_TAG = '{"$'
+_DOUBLE_TAG = "$double"
+_BYTES_TAG = "$bytes"
+_BIG_ENDIAN_DOUBLE = struct.Struct(">d")
+_DELTA = dt.timedelta
+
+_JSON_COLUMNS = frozenset(
+    {
+        "attributes",
+        "events",
+        "links",
+        "body",
+        "exemplars",
+        "quantile_values",
+        "metric_metadata",
+        "resource_attributes",
+        "scope_attributes",
+    }
+)
+
+
+def _untag(value: Any) -> Any:
+    """A parsed document-form value with its tags replaced by the values they stand for."""
+    if isinstance(value, dict):
+        if len(value) == 1:
+            tagged = value.get(_DOUBLE_TAG)
+            if isinstance(tagged, str):
+                return _BIG_ENDIAN_DOUBLE.unpack(bytes.fromhex(tagged))[0]
+            tagged = value.get(_BYTES_TAG)
+            if isinstance(tagged, str):
+                return base64.b64decode(tagged)
+        return {k: _untag(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_untag(v) for v in value]
+    return value
+
+
+def _parse(texts: Any) -> list[Any]:
+    """A string array of document-form JSON texts (null: ``None``) as values, in one parse."""
+    if texts.null_count:
+        texts = pc.fill_null(texts, "null")
+    joined = f"[{','.join(texts.to_pylist())}]"
+    values: list[Any] = orjson.loads(joined)
+    return _untag(values) if _TAG in joined else values
+
+
+def _chunk_values(chunk: Any, json: bool) -> list[Any]:
+    """One chunk's values, a row each; a dictionary's entries are built once each."""
+    if pa.types.is_dictionary(chunk.type):
+        entries = _parse(chunk.dictionary) if json else chunk.dictionary.to_pylist()
+        return list(map(entries.__getitem__, chunk.indices.to_pylist()))
+    return _parse(chunk) if json else chunk.to_pylist()
+
+
+def _values(column: Any, json: bool) -> list[Any]:
+    """One column's values, a row each."""
+    if column.num_chunks == 1:
+        return _chunk_values(column.chunk(0), json)
+    out: list[Any] = []
+    for chunk in column.chunks:
+        out.extend(_chunk_values(chunk, json))
+    return out
+
+
+def _big(values: Any) -> bool:
+    """Whether an integer column (or list column) holds a count above BSON's int64."""
+    if pa.types.is_list(values.type):
+        values = pc.list_flatten(values)
+    top = pc.max(values).as_py()
+    return top is not None and top > INT64_MAX
+
+
+def timestamps(times: list[int]) -> list[dt.datetime]:
+    """:func:`timestamp` of each time; int64s are never past the last date, so only a negative
+    one needs the clamping."""
+    if times and min(times) < 0:
+        return list(map(timestamp, times))
+    return [_EPOCH + _DELTA(0, 0, t // 1000) for t in times]
+
+
+def _arrow_columns(batch: ArrowBatch) -> dict[str, list[Any]]:
+    table = batch.table
+    return {name: _values(table.column(name), name in _JSON_COLUMNS) for name in table.column_names}
+
+
+def _rows(names: list[str], columns: dict[str, list[Any]]) -> Iterator[Document]:
+    for row in zip(*columns.values(), strict=True):
+        yield dict(zip(names, row, strict=True))
+
+
+def arrow_documents(batch: ArrowBatch) -> Iterator[Document]:
+    """The documents of a document-form batch (:func:`arrow_batch.in_document_form`): the same
+    as :func:`span_documents`, :func:`log_documents` or :func:`metric_documents` write for the
+    list-based batch of the same items."""
+    columns = _arrow_columns(batch)
+    names = list(columns)
+    signal = batch.signal
+    if signal is Signal.TRACES:
+        starts = columns["start_time_unix_nano"]
+        ids = list(map(operator.add, columns["trace_id"], columns["span_id"]))
+        columns = {"_id": ids, **columns, "ts": timestamps(starts)}
+        for doc in _rows(["_id", *names, "ts"], columns):
+            yield doc
+        return
+    if signal is Signal.LOGS:
+        times = zip(columns["time_unix_nano"], columns["observed_time_unix_nano"], strict=True)
+        columns["ts"] = timestamps([t or observed for t, observed in times])
+    else:
+        table = batch.table
+        for name in ("count", "zero_count"):
+            if _big(table.column(name)):
+                columns[name] = list(map(uint64, columns[name]))
+        for name in ("bucket_counts", "positive_bucket_counts", "negative_bucket_counts"):
+            if _big(table.column(name)):
+                columns[name] = list(map(uint64s, columns[name]))
+        columns["ts"] = timestamps(columns["time_unix_nano"])
+    for doc in _rows([*names, "ts"], columns):
+        yield with_content_id(doc)
 
 
 # --- DuckDB rows (the local store) to the same documents, for the cloud sync

@@ -28,8 +28,9 @@ from pymongo.errors import BulkWriteError, PyMongoError
 
 from obsvty.adapters.storage import mongodb_documents as docs
 from obsvty.adapters.storage.stored_rows import list_batch
-from obsvty.domain.arrow_batch import ArrowBatch
+from obsvty.domain.arrow_batch import ArrowBatch, in_document_form
 from obsvty.domain.batches import Batch, LogBatch, MetricBatch, SpanBatch
+from obsvty.domain.model import Signal
 from obsvty.ports.store import StoreError
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,22 @@ _DOCUMENTS: dict[type[Any], tuple[str, Callable[[Any], Iterator[docs.Document]]]
     LogBatch: (docs.LOGS, docs.log_documents),
     MetricBatch: (docs.METRIC_POINTS, docs.metric_documents),
 }
+_COLLECTIONS = {
+    Signal.TRACES: docs.SPANS,
+    Signal.LOGS: docs.LOGS,
+    Signal.METRICS: docs.METRIC_POINTS,
+}
+
+
+def documents(batch: Batch) -> tuple[str, Iterator[docs.Document]]:
+    """The collection of a batch's items and their documents."""
+    if isinstance(batch, ArrowBatch):
+        if in_document_form(batch):
+            return _COLLECTIONS[batch.signal], docs.arrow_documents(batch)
+        batch = list_batch(batch)  # typed JSON (NaN and infinities as null): read as it is
+    name, to_documents = _DOCUMENTS[type(batch)]
+    return name, to_documents(batch)
+
 
 INDEXES: dict[str, list[IndexModel]] = {
     docs.SPANS: [
@@ -225,11 +242,9 @@ class MongoDBStore:
             for given in batches:
                 if not len(given):
                     continue
-                # documents are built from Python values
-                batch = list_batch(given) if isinstance(given, ArrowBatch) else given
-                name, to_documents = _DOCUMENTS[type(batch)]
+                name, items = documents(given)
                 collection = self.db[name]
-                for chunk in chunks(to_documents(batch), self.settings.insert_batch_size):
+                for chunk in chunks(items, self.settings.insert_batch_size):
                     for document in chunk:
                         document[INGEST_ID] = watermark = ObjectId()
                     insert_idempotent(collection, chunk, inserted.setdefault(name, []))
