@@ -13,6 +13,7 @@ from obsvty.application.commit_watermark import CommitWatermark
 from obsvty.domain.batches import Batch
 from obsvty.ports.buffer import BufferPort, TakenBatches
 from obsvty.ports.store import StoreError, TelemetryStorePort
+from obsvty.ports.store_dead_letters import StoreDeadLetterError, StoreDeadLetterPort
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +37,30 @@ class FlushStats:
     last_flush_monotonic: float | None = None
     last_error: str | None = None
     lost_items: int = 0
-    """Items given up on because the store still failed at shutdown."""
+    """Items given up on because the store still failed at shutdown (and there was no store
+    dead-letter place to park them)."""
+    dead_letter_batches: int = 0
+    """Batches parked as store dead letters since start."""
+    dead_letter_items: int = 0
 
     @property
     def store_failing(self) -> bool:
         return self.consecutive_failures > 0
+
+
+@dataclass(slots=True)
+class _Suspect:
+    """Part of a write the store refused, while the flusher isolates what it never takes."""
+
+    batches: list[Batch]
+    attempts: int
+    """Failed writes that included it."""
+    successes_at_failure: int
+    """The flusher's count of successful writes when it last failed."""
+    error: str
+    proven: bool = False
+    """It failed although the store took another write since its previous failure: it holds
+    something the store never takes."""
 
 
 class Flusher:
@@ -61,6 +81,13 @@ class Flusher:
     prepares it, e.g. sends it over, in parallel). Writes still complete in the order they were
     taken: the watermark and the statistics move in that order, and a write that failed is
     retried (with backoff) before any later one counts as done.
+
+    With ``dead_letters``, a write that failed ``max_attempts`` times is *isolated* (see
+    :meth:`_isolate`): what can never be stored is parked there, everything else is stored, and
+    the flusher moves on. A part is only parked on evidence that the store is up (another write
+    succeeded after the part last failed, and the part failed again): a store that is down, or
+    refuses everything, is retried as before, however long it takes. At shutdown, what the
+    store still refuses is parked too rather than lost.
     """
 
     def __init__(
@@ -76,6 +103,8 @@ class Flusher:
         eager: bool = False,
         gather: float = 0.0,
         writes_in_flight: int = 1,
+        dead_letters: StoreDeadLetterPort | None = None,
+        max_attempts: int = 8,
     ) -> None:
         self._buffer = buffer
         self._store = store
@@ -87,6 +116,10 @@ class Flusher:
         self._eager = eager
         self._gather = gather
         self._writes_in_flight = writes_in_flight
+        self._dead_letters = dead_letters
+        self._max_attempts = max_attempts
+        self._successes = 0
+        """Successful writes since start: the evidence that the store is up."""
         self._gave_up = False
         self._stopping = threading.Event()
         self._write_lock = threading.Lock()
@@ -109,11 +142,12 @@ class Flusher:
             taken = self._buffer.take_tracked(self._batch_size, timeout=0)
             if not taken.batches:
                 return 0
-            if not self._write_until_stored(taken.batches):
+            settled = self._write_until_stored(taken, probe=True)
+            if settled is None:
                 return 0
             if self._watermark is not None:
-                self._watermark.publish(taken.completes_through)
-            return taken.items
+                self._watermark.publish(settled.completes_through)
+            return settled.items
 
     def _run(self) -> None:
         if self._writes_in_flight > 1:
@@ -176,7 +210,8 @@ class Flusher:
             self._note_failure(exc, started)
             log.warning("store write failed, retrying: %s", exc)
             time.sleep(0.1)
-            stored = self._write_until_stored(taken.batches)
+            # no probe: a later take would complete past the writes still in flight
+            stored = self._write_until_stored(taken, probe=False, first_error=exc) is not None
         else:
             self._note_success(taken.batches, started)
             stored = True
@@ -199,30 +234,156 @@ class Flusher:
                     self._buffer.wait_until_size(self._batch_size, self._gather)
                 return
 
-    def _write_until_stored(self, batches: list[Batch]) -> bool:
-        """Write until the store commits (``True``), or give up at shutdown (``False``)."""
+    def _write_until_stored(
+        self, taken: TakenBatches, *, probe: bool, first_error: StoreError | None = None
+    ) -> TakenBatches | None:
+        """Write until the store commits, retrying with backoff; with dead letters, isolate what
+        still fails after ``max_attempts`` tries (``first_error``: the first try was made and
+        failed so). Returns what is settled (stored or parked: ``taken``, and any probe taken from
+        the buffer), ``None`` when given up at shutdown."""
+        batches = taken.batches
+        error = first_error if first_error is not None else self._write(batches)
+        attempts = 1
         backoff = 0.1
-        attempts = 0
-        while True:
-            started = time.monotonic()
-            try:
-                self._store.write(batches)
-            except StoreError as exc:
-                attempts += 1
-                self._note_failure(exc, started)
-                if self._stopping.is_set() and attempts >= self._shutdown_attempts:
-                    lost = sum(len(b) for b in batches)
-                    self.stats.lost_items += lost
-                    log.error("store still failing at shutdown; %d items not stored: %s", lost, exc)
-                    return False
-                log.warning(
-                    "store write failed (attempt %d), retrying in %.1fs: %s", attempts, backoff, exc
-                )
-                time.sleep(backoff)
-                backoff = min(backoff * 2, self._max_backoff)
+        while error is not None:
+            stopping = self._stopping.is_set() and attempts >= self._shutdown_attempts
+            if self._dead_letters is not None and (attempts >= self._max_attempts or stopping):
+                return self._isolate(taken, error, attempts, probe=probe)
+            if stopping:
+                suspect = _Suspect(batches, attempts, self._successes, str(error))
+                return taken if self._give_up([suspect]) else None
+            log.warning(
+                "store write failed (attempt %d), retrying in %.1fs: %s", attempts, backoff, error
+            )
+            time.sleep(backoff)
+            backoff = min(backoff * 2, self._max_backoff)
+            error = self._write(batches)
+            attempts += 1
+        return taken
+
+    def _isolate(
+        self, taken: TakenBatches, error: StoreError, attempts: int, *, probe: bool
+    ) -> TakenBatches | None:
+        """Store what the store takes of ``taken`` (which failed ``attempts`` times, last with
+        ``error``) and park what it never will, one batch (one request's items) per dead letter.
+
+        Rounds of writes, each part once: the first round splits the whole in halves; later a
+        part is split again, or (a single batch) parked, only when it failed although another
+        write succeeded since its previous failure (the store is up: the part holds poison).
+        Without that evidence a part is retried whole, so a store that is down costs two or three
+        writes per backoff, never a bisection; a store that flaps between up and down could park
+        a good batch, which ``obsvty dead-letters replay`` then stores. When a round makes no
+        progress, ``probe`` lets it write the buffer's next take (once per isolation) to find out
+        whether the store takes anything: if not, that take is retried with the rest. At shutdown
+        what is still refused after ``shutdown_attempts`` such rounds is parked. Returns what is
+        settled, ``None`` when given up at shutdown."""
+        suspects = [_Suspect(taken.batches, attempts, self._successes, str(error))]
+        settled = taken
+        first = True
+        backoff = 0.1
+        rounds = 0
+        while suspects:
+            progress = False
+            remaining: list[_Suspect] = []
+            for suspect in suspects:
+                if len(suspect.batches) > 1 and (first or suspect.proven):
+                    half = len(suspect.batches) // 2
+                    parts = [suspect.batches[:half], suspect.batches[half:]]
+                else:
+                    parts = [suspect.batches]
+                for part in parts:
+                    failure = self._write(part)
+                    if failure is None:
+                        progress = True
+                        continue
+                    # failed again although another write succeeded since it last failed
+                    proven = self._successes > suspect.successes_at_failure
+                    tried = _Suspect(
+                        part, suspect.attempts + 1, self._successes, str(failure), proven
+                    )
+                    if proven and len(part) == 1 and self._park(tried):
+                        progress = True
+                        continue
+                    remaining.append(tried)
+            first = False
+            suspects = remaining
+            if not suspects or progress:
                 continue
-            self._note_success(batches, started)
-            return True
+            rounds += 1
+            if probe:  # once: is it the store, or every part of this write?
+                probe = False
+                extra = self._buffer.take_tracked(self._batch_size, timeout=0)
+                if extra.batches:
+                    settled = TakenBatches(
+                        [*settled.batches, *extra.batches], extra.completes_through
+                    )
+                    failure = self._write(extra.batches)
+                    if failure is None:
+                        continue
+                    suspects.append(_Suspect(extra.batches, 1, self._successes, str(failure)))
+            if self._stopping.is_set() and rounds >= self._shutdown_attempts:
+                return settled if self._give_up(suspects) else None
+            log.warning(
+                "store still refusing %d part(s) of a write, retrying in %.1fs: %s",
+                len(suspects),
+                backoff,
+                suspects[0].error,
+            )
+            time.sleep(backoff)
+            backoff = min(backoff * 2, self._max_backoff)
+        return settled
+
+    def _park(self, suspect: _Suspect) -> bool:
+        """Park a single refused batch as a store dead letter; ``False`` if that failed too (it
+        is then kept and retried: never dropped)."""
+        if self._dead_letters is None:
+            return False
+        batch = suspect.batches[0]
+        try:
+            letter = self._dead_letters.park(batch, suspect.error, suspect.attempts)
+        except StoreDeadLetterError as exc:
+            log.error("cannot park a batch the store refuses; keeping it: %s", exc)
+            return False
+        self.stats.dead_letter_batches += 1
+        self.stats.dead_letter_items += letter.items
+        log.error(
+            "store refused a %s batch of %d items (%d failed writes); parked as store dead "
+            "letter %s (see obsvty dead-letters list): %s",
+            letter.signal.value,
+            letter.items,
+            letter.attempts,
+            letter.id,
+            letter.error,
+        )
+        return True
+
+    def _give_up(self, suspects: list[_Suspect]) -> bool:
+        """Shutdown with the store still failing: park every batch still refused (``True`` when
+        all are), else count what is left as lost."""
+        lost = 0
+        for suspect in suspects:
+            for batch in suspect.batches:
+                if not self._park(
+                    _Suspect([batch], suspect.attempts, suspect.successes_at_failure, suspect.error)
+                ):
+                    lost += len(batch)
+        if lost:
+            self.stats.lost_items += lost
+            log.error(
+                "store still failing at shutdown; %d items not stored: %s", lost, suspects[0].error
+            )
+        return not lost
+
+    def _write(self, batches: list[Batch]) -> StoreError | None:
+        """One write; the store's error when it failed."""
+        started = time.monotonic()
+        try:
+            self._store.write(batches)
+        except StoreError as exc:
+            self._note_failure(exc, started)
+            return exc
+        self._note_success(batches, started)
+        return None
 
     def _note_failure(self, exc: StoreError, started: float) -> None:
         stats = self.stats
@@ -233,6 +394,7 @@ class Flusher:
         stats.last_error = str(exc)
 
     def _note_success(self, batches: list[Batch], started: float) -> None:
+        self._successes += 1
         stats = self.stats
         if stats.consecutive_failures:
             log.warning("store recovered after %d failed writes", stats.consecutive_failures)
