@@ -296,8 +296,9 @@ class Flusher:
                     if failure is None:
                         progress = True
                         continue
-                    # failed again although another write succeeded since it last failed
-                    proven = self._successes > suspect.successes_at_failure
+                    # failed again although another write succeeded since it last failed (once
+                    # proven, always: e.g. when parking it failed and it is tried again)
+                    proven = suspect.proven or self._successes > suspect.successes_at_failure
                     tried = _Suspect(
                         part, suspect.attempts + 1, self._successes, str(failure), proven
                     )
