@@ -307,3 +307,54 @@ def test_flusher_without_dead_letters_still_retries_a_poison_until_shutdown_and_
     assert store.committed == []
     assert flusher.stats.lost_items == 2 * PER_REQUEST
     assert watermark.committed == 0
+
+
+def test_flusher_poison_sent_again_behind_itself_waits_for_good_data_then_both_are_parked(
+    tmp_path: Path,
+) -> None:
+    # Arrange: a durable client re-sends its poison request; good data only comes later
+    buffer, watermark = MemoryBuffer(1000), CommitWatermark()
+    store, letters = PoisonInjector({0, 1000}), DeadLetterFiles(tmp_path / "dl")
+    flusher = _flusher(buffer, store, letters, watermark, batch_size=100, eager=True)
+    _requests(buffer, 1)
+    flusher.start()
+    assert wait_until(lambda: store.attempts_with_poison >= 5)
+    _requests(buffer, 1, first=1000)
+    try:
+        assert wait_until(lambda: store.attempts_with_poison >= 12)
+        parked_before_good_data = letters.waiting()
+
+        # Act
+        good = _requests(buffer, 1, first=100)
+
+        # Assert
+        assert wait_until(lambda: watermark.committed >= good[0])
+    finally:
+        flusher.stop(10)
+    assert parked_before_good_data == 0
+    assert _parked_numbers(letters) == [*range(5), *range(1000, 1005)]
+    assert span_numbers(store.committed) == list(range(100, 105))
+
+
+def test_flusher_pipelined_lone_poison_write_is_parked_on_the_next_write_in_flight(
+    tmp_path: Path,
+) -> None:
+    # Arrange: each write holds one request; the first is poison
+    buffer, watermark = MemoryBuffer(1000), CommitWatermark()
+    store, letters = PoisonInjector({0}), DeadLetterFiles(tmp_path / "dl")
+    flusher = _flusher(
+        buffer, store, letters, watermark, batch_size=PER_REQUEST, writes_in_flight=2
+    )
+    sequences = _requests(buffer, 4)
+    flusher.start()
+
+    # Act
+    try:
+        reached = wait_until(lambda: watermark.committed >= sequences[-1])
+    finally:
+        flusher.stop(10)
+
+    # Assert
+    assert reached
+    assert _parked_numbers(letters) == list(range(5))
+    assert sorted(span_numbers(store.committed)) == list(range(5, 20))

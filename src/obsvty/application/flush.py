@@ -58,6 +58,8 @@ class _Suspect:
     successes_at_failure: int
     """The flusher's count of successful writes when it last failed."""
     error: str
+    fresh: bool = False
+    """Not split yet: a whole write, or a probe (split once without evidence)."""
     proven: bool = False
     """It failed although the store took another write since its previous failure: it holds
     something the store never takes."""
@@ -119,7 +121,9 @@ class Flusher:
         self._dead_letters = dead_letters
         self._max_attempts = max_attempts
         self._successes = 0
-        """Successful writes since start: the evidence that the store is up."""
+        """Successful writes since start (pipelined ones as soon as they commit): the evidence
+        that the store is up."""
+        self._successes_lock = threading.Lock()
         self._gave_up = False
         self._stopping = threading.Event()
         self._write_lock = threading.Lock()
@@ -142,7 +146,7 @@ class Flusher:
             taken = self._buffer.take_tracked(self._batch_size, timeout=0)
             if not taken.batches:
                 return 0
-            settled = self._write_until_stored(taken, probe=True)
+            settled = self._write_until_stored(taken)
             if settled is None:
                 return 0
             if self._watermark is not None:
@@ -172,7 +176,8 @@ class Flusher:
                 if not taken.batches:
                     return False
                 started = time.monotonic()
-                in_flight.append((taken, started, writers.submit(self._store.write, taken.batches)))
+                future = writers.submit(self._write_in_flight, taken.batches)
+                in_flight.append((taken, started, future))
                 return True
 
             try:
@@ -199,8 +204,12 @@ class Flusher:
                     self._write_lock.release()
 
     def _complete_oldest(self, in_flight: deque[tuple[TakenBatches, float, Future[None]]]) -> bool:
-        """Wait briefly for the oldest write; once it is done (or retried until stored), publish
-        it and return ``True``."""
+        """Wait briefly for the oldest write; once it is done (or, failed, settled), publish it
+        and return ``True``.
+
+        A failed write stops the pipeline: the writes after it finish, and what failed of them
+        all is then settled as one synchronous write (retries, isolation, probes: nothing is in
+        flight any more), so the watermark moves past them only together."""
         taken, started, future = in_flight[0]
         try:
             future.result(timeout=_PIPELINE_POLL_SECONDS)
@@ -209,17 +218,32 @@ class Flusher:
         except StoreError as exc:
             self._note_failure(exc, started)
             log.warning("store write failed, retrying: %s", exc)
+            in_flight.popleft()
+            failed = list(taken.batches)
+            through = taken.completes_through
+            while in_flight:
+                later, later_started, later_future = in_flight.popleft()
+                try:
+                    later_future.result()
+                except StoreError as later_exc:
+                    self._note_failure(later_exc, later_started)
+                    failed.extend(later.batches)
+                else:
+                    self._note_success(later.batches, later_started)
+                through = later.completes_through
             time.sleep(0.1)
-            # no probe: a later take would complete past the writes still in flight
-            stored = self._write_until_stored(taken, probe=False, first_error=exc) is not None
+            settled = self._write_until_stored(TakenBatches(failed, through), first_error=exc)
+            stored = settled is not None
+            through = settled.completes_through if settled is not None else through
         else:
             self._note_success(taken.batches, started)
+            in_flight.popleft()
             stored = True
-        in_flight.popleft()
+            through = taken.completes_through
         # after a write given up on (at shutdown), no later one may move the watermark past it
         self._gave_up = self._gave_up or not stored
         if not self._gave_up and self._watermark is not None:
-            self._watermark.publish(taken.completes_through)
+            self._watermark.publish(through)
         return True
 
     def _wait_for_work(self) -> None:
@@ -235,7 +259,7 @@ class Flusher:
                 return
 
     def _write_until_stored(
-        self, taken: TakenBatches, *, probe: bool, first_error: StoreError | None = None
+        self, taken: TakenBatches, *, first_error: StoreError | None = None
     ) -> TakenBatches | None:
         """Write until the store commits, retrying with backoff; with dead letters, isolate what
         still fails after ``max_attempts`` tries (``first_error``: the first try was made and
@@ -248,7 +272,7 @@ class Flusher:
         while error is not None:
             stopping = self._stopping.is_set() and attempts >= self._shutdown_attempts
             if self._dead_letters is not None and (attempts >= self._max_attempts or stopping):
-                return self._isolate(taken, error, attempts, probe=probe)
+                return self._isolate(taken, error, attempts)
             if stopping:
                 suspect = _Suspect(batches, attempts, self._successes, str(error))
                 return taken if self._give_up([suspect]) else None
@@ -262,31 +286,34 @@ class Flusher:
         return taken
 
     def _isolate(
-        self, taken: TakenBatches, error: StoreError, attempts: int, *, probe: bool
+        self, taken: TakenBatches, error: StoreError, attempts: int
     ) -> TakenBatches | None:
         """Store what the store takes of ``taken`` (which failed ``attempts`` times, last with
         ``error``) and park what it never will, one batch (one request's items) per dead letter.
 
-        Rounds of writes, each part once: the first round splits the whole in halves; later a
-        part is split again, or (a single batch) parked, only when it failed although another
-        write succeeded since its previous failure (the store is up: the part holds poison).
-        Without that evidence a part is retried whole, so a store that is down costs two or three
-        writes per backoff, never a bisection; a store that flaps between up and down could park
-        a good batch, which ``obsvty dead-letters replay`` then stores. When a round makes no
-        progress, ``probe`` lets it write the buffer's next take (once per isolation) to find out
-        whether the store takes anything: if not, that take is retried with the rest. At shutdown
-        what is still refused after ``shutdown_attempts`` such rounds is parked. Returns what is
-        settled, ``None`` when given up at shutdown."""
-        suspects = [_Suspect(taken.batches, attempts, self._successes, str(error))]
+        Rounds of writes, each part once: the first round splits the whole in halves (as the
+        first round after a probe splits the probe); later a part is split again, or (a single
+        batch) parked, only when it failed although another write succeeded since its previous
+        failure (the store is up: the part holds poison). Without that evidence a part is
+        retried whole, so a store that is down costs a few writes per backoff, never a
+        bisection; a store that flaps between up and down could park a good batch, which
+        ``obsvty dead-letters replay`` then stores. When a round makes no progress, it writes
+        the buffer's next take (a probe) to find out whether the store takes anything: if not,
+        that take is retried with the rest. Probes hold at most ``batch_size`` items more out of
+        the buffer, so a store that is down cannot drain it; a store that refuses that many
+        probed items in a row, and everything else, is taken for down. At shutdown what is
+        still refused after ``shutdown_attempts`` such rounds is parked.
+        Returns what is settled, ``None`` when given up at shutdown."""
+        suspects = [_Suspect(taken.batches, attempts, self._successes, str(error), fresh=True)]
         settled = taken
-        first = True
         backoff = 0.1
         rounds = 0
+        probed = 0
         while suspects:
             progress = False
             remaining: list[_Suspect] = []
             for suspect in suspects:
-                if len(suspect.batches) > 1 and (first or suspect.proven):
+                if len(suspect.batches) > 1 and (suspect.fresh or suspect.proven):
                     half = len(suspect.batches) // 2
                     parts = [suspect.batches[:half], suspect.batches[half:]]
                 else:
@@ -300,28 +327,29 @@ class Flusher:
                     # proven, always: e.g. when parking it failed and it is tried again)
                     proven = suspect.proven or self._successes > suspect.successes_at_failure
                     tried = _Suspect(
-                        part, suspect.attempts + 1, self._successes, str(failure), proven
+                        part, suspect.attempts + 1, self._successes, str(failure), proven=proven
                     )
                     if proven and len(part) == 1 and self._park(tried):
                         progress = True
                         continue
                     remaining.append(tried)
-            first = False
             suspects = remaining
             if not suspects or progress:
                 continue
             rounds += 1
-            if probe:  # once: is it the store, or every part of this write?
-                probe = False
-                extra = self._buffer.take_tracked(self._batch_size, timeout=0)
+            if probed < self._batch_size:  # is it the store, or every part here?
+                extra = self._buffer.take_tracked(self._batch_size - probed, timeout=0)
                 if extra.batches:
+                    probed += extra.items
                     settled = TakenBatches(
                         [*settled.batches, *extra.batches], extra.completes_through
                     )
                     failure = self._write(extra.batches)
                     if failure is None:
                         continue
-                    suspects.append(_Suspect(extra.batches, 1, self._successes, str(failure)))
+                    suspects.append(
+                        _Suspect(extra.batches, 1, self._successes, str(failure), fresh=True)
+                    )
             if self._stopping.is_set() and rounds >= self._shutdown_attempts:
                 return settled if self._give_up(suspects) else None
             log.warning(
@@ -379,12 +407,19 @@ class Flusher:
         """One write; the store's error when it failed."""
         started = time.monotonic()
         try:
-            self._store.write(batches)
+            self._write_in_flight(batches)
         except StoreError as exc:
             self._note_failure(exc, started)
             return exc
         self._note_success(batches, started)
         return None
+
+    def _write_in_flight(self, batches: list[Batch]) -> None:
+        """The store's write, counted as evidence that the store is up as soon as it commits
+        (a pipelined one before its turn to complete comes)."""
+        self._store.write(batches)
+        with self._successes_lock:
+            self._successes += 1
 
     def _note_failure(self, exc: StoreError, started: float) -> None:
         stats = self.stats
@@ -395,7 +430,6 @@ class Flusher:
         stats.last_error = str(exc)
 
     def _note_success(self, batches: list[Batch], started: float) -> None:
-        self._successes += 1
         stats = self.stats
         if stats.consecutive_failures:
             log.warning("store recovered after %d failed writes", stats.consecutive_failures)
