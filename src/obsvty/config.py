@@ -169,10 +169,11 @@ class Settings(BaseSettings):
     shutdown_timeout_s: float = Field(
         30.0, gt=0, description="Longest graceful shutdown: stop receivers, drain, close."
     )
-    # 8 tries are ~11 s of backoff (0.1 s doubling to 5 s); even then a write is only split, and
-    # a part only parked, on evidence that the store takes other data: an outage parks nothing
+    # 6 tries are ~3 s of backoff (0.1 s doubling): a file locked a moment, a brief hiccup, is
+    # retried whole. Past that a write is only split, and a part only parked, on evidence that
+    # the store takes other data (see Flusher), so even a long outage parks nothing
     flush_max_attempts: int = Field(
-        8,
+        6,
         ge=0,
         description="Failed writes of a flush after which the flusher isolates what the store "
         "never takes and parks it as a store dead letter (0: retry forever, park nothing).",

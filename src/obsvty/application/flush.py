@@ -106,7 +106,7 @@ class Flusher:
         gather: float = 0.0,
         writes_in_flight: int = 1,
         dead_letters: StoreDeadLetterPort | None = None,
-        max_attempts: int = 8,
+        max_attempts: int = 6,
     ) -> None:
         self._buffer = buffer
         self._store = store
