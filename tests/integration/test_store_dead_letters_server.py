@@ -6,6 +6,7 @@ the server stops, ``obsvty dead-letters replay`` stores the poison once."""
 
 from __future__ import annotations
 
+import functools
 import io
 import threading
 from collections.abc import Iterator
@@ -14,12 +15,14 @@ from pathlib import Path
 import duckdb
 import httpx
 import pytest
-from bench.fault_run import POISON_MARK, PoisonInjector
+from bench.fault_run import POISON_MARK, PoisonInjector, poison_logs_request
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from prometheus_client.parser import text_string_to_metric_families
+from pymongo import MongoClient
 
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
 from obsvty.adapters.telemetry.metrics import MeteredStore, ObsvtyMetrics
@@ -145,3 +148,57 @@ def test_server_replay_after_stop_stores_the_poison_exactly_once(
     assert (code, again) == (0, 0)
     assert "1 replayed, 0 failed" in err.getvalue()
     assert _span_names(tmp_path / "obsvty.duckdb") == sorted([POISON_MARK, "good-0", "good-1"])
+
+
+def _logs_request(first: int, count: int) -> bytes:
+    request = ExportLogsServiceRequest()
+    records = request.resource_logs.add().scope_logs.add().log_records
+    for i in range(first, first + count):
+        record = records.add()
+        record.time_unix_nano = 1_750_000_000_000_000_000 + i
+        record.body.string_value = f"good {i}"
+    return request.SerializeToString()
+
+
+def test_server_on_mongodb_parks_poison_logs_and_replay_stores_them_exactly_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mongodb_uri: str, mongodb_database: str
+) -> None:
+    # Arrange
+    def metered(store: TelemetryStorePort, metrics: ObsvtyMetrics) -> MeteredStore:
+        return MeteredStore(PoisonInjector(store), metrics)
+
+    monkeypatch.setattr("obsvty.main.MeteredStore", metered)
+    settings = {
+        "obsvty_storage": "mongodb",
+        "mongodb_uri": mongodb_uri,
+        "mongodb_database": mongodb_database,
+        "flush_max_attempts": 2,
+    }
+    with running_obsvty(tmp_path, **settings) as server:
+        post = functools.partial(
+            httpx.post, headers={"Content-Type": "application/x-protobuf"}, timeout=30
+        )
+        answers = [post(f"{server.http_url}/v1/logs", content=poison_logs_request(7))]
+        for first in range(0, 40, 10):  # other clients keep sending
+            answers.append(post(f"{server.http_url}/v1/logs", content=_logs_request(first, 10)))
+            if wait_until(lambda: server.app.flusher.stats.dead_letter_batches == 1, 0.5):
+                break
+        parked = wait_until(lambda: server.app.flusher.stats.dead_letter_batches == 1)
+        server.flush()
+        live_settings = server.settings
+    monkeypatch.undo()
+    logs = MongoClient(mongodb_uri)[mongodb_database]["logs"]
+    stored_before = logs.count_documents({})
+
+    # Act
+    first = run_dead_letters(live_settings, "replay", every=True)
+    second = run_dead_letters(live_settings, "replay", every=True)
+
+    # Assert
+    assert parked
+    assert [a.status_code for a in answers] == [200] * len(answers)
+    good = 10 * (len(answers) - 1)
+    assert stored_before == good
+    assert (first, second) == (0, 0)
+    assert logs.count_documents({}) == good + 7
+    assert logs.count_documents({"body": {"$regex": POISON_MARK}}) == 7
