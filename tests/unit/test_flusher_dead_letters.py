@@ -358,3 +358,20 @@ def test_flusher_pipelined_lone_poison_write_is_parked_on_the_next_write_in_flig
     assert reached
     assert _parked_numbers(letters) == list(range(5))
     assert sorted(span_numbers(store.committed)) == list(range(5, 20))
+
+
+def test_flusher_poison_parked_last_leaves_the_store_reported_writable(tmp_path: Path) -> None:
+    # Arrange: the poison is the last request, so the last write of the isolation is refused
+    buffer, watermark = MemoryBuffer(1000), CommitWatermark()
+    _requests(buffer, 3)
+    store, letters = PoisonInjector({2 * PER_REQUEST}), DeadLetterFiles(tmp_path / "dl")
+    flusher = _flusher(buffer, store, letters, watermark)
+
+    # Act
+    flusher.flush_once()
+
+    # Assert
+    assert letters.waiting() == 1
+    assert flusher.stats.last_error is None
+    assert not flusher.stats.store_failing
+    assert flusher.stats.failing_since_monotonic is None

@@ -360,7 +360,17 @@ class Flusher:
             )
             time.sleep(backoff)
             backoff = min(backoff * 2, self._max_backoff)
+        self._note_recovered()
         return settled
+
+    def _note_recovered(self) -> None:
+        """Everything of an isolated write is stored or parked: the store takes writes (a part
+        is parked only once another write succeeded), so it no longer counts as failing, even
+        when the last write of the isolation was a refused one."""
+        stats = self.stats
+        stats.consecutive_failures = 0
+        stats.failing_since_monotonic = None
+        stats.last_error = None
 
     def _park(self, suspect: _Suspect) -> bool:
         """Park a single refused batch as a store dead letter; ``False`` if that failed too (it
