@@ -169,11 +169,13 @@ class Settings(BaseSettings):
     shutdown_timeout_s: float = Field(
         30.0, gt=0, description="Longest graceful shutdown: stop receivers, drain, close."
     )
-    # 6 tries are ~3 s of backoff (0.1 s doubling): a file locked a moment, a brief hiccup, is
-    # retried whole. Past that a write is only split, and a part only parked, on evidence that
-    # the store takes other data (see Flusher), so even a long outage parks nothing
+    # 4 tries are 0.7 s of backoff (0.1 s doubling): a passing conflict is retried whole, and
+    # the flusher blocks every client only that long per poison (a durable client waits for
+    # DURABLE_ACK_TIMEOUT_S: 6 tries, 3.1 s, made two poisons in a row time acks out). Past
+    # that a write is only split, and a part only parked, on evidence that the store takes
+    # other data (see Flusher), so even a long outage parks nothing
     flush_max_attempts: int = Field(
-        6,
+        4,
         ge=0,
         description="Failed writes of a flush after which the flusher isolates what the store "
         "never takes and parks it as a store dead letter (0: retry forever, park nothing).",

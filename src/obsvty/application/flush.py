@@ -63,6 +63,8 @@ class _Suspect:
     proven: bool = False
     """It failed although the store took another write since its previous failure: it holds
     something the store never takes."""
+    proofs: int = 0
+    """Its proven failures (as this very part)."""
 
 
 class Flusher:
@@ -106,7 +108,7 @@ class Flusher:
         gather: float = 0.0,
         writes_in_flight: int = 1,
         dead_letters: StoreDeadLetterPort | None = None,
-        max_attempts: int = 6,
+        max_attempts: int = 4,
     ) -> None:
         self._buffer = buffer
         self._store = store
@@ -292,11 +294,11 @@ class Flusher:
         ``error``) and park what it never will, one batch (one request's items) per dead letter.
 
         Rounds of writes, each part once: the first round splits the whole in halves (as the
-        first round after a probe splits the probe); later a part is split again, or (a single
-        batch) parked, only when it failed although another write succeeded since its previous
-        failure (the store is up: the part holds poison). Without that evidence a part is
-        retried whole, so a store that is down costs a few writes per backoff, never a
-        bisection; a store that flaps between up and down could park a good batch, which
+        first round after a probe splits the probe); later a part is split again only when it
+        failed although another write succeeded since its previous failure (the store is up: the
+        part holds poison), and a single batch is parked when it fails so twice. Without that
+        evidence a part is retried whole, so a store that is down costs a few writes per
+        backoff, never a bisection; a store that flaps between up and down could park a good batch, which
         ``obsvty dead-letters replay`` then stores. When a round makes no progress, it writes
         the buffer's next take (a probe) to find out whether the store takes anything: if not,
         that take is retried with the rest. Probes hold at most ``batch_size`` items more out of
@@ -324,12 +326,23 @@ class Flusher:
                         progress = True
                         continue
                     # failed again although another write succeeded since it last failed (once
-                    # proven, always: e.g. when parking it failed and it is tried again)
-                    proven = suspect.proven or self._successes > suspect.successes_at_failure
-                    tried = _Suspect(
-                        part, suspect.attempts + 1, self._successes, str(failure), proven=proven
+                    # proven, a part stays so: e.g. when parking it failed and it is tried again)
+                    same = part is suspect.batches
+                    proven = self._successes > suspect.successes_at_failure or (
+                        same and suspect.proven
                     )
-                    if proven and len(part) == 1 and self._park(tried):
+                    proofs = (suspect.proofs if same else 0) + proven
+                    tried = _Suspect(
+                        part,
+                        suspect.attempts + 1,
+                        self._successes,
+                        str(failure),
+                        proven=proven,
+                        proofs=proofs,
+                    )
+                    # a single batch is parked at its second proven failure: one refusal while
+                    # the store works could still be a passing conflict
+                    if len(part) == 1 and proofs >= 2 and self._park(tried):
                         progress = True
                         continue
                     remaining.append(tried)
