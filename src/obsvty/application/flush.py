@@ -293,18 +293,18 @@ class Flusher:
         """Store what the store takes of ``taken`` (which failed ``attempts`` times, last with
         ``error``) and park what it never will, one batch (one request's items) per dead letter.
 
-        Rounds of writes, each part once: the first round splits the whole in halves (as the
-        first round after a probe splits the probe); later a part is split again only when it
-        failed although another write succeeded since its previous failure (the store is up: the
-        part holds poison), and a single batch is parked when it fails so twice. Without that
-        evidence a part is retried whole, so a store that is down costs a few writes per
-        backoff, never a bisection; a store that flaps between up and down could park a good batch, which
-        ``obsvty dead-letters replay`` then stores. When a round makes no progress, it writes
-        the buffer's next take (a probe) to find out whether the store takes anything: if not,
-        that take is retried with the rest. Probes hold at most ``batch_size`` items more out of
-        the buffer, so a store that is down cannot drain it; a store that refuses that many
-        probed items in a row, and everything else, is taken for down. At shutdown what is
-        still refused after ``shutdown_attempts`` such rounds is parked.
+        Rounds of writes, each part once: the first round splits the whole in halves (as the first
+        round after a probe splits the probe); later a part is split again only when it failed
+        although another write succeeded since its previous failure (the store is up: the part holds
+        poison), and a single batch is parked when it fails so twice. Without that evidence a part
+        is retried whole, so a store that is down costs a few writes per backoff, never a bisection;
+        a store that flaps between up and down could park a good batch, which ``obsvty dead-letters
+        replay`` then stores. When a round makes no progress, it writes the buffer's next take (a
+        probe) to find out whether the store takes anything: if not, that take is retried with the
+        rest. Probes hold at most ``batch_size`` items more out of the buffer, so a store that is
+        down cannot drain it; a store that refuses that many probed items in a row, and everything
+        else, is taken for down. At shutdown what is still refused after ``shutdown_attempts`` such
+        rounds is parked.
         Returns what is settled, ``None`` when given up at shutdown."""
         suspects = [_Suspect(taken.batches, attempts, self._successes, str(error), fresh=True)]
         settled = taken
