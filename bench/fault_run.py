@@ -76,9 +76,11 @@ class PoisonInjector:
     def __init__(self, store: TelemetryStorePort) -> None:
         self._store = store
         self.refused = 0
+        self.active = True
+        """``False``: the fault is removed, every write goes through."""
 
     def write(self, batches: Sequence[Batch]) -> None:
-        if any(_poisoned(b) for b in batches):
+        if self.active and any(_poisoned(b) for b in batches):
             self.refused += 1
             raise StoreError(f"injected poison: the store cannot take {POISON_MARK!r}")
         self._store.write(batches)

@@ -71,9 +71,9 @@ def _dead_letters_parser(commands: argparse._SubParsersAction[argparse.ArgumentP
         help="list, replay or drop the batches the store refused for good",
         description="Batches the store refused for good (FLUSH_MAX_ATTEMPTS), parked as files "
         "in STORE_DEAD_LETTER_DIR (not the cloud sync's dead letters: those are under "
-        "/api/v1/admin). A replay writes to the store named by the settings: with DuckDB, run "
-        "it while obsvty is stopped. Exit code 0: done, 1: something failed, 3: the store "
-        "cannot be opened.",
+        "/api/v1/admin). A replay writes to the store named by the settings (with DuckDB, "
+        "while obsvty is stopped), or with --api-url through the running obsvty. Exit code 0: "
+        "done, 1: something failed, 3: the store cannot be opened.",
     )
     actions = dead.add_subparsers(dest="action", required=True, metavar="ACTION")
     actions.add_parser("list", help="one line per letter: id, signal, items, when, state, error")
@@ -92,6 +92,15 @@ def _dead_letters_parser(commands: argparse._SubParsersAction[argparse.ArgumentP
     replay.add_argument(
         "--force", action="store_true", help="also replay letters whose replay did not finish"
     )
+    replay.add_argument(
+        "--api-url",
+        default=None,
+        help="replay through this running obsvty's query API (e.g. http://127.0.0.1:8000), "
+        "which writes between its flushes; default: open the store here (DuckDB: obsvty stopped)",
+    )
+    replay.add_argument(
+        "--token", default=None, help="a query token (default: $OBSVTY_EXPORT_TOKEN)"
+    )
 
 
 def _dead_letters(args: argparse.Namespace) -> int:
@@ -109,6 +118,8 @@ def _dead_letters(args: argparse.Namespace) -> int:
         getattr(args, "ids", ()),
         every=getattr(args, "all", False),
         force=getattr(args, "force", False),
+        api_url=getattr(args, "api_url", None),
+        token=getattr(args, "token", None),
     )
 
 

@@ -2,11 +2,13 @@
 
 Works on the files (``STORE_DEAD_LETTER_DIR``) and, for a replay, on the store itself, opened
 with this environment's settings: the DuckDB file can only be open in one process, so a DuckDB
-replay runs while no obsvty serves that file (MongoDB takes a replay while obsvty runs).
+replay runs while no obsvty serves that file (MongoDB takes a replay while obsvty runs), or,
+with ``--api-url``, through the running obsvty's admin API, which writes between its flushes.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -80,8 +82,8 @@ def _replay(
         store = open_store(settings)
     except StoreLockedError as exc:
         print(
-            f"obsvty dead-letters: {exc}. A replay opens the DuckDB file itself: run it while "
-            "obsvty is stopped.",
+            f"obsvty dead-letters: {exc}. Replay through the running obsvty (--api-url), or "
+            "while it is stopped.",
             file=err,
         )
         return EXIT_STORE
@@ -89,9 +91,34 @@ def _replay(
         print(f"obsvty dead-letters: {exc}", file=err)
         return EXIT_STORE
     try:
-        return _report("replayed", replay(letters, store, ids, force=force), out, err)
+        return _report("replayed", replay(letters, store.write, ids, force=force), out, err)
     finally:
         store.close()
+
+
+def _replay_through_server(
+    api_url: str,
+    token: str | None,
+    ids: Sequence[str],
+    every: bool,
+    force: bool,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """Ask the running obsvty to replay (its admin API writes between its own flushes)."""
+    from obsvty.adapters.api.export_client import ExportError, QueryApiClient
+
+    try:
+        client = QueryApiClient(api_url, token or os.environ.get("OBSVTY_EXPORT_TOKEN"))
+        answer = client.post_json(
+            "/api/v1/admin/store-dead-letters/replay",
+            {"ids": list(ids), "all": every, "force": force},
+        )
+    except ExportError as exc:
+        print(f"obsvty dead-letters: {exc}", file=err)
+        return EXIT_FAILED
+    outcomes = [LetterOutcome(x["id"], x["items"], x["error"]) for x in answer["letters"]]
+    return _report("replayed", outcomes, out, err)
 
 
 def run_dead_letters(
@@ -101,22 +128,27 @@ def run_dead_letters(
     *,
     every: bool = False,
     force: bool = False,
+    api_url: str | None = None,
+    token: str | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
-    """``action`` is ``list``, ``replay`` or ``drop``; ``ids`` or ``every`` say which letters.
-    0 when everything asked for was done, else 1 (3: the store cannot be opened)."""
+    """``action`` is ``list``, ``replay`` or ``drop``; ``ids`` or ``every`` say which letters;
+    ``api_url``: replay through that running obsvty. 0 when everything asked for was done, else
+    1 (3: the store cannot be opened)."""
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
+    if action != "list" and not ids and not every:
+        print("obsvty dead-letters: name the letters (IDs) or say --all", file=err)
+        return EXIT_FAILED
+    if action == "replay" and api_url is not None:
+        return _replay_through_server(api_url, token, ids, every, force, out, err)
     letters = DeadLetterFiles(store_dead_letter_dir(settings))
     try:
         if action == "list":
             return _list(letters, out, err)
         if every:
             ids = [letter.id for letter in letters.letters()]
-        elif not ids:
-            print("obsvty dead-letters: name the letters (IDs) or say --all", file=err)
-            return EXIT_FAILED
         if action == "drop":
             return _report("dropped", drop(letters, ids), out, err)
         return _replay(settings, letters, ids, force, out, err)

@@ -258,14 +258,19 @@ class Application:
         extras: list[Callable[[], Mapping[str, Any]]] = [
             lambda: {"retention": None if retention is None else retention.snapshot()}
         ]
+        refused = None
+        if not self.security.query_tokens.enabled and not is_loopback(s.obsvty_api_host):
+            refused = "dead-letter changes need OBSVTY_QUERY_TOKENS on a non-loopback API"
         if self.cloud_sync is not None:
             from obsvty.adapters.api.admin import create_admin_router, dead_letter_stats
 
-            refused = None
-            if not self.security.query_tokens.enabled and not is_loopback(s.obsvty_api_host):
-                refused = "dead-letter changes need OBSVTY_QUERY_TOKENS on a non-loopback API"
             routers["/api/v1/admin"] = create_admin_router(self.cloud_sync, changes_refused=refused)
             extras.append(dead_letter_stats(self.cloud_sync))
+        from obsvty.adapters.api.store_dead_letters import create_store_dead_letter_router
+
+        routers["/api/v1/admin/store-dead-letters"] = create_store_dead_letter_router(
+            self.dead_letters, self.flusher.write_now, changes_refused=refused
+        )
 
         def stats_extras() -> dict[str, Any]:
             return {k: v for extra in extras for k, v in extra().items()}

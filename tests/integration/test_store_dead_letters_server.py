@@ -24,6 +24,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from prometheus_client.parser import text_string_to_metric_families
 from pymongo import MongoClient
 
+from obsvty import cli
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
 from obsvty.adapters.telemetry.metrics import MeteredStore, ObsvtyMetrics
 from obsvty.config import load_settings
@@ -202,3 +203,38 @@ def test_server_on_mongodb_parks_poison_logs_and_replay_stores_them_exactly_once
     assert (first, second) == (0, 0)
     assert logs.count_documents({}) == good + 7
     assert logs.count_documents({"body": {"$regex": POISON_MARK}}) == 7
+
+
+def test_server_replay_through_the_admin_api_while_serving_stores_the_poison_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Arrange: the server parks the poison, then the fault is removed while it keeps serving
+    injectors: list[PoisonInjector] = []
+
+    def metered(store: TelemetryStorePort, metrics: ObsvtyMetrics) -> MeteredStore:
+        injectors.append(PoisonInjector(store))
+        return MeteredStore(injectors[-1], metrics)
+
+    monkeypatch.setattr("obsvty.main.MeteredStore", metered)
+    with running_obsvty(
+        tmp_path, ack_mode="durable", flush_max_attempts=2, durable_ack_timeout_s=30
+    ) as server:
+        results = _poison_while_others_send(server, good=2)
+        injectors[0].active = False
+        listed = httpx.get(f"{server.api_url}/api/v1/admin/store-dead-letters").json()
+
+        # Act
+        first = cli.main(["dead-letters", "replay", "--all", "--api-url", server.api_url])
+        second = cli.main(["dead-letters", "replay", "--all", "--api-url", server.api_url])
+        store = server.app.store
+        assert isinstance(store, DuckDBStore)
+        names = store.cursor().execute("SELECT name FROM spans ORDER BY name").fetchall()
+        ready = httpx.get(f"{server.http_url}/readyz").json()["status"]
+
+    # Assert
+    assert results == [SpanExportResult.SUCCESS] * 3
+    assert [(x["signal"], x["items"]) for x in listed["store_dead_letters"]] == [("traces", 1)]
+    assert (first, second) == (0, 0)
+    assert "1 replayed, 0 failed" in capsys.readouterr().err
+    assert [n for (n,) in names] == sorted(["good-0", "good-1", POISON_MARK])
+    assert ready == "ok"

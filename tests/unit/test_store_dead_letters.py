@@ -190,8 +190,8 @@ def test_replay_stores_each_letter_once_and_removes_it(letters: DeadLetterFiles)
     store = RecordingStore()
 
     # Act
-    outcomes = replay(letters, store, ids)
-    again = replay(letters, store, ids)
+    outcomes = replay(letters, store.write, ids)
+    again = replay(letters, store.write, ids)
 
     # Assert
     assert [(o.id, o.items, o.error) for o in outcomes] == [
@@ -211,9 +211,9 @@ def test_replay_refused_by_the_store_leaves_the_letter_waiting_for_a_later_repla
     store = RefusingStore()
 
     # Act
-    refused = replay(letters, store, [letter.id])
+    refused = replay(letters, store.write, [letter.id])
     store.refusing = False
-    stored = replay(letters, store, [letter.id])
+    stored = replay(letters, store.write, [letter.id])
 
     # Assert
     assert "refused it again" in refused[0].error

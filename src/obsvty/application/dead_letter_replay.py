@@ -11,10 +11,11 @@ per ``(trace_id, span_id)`` whatever happens; log records and metric points woul
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from obsvty.ports.store import StoreError, TelemetryStorePort
+from obsvty.domain.batches import Batch
+from obsvty.ports.store import StoreError
 from obsvty.ports.store_dead_letters import StoreDeadLetterError, StoreDeadLetterPort
 
 log = logging.getLogger(__name__)
@@ -29,15 +30,20 @@ class LetterOutcome:
     """Why it failed; empty when it succeeded."""
 
 
+Write = Callable[[list[Batch]], None]
+"""One atomic store write (a store's ``write``, or the running server's
+:meth:`~obsvty.application.flush.Flusher.write_now`); raises ``StoreError``."""
+
+
 def replay(
     letters: StoreDeadLetterPort,
-    store: TelemetryStorePort,
+    write: Write,
     ids: Iterable[str],
     *,
     force: bool = False,
 ) -> list[LetterOutcome]:
-    """Store each letter of ``ids`` and remove it; ``force`` also takes a letter whose earlier
-    replay did not finish."""
+    """Store each letter of ``ids`` with ``write`` and remove it; ``force`` also takes a letter
+    whose earlier replay did not finish."""
     outcomes = []
     for letter_id in ids:
         try:
@@ -46,7 +52,7 @@ def replay(
             outcomes.append(LetterOutcome(letter_id, 0, str(exc)))
             continue
         try:
-            store.write(batches)
+            write(batches)
         except StoreError as exc:
             letters.unclaim(letter_id)
             outcomes.append(LetterOutcome(letter_id, 0, f"the store refused it again: {exc}"))

@@ -155,6 +155,12 @@ class Flusher:
                 self._watermark.publish(settled.completes_through)
             return settled.items
 
+    def write_now(self, batches: list[Batch]) -> None:
+        """Write ``batches`` to the store at once, between flushes (a replay of store dead letters
+        through the running server); raises :class:`StoreError`, nothing retried."""
+        with self._write_lock:
+            self._store.write(batches)
+
     def _run(self) -> None:
         if self._writes_in_flight > 1:
             self._run_pipelined()
