@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import io
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -238,3 +239,31 @@ def test_server_replay_through_the_admin_api_while_serving_stores_the_poison_onc
     assert "1 replayed, 0 failed" in capsys.readouterr().err
     assert [n for (n,) in names] == sorted(["good-0", "good-1", POISON_MARK])
     assert ready == "ok"
+
+
+def test_replay_through_the_api_unreachable_or_refused_exits_1_with_the_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Arrange: a server that asks for a query token, and a port nobody listens on
+    with running_obsvty(tmp_path, obsvty_query_tokens="right-token") as server:
+        settings = server.settings
+        closed = socket.socket()
+        closed.bind(("127.0.0.1", 0))
+        nobody = f"http://127.0.0.1:{closed.getsockname()[1]}"
+        closed.close()
+
+        # Act
+        refused = run_dead_letters(
+            settings,
+            "replay",
+            every=True,
+            api_url=server.api_url,
+            token="wrong-token",  # noqa: S106 - a test credential
+        )
+        unreachable = run_dead_letters(settings, "replay", every=True, api_url=nobody)
+
+    # Assert
+    err = capsys.readouterr().err
+    assert (refused, unreachable) == (1, 1)
+    assert "answered HTTP 401" in err
+    assert "cannot reach the obsvty query API" in err

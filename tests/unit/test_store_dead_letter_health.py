@@ -114,3 +114,29 @@ def test_operations_metrics_count_parked_letters_and_show_those_waiting(
         "obsvty_store_dead_letters_waiting": 1.0,
     }
     assert 'obsvty_component_ready{component="store_dead_letters"} 1.0' in text
+
+
+def test_operations_metrics_leave_out_the_waiting_gauge_when_the_directory_is_unreadable(
+    tmp_path: Path, flusher: Flusher
+) -> None:
+    # Arrange: the directory's place is taken by a file
+    blocked = tmp_path / "dl"
+    blocked.write_text("")
+    metrics = ObsvtyMetrics()
+    Operations(
+        load_settings(obsvty_db_path=tmp_path / "obsvty.duckdb"),
+        metrics,
+        store=RecordingStore(),
+        buffer=MemoryBuffer(10),
+        flusher=flusher,
+        redactor=None,
+        dead_letters=DeadLetterFiles(blocked),
+    )
+
+    # Act
+    text = generate_latest(metrics.registry).decode()
+
+    # Assert
+    assert "obsvty_store_dead_letter_batches_total 0.0" in text
+    assert "obsvty_store_dead_letters_waiting" not in text
+    assert 'obsvty_component_ready{component="store_dead_letters"} 1.0' in text
