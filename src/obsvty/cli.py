@@ -61,7 +61,66 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--token", default=None, help="a query token (default: $OBSVTY_EXPORT_TOKEN)"
     )
+    _dead_letters_parser(commands)
     return parser
+
+
+def _dead_letters_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    dead = commands.add_parser(
+        "dead-letters",
+        help="list, replay or drop the batches the store refused for good",
+        description="Batches the store refused for good (FLUSH_MAX_ATTEMPTS), parked as files "
+        "in STORE_DEAD_LETTER_DIR (not the cloud sync's dead letters: those are under "
+        "/api/v1/admin). A replay writes to the store named by the settings (with DuckDB, "
+        "while obsvty is stopped), or with --api-url through the running obsvty. Exit code 0: "
+        "done, 1: something failed, 3: the store cannot be opened.",
+    )
+    actions = dead.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("list", help="one line per letter: id, signal, items, when, state, error")
+    replay = actions.add_parser(
+        "replay",
+        help="store letters' items, then remove the letters",
+        description="Store each letter's items in one commit, then remove the letter; a letter "
+        "the store refuses again stays. Spans already stored are not stored twice; log records "
+        "and metric points would be, so a letter whose replay did not finish (listed as "
+        "replay-unfinished) is only replayed with --force.",
+    )
+    drop = actions.add_parser("drop", help="delete letters without storing them")
+    for action in (replay, drop):
+        action.add_argument("ids", nargs="*", metavar="ID", help="letters, as listed")
+        action.add_argument("--all", action="store_true", help="every letter")
+    replay.add_argument(
+        "--force", action="store_true", help="also replay letters whose replay did not finish"
+    )
+    replay.add_argument(
+        "--api-url",
+        default=None,
+        help="replay through this running obsvty's query API (e.g. http://127.0.0.1:8000), "
+        "which writes between its flushes; default: open the store here (DuckDB: obsvty stopped)",
+    )
+    replay.add_argument(
+        "--token", default=None, help="a query token (default: $OBSVTY_EXPORT_TOKEN)"
+    )
+
+
+def _dead_letters(args: argparse.Namespace) -> int:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"obsvty: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    _configure_logging(settings)
+    from obsvty.dead_letters_command import run_dead_letters
+
+    return run_dead_letters(
+        settings,
+        args.action,
+        getattr(args, "ids", ()),
+        every=getattr(args, "all", False),
+        force=getattr(args, "force", False),
+        api_url=getattr(args, "api_url", None),
+        token=getattr(args, "token", None),
+    )
 
 
 def _configure_logging(settings: Settings) -> None:
@@ -101,6 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from obsvty.export_command import run_export
 
         return run_export(args.signal, args.since, args.until, args.api_url, args.token)
+    if args.command == "dead-letters":
+        return _dead_letters(args)
     if args.command == "check-config":
         from obsvty.check_config import check_config
 

@@ -169,6 +169,22 @@ class Settings(BaseSettings):
     shutdown_timeout_s: float = Field(
         30.0, gt=0, description="Longest graceful shutdown: stop receivers, drain, close."
     )
+    # 4 tries are 0.7 s of backoff (0.1 s doubling): a passing conflict is retried whole, and
+    # the flusher blocks every client only that long per poison (a durable client waits for
+    # DURABLE_ACK_TIMEOUT_S: 6 tries, 3.1 s, made two poisons in a row time acks out). Past
+    # that a write is only split, and a part only parked, on evidence that the store takes
+    # other data (see Flusher), so even a long outage parks nothing
+    flush_max_attempts: int = Field(
+        4,
+        ge=0,
+        description="Failed writes of a flush after which the flusher isolates what the store "
+        "never takes and parks it as a store dead letter (0: retry forever, park nothing).",
+    )
+    store_dead_letter_dir: Path | None = Field(
+        None,
+        description="Directory of the batches the store refused for good (default: the "
+        "database file's path + .dead-letters); see obsvty dead-letters.",
+    )
 
     # --- reliability (see docs/RELIABILITY.md)
     ack_mode: Literal["buffered", "durable"] = Field(
@@ -401,6 +417,15 @@ _DURATION = re.compile(r"(?i)^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _SIZE = re.compile(r"(?i)^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)\s*$")
 _SIZE_UNITS = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4}
+
+
+def store_dead_letter_dir(settings: Settings) -> Path:
+    """Where store dead letters wait: ``STORE_DEAD_LETTER_DIR``, else beside the database file
+    (``data/obsvty.duckdb.dead-letters``; with MongoDB too, so it stays on this machine)."""
+    if settings.store_dead_letter_dir is not None:
+        return settings.store_dead_letter_dir
+    db = settings.obsvty_db_path
+    return db.with_name(db.name + ".dead-letters")
 
 
 def parse_duration(text: str) -> timedelta | None:

@@ -26,6 +26,7 @@ from obsvty.adapters.gc_tuning import tune_gc
 from obsvty.adapters.otlp import grpc_bind, grpc_receiver, http_receiver
 from obsvty.adapters.otlp.codec import SignalCodec
 from obsvty.adapters.security.policy import SecurityPolicy, is_loopback, open_query_api_refusal
+from obsvty.adapters.storage.dead_letter_files import DeadLetterFiles
 from obsvty.adapters.storage.duckdb_process import DuckDBProcessStore, ProcessQuery
 from obsvty.adapters.storage.duckdb_query import DuckDBQuery
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
@@ -37,7 +38,7 @@ from obsvty.application.commit_watermark import CommitWatermark
 from obsvty.application.flush import Flusher
 from obsvty.application.ingest import AckMode, IngestService
 from obsvty.application.query import QueryService
-from obsvty.config import Settings, SettingsError
+from obsvty.config import Settings, SettingsError, store_dead_letter_dir
 from obsvty.domain.model import Signal
 from obsvty.operability import Operations, build_redactor
 from obsvty.ports.query import TelemetryQueryPort
@@ -96,6 +97,7 @@ class Application:
         self.metrics = ObsvtyMetrics()
         self.redactor = build_redactor(settings)
         self.self_tracing = _self_tracing(settings)
+        self.dead_letters = DeadLetterFiles(store_dead_letter_dir(settings))
         store: TelemetryStorePort = MeteredStore(self.store, self.metrics)
         ingest = IngestService
         if self.self_tracing is not None:  # the SDK is loaded only when self-tracing is on
@@ -113,6 +115,8 @@ class Application:
             eager=durable,
             gather=DURABLE_GATHER_SECONDS if durable else 0.0,
             writes_in_flight=_writes_in_flight(self.store, durable=durable),
+            dead_letters=self.dead_letters if settings.flush_max_attempts else None,
+            max_attempts=settings.flush_max_attempts,
         )
         self.ingest = ingest(
             self.buffer,
@@ -127,6 +131,7 @@ class Application:
             buffer=self.buffer,
             flusher=self.flusher,
             redactor=self.redactor,
+            dead_letters=self.dead_letters,
         )
         self.health = self.operations.health
         if self.cloud_sync is not None:
@@ -255,14 +260,19 @@ class Application:
         extras: list[Callable[[], Mapping[str, Any]]] = [
             lambda: {"retention": None if retention is None else retention.snapshot()}
         ]
+        refused = None
+        if not self.security.query_tokens.enabled and not is_loopback(s.obsvty_api_host):
+            refused = "dead-letter changes need OBSVTY_QUERY_TOKENS on a non-loopback API"
         if self.cloud_sync is not None:
             from obsvty.adapters.api.admin import create_admin_router, dead_letter_stats
 
-            refused = None
-            if not self.security.query_tokens.enabled and not is_loopback(s.obsvty_api_host):
-                refused = "dead-letter changes need OBSVTY_QUERY_TOKENS on a non-loopback API"
             routers["/api/v1/admin"] = create_admin_router(self.cloud_sync, changes_refused=refused)
             extras.append(dead_letter_stats(self.cloud_sync))
+        from obsvty.adapters.api.store_dead_letters import create_store_dead_letter_router
+
+        routers["/api/v1/admin/store-dead-letters"] = create_store_dead_letter_router(
+            self.dead_letters, self.flusher.write_now, changes_refused=refused
+        )
 
         def stats_extras() -> dict[str, Any]:
             return {k: v for extra in extras for k, v in extra().items()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from obsvty.adapters.redaction_rules import build_policy
@@ -17,14 +18,25 @@ from obsvty.adapters.storage.duckdb_process import (
 from obsvty.adapters.storage.duckdb_retention import DuckDBRetention
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
 from obsvty.adapters.storage.typed_json import dumps as typed_json
-from obsvty.adapters.telemetry.metrics import ObsvtyMetrics, StateSources, watch_state
+from obsvty.adapters.telemetry.metrics import (
+    ObsvtyMetrics,
+    StateSources,
+    StoreDeadLetterCounts,
+    watch_state,
+)
 from obsvty.application.flush import Flusher
-from obsvty.application.health import BufferHealth, HealthRegistry, StoreHealth
+from obsvty.application.health import (
+    BufferHealth,
+    HealthRegistry,
+    StoreDeadLetterHealth,
+    StoreHealth,
+)
 from obsvty.application.redaction import Redactor
 from obsvty.application.retention import RetentionService
 from obsvty.config import Settings
 from obsvty.ports.buffer import BufferPort
 from obsvty.ports.store import TelemetryStorePort
+from obsvty.ports.store_dead_letters import StoreDeadLetterError, StoreDeadLetterPort
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +70,20 @@ def file_size(path: Path) -> int:
     return total
 
 
+def _dead_letter_counts(
+    letters: StoreDeadLetterPort, flusher: Flusher
+) -> Callable[[], StoreDeadLetterCounts]:
+    def counts() -> StoreDeadLetterCounts:
+        try:
+            waiting: int | None = letters.waiting()
+        except StoreDeadLetterError:
+            waiting = None
+        stats = flusher.stats
+        return StoreDeadLetterCounts(stats.dead_letter_batches, stats.dead_letter_items, waiting)
+
+    return counts
+
+
 class Operations:
     """Health registry, retention and state metrics around the running pipeline."""
 
@@ -70,6 +96,7 @@ class Operations:
         buffer: BufferPort,
         flusher: Flusher,
         redactor: Redactor | None,
+        dead_letters: StoreDeadLetterPort | None = None,
     ) -> None:
         self.health = HealthRegistry()
         db_path = Path(settings.obsvty_db_path)
@@ -86,6 +113,8 @@ class Operations:
         is_duckdb = retention_store is not None
         self.health.register(BufferHealth(buffer))
         self.health.register(StoreHealth(flusher, store_size=store_size if is_duckdb else None))
+        if dead_letters is not None:
+            self.health.register(StoreDeadLetterHealth(dead_letters, flusher))
         self.retention: RetentionService | None = None
         retention_age = settings.obsvty_retention
         if retention_store is not None and (retention_age or settings.obsvty_max_db_size):
@@ -107,6 +136,9 @@ class Operations:
                 duckdb_memory=memory,
                 redactions=redactor.totals if redactor is not None else None,
                 retention_deleted=self.retention.deleted_totals if self.retention else None,
+                store_dead_letters=_dead_letter_counts(dead_letters, flusher)
+                if dead_letters is not None
+                else None,
             ),
         )
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from obsvty.application.flush import Flusher
 from obsvty.ports.buffer import BufferPort
 from obsvty.ports.health import ComponentHealth, HealthReporter
+from obsvty.ports.store_dead_letters import StoreDeadLetterError, StoreDeadLetterPort
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +25,14 @@ class HealthReport:
     ready: bool
     components: list[ComponentHealth]
 
+    @property
+    def degraded(self) -> bool:
+        return any(c.degraded for c in self.components)
+
     def to_json(self, *, for_readiness: bool) -> dict[str, object]:
         ok = self.ready if for_readiness else self.live
         return {
-            "status": "ok" if ok else "unavailable",
+            "status": ("degraded" if self.degraded else "ok") if ok else "unavailable",
             "live": self.live,
             "ready": self.ready,
             "components": {
@@ -35,6 +40,7 @@ class HealthReport:
                     "live": c.live,
                     "ready": c.ready,
                     **({"reason": c.reason} if c.reason else {}),
+                    **({"degraded": True} if c.degraded else {}),
                     **({"lag": c.lag} if c.lag is not None else {}),
                     **({"dead_letters": c.dead_letters} if c.dead_letters is not None else {}),
                     **c.details,
@@ -146,4 +152,34 @@ class StoreHealth:
             ready=writable,
             reason="" if writable else f"store not writable: {stats.last_error}",
             details=details,
+        )
+
+
+class StoreDeadLetterHealth:
+    """Batches the store refused for good: while any wait, obsvty is *degraded* (still ready and
+    live: everything else is stored) until an operator replays or drops them."""
+
+    name = "store_dead_letters"
+
+    def __init__(self, letters: StoreDeadLetterPort, flusher: Flusher) -> None:
+        self._letters = letters
+        self._flusher = flusher
+
+    def health(self) -> ComponentHealth:
+        stats = self._flusher.stats
+        try:
+            waiting = self._letters.waiting()
+        except StoreDeadLetterError as exc:
+            return ComponentHealth(self.name, degraded=True, reason=str(exc))
+        return ComponentHealth(
+            self.name,
+            degraded=waiting > 0,
+            reason=f"{waiting} store dead letter(s) waiting: see obsvty dead-letters list"
+            if waiting
+            else "",
+            details={
+                "waiting": waiting,
+                "parked_batches": stats.dead_letter_batches,
+                "parked_items": stats.dead_letter_items,
+            },
         )

@@ -21,13 +21,15 @@ class ComponentHealth:
     ready: bool = True
     """``False`` when obsvty should not be sent more telemetry now (store failing, buffer full)."""
     reason: str = ""
-    """Why it is not ready or not live; empty when it is both."""
+    """Why it is not ready or not live, or degraded; empty when it is fine."""
     details: dict[str, object] = field(default_factory=dict)
     """JSON-serialisable facts (sizes, ages in seconds, counts). Never telemetry content."""
     lag: float | None = None
     """For a sink: items (or seconds, see ``details``) it is behind the local store."""
     dead_letters: int | None = None
     """For a sink: items it gave up on and parked in a dead-letter queue."""
+    degraded: bool = False
+    """Ready, but something waits for an operator (e.g. batches the store refused)."""
 
 
 class HealthReporter(Protocol):

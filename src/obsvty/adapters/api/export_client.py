@@ -69,6 +69,27 @@ class QueryApiClient:
                 "(is obsvty running? set --api-url)"
             ) from None
 
+    def post_json(self, path: str, doc: Any) -> Any:
+        """POST ``doc`` as JSON; the JSON of a 200 answer, :class:`ExportError` otherwise (an
+        admin change: the client is also the ``obsvty dead-letters`` command's)."""
+        url = self.base_url + path
+        headers = {**self._headers, "Content-Type": "application/json"}
+        body = json.dumps(doc).encode()
+        request = urllib.request.Request(url, body, headers, method="POST")  # noqa: S310
+        try:
+            with urllib.request.urlopen(request, timeout=self._timeout) as answer:  # noqa: S310 # nosec B310
+                return json.loads(answer.read())
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode("utf-8", "replace")[:500]
+            raise ExportError(f"POST {url} answered HTTP {exc.code}: {detail}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise ExportError(
+                f"cannot reach the obsvty query API at {self.base_url}: {reason}"
+            ) from None
+        except ValueError:
+            raise ExportError(f"POST {url}: the answer is not JSON") from None
+
     def get_json(self, path: str, params: Sequence[tuple[str, str]] = ()) -> Any:
         body, _ = self.get(path, params)
         try:

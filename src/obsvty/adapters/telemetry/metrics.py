@@ -282,6 +282,17 @@ class StateSources:
     """Bytes DuckDB holds in memory and in its temp directory; ``None`` when unreadable."""
     redactions: Callable[[], Mapping[str, int]] | None = None
     retention_deleted: Callable[[], Mapping[str, int]] | None = None
+    store_dead_letters: Callable[[], StoreDeadLetterCounts] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoreDeadLetterCounts:
+    parked_batches: int
+    """Batches parked since start."""
+    parked_items: int
+    waiting: int | None
+    """Dead-letter files waiting now (from any run, until replayed or dropped); ``None`` when
+    their directory cannot be read."""
 
 
 class StateCollector(Collector):
@@ -362,6 +373,24 @@ class StateCollector(Collector):
             for table, count in sorted(s.retention_deleted().items()):
                 deleted.add_metric([table], count)
             yield deleted
+        if s.store_dead_letters is not None:
+            counts = s.store_dead_letters()
+            yield CounterMetricFamily(
+                "obsvty_store_dead_letter_batches",
+                "Batches the store refused for good, parked as store dead letters.",
+                value=counts.parked_batches,
+            )
+            yield CounterMetricFamily(
+                "obsvty_store_dead_letter_items",
+                "Items in the batches parked as store dead letters.",
+                value=counts.parked_items,
+            )
+            if counts.waiting is not None:
+                yield GaugeMetricFamily(
+                    "obsvty_store_dead_letters_waiting",
+                    "Store dead letters waiting to be replayed or dropped (obsvty dead-letters).",
+                    value=counts.waiting,
+                )
 
 
 def watch_state(metrics: ObsvtyMetrics, sources: StateSources) -> None:
