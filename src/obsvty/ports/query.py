@@ -19,6 +19,7 @@ Conventions shared by every query:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeAlias
 
@@ -266,6 +267,11 @@ class TelemetryQueryPort(Protocol):
     def get_trace(self, trace_id: bytes) -> list[Span]:
         """Every stored span of one trace with events, links, resource and scope, ordered by
         start time then span id; ``[]`` for an unknown trace."""
+        ...
+
+    def get_traces(self, trace_ids: Sequence[bytes]) -> list[list[Span]]:
+        """:meth:`get_trace` of each of ``trace_ids``, in their order, at once (the Jaeger search
+        returns whole traces: one read for all of them, not one per trace)."""
         ...
 
     def dependencies(

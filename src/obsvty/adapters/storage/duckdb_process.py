@@ -83,6 +83,7 @@ _METHODS: dict[str, frozenset[str]] = {
             "operations",
             "find_traces",
             "get_trace",
+            "get_traces",
             "dependencies",
             "find_logs",
             "metric_descriptors",
@@ -508,6 +509,10 @@ class ProcessQuery(_Remote):
 
     def get_trace(self, trace_id: bytes) -> list[Span]:
         result: list[Span] = self._call("get_trace", trace_id)
+        return result
+
+    def get_traces(self, trace_ids: Sequence[bytes]) -> list[list[Span]]:
+        result: list[list[Span]] = self._call("get_traces", list(trace_ids))
         return result
 
     def dependencies(
