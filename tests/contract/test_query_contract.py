@@ -255,6 +255,19 @@ def test_get_trace_unknown_trace_empty(reader: TelemetryQueryPort) -> None:
     assert reader.get_trace(UNKNOWN_TRACE) == []
 
 
+def test_get_traces_each_in_order_asked_unknown_empty(reader: TelemetryQueryPort) -> None:
+    # Act
+    found = reader.get_traces([TRACE_C, UNKNOWN_TRACE, TRACE_A, TRACE_C])
+
+    # Assert
+    assert found == [[C1, C2], [], [A1, A2], [C1, C2]]
+
+
+def test_get_traces_no_ids_empty(reader: TelemetryQueryPort) -> None:
+    # Act / Assert
+    assert reader.get_traces([]) == []
+
+
 TRACE_D = bytes.fromhex("d0000000000000000000000000000001")
 DB = Resource({"service.name": "db"})
 

@@ -293,3 +293,104 @@ def test_find_traces_sparse_newest_stretch_equals_reference(tmp_path: Path, limi
 
     # Assert
     assert found == _reference(spans, q)
+
+
+def _burst(seed: int) -> list[Span]:
+    """Dense data as concurrent exporters send it: ~2,000 traces of 10 spans whose starts spread
+    over ~4 s each, overlapping one another (many traces per row group, most of them starting
+    before any recent window), plus three traces that start far earlier and end among the
+    newest, with spans of several services."""
+    rng = random.Random(seed)
+    spans: list[Span] = []
+    for t in range(2000):
+        trace_id = rng.randbytes(16)
+        begin = T0 + t * 10_000_000  # a trace every 10 ms: ~20 s of traces
+        long_running = t % 700 == 3
+        for i in range(10):
+            offset = i * 2 * SECOND if long_running else rng.randrange(4 * SECOND)
+            start = begin + offset if not long_running else T0 + offset + i
+            spans.append(
+                Span(
+                    trace_id=trace_id,
+                    span_id=rng.randbytes(8),
+                    parent_span_id=b"" if i == 0 else spans[-1].span_id,
+                    name=f"op-{rng.randrange(4)}",
+                    kind=1 + rng.randrange(2),
+                    start_time_unix_nano=start,
+                    end_time_unix_nano=start + rng.randrange(1, 8_000_000),
+                    resource=RESOURCES[rng.randrange(len(RESOURCES))],
+                    scope=SCOPE,
+                    attributes={"http.status_code": rng.choice([200, 200, 500])},
+                    status_code=StatusCode.ERROR if rng.random() < 0.05 else StatusCode.UNSET,
+                )
+            )
+    return spans
+
+
+@pytest.fixture(scope="module")
+def burst(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[list[Span], DuckDBQuery]]:
+    spans = _burst(seed=11)
+    store = DuckDBStore(tmp_path_factory.mktemp("burst") / "burst.duckdb", threads=1)
+    # arrival: whole traces in requests of 10 traces, requests in order of their first span
+    by_trace: dict[bytes, list[Span]] = {}
+    for s in spans:
+        by_trace.setdefault(s.trace_id, []).append(s)
+    traces = list(by_trace.values())
+    for at in range(0, len(traces), 10):
+        store.write([span_batch([s for trace in traces[at : at + 10] for s in trace])])
+    try:
+        yield spans, DuckDBQuery(store)
+    finally:
+        store.close()
+
+
+BURST_QUERIES = {
+    "no filter": TraceQuery(limit=20),
+    "no filter, limit 100": TraceQuery(limit=100),
+    "service": TraceQuery(service="svc-1", limit=20),
+    "service + operation": TraceQuery(service="svc-2", operation="op-3", limit=20),
+    "errors + min duration": TraceQuery(errors_only=True, min_duration_ns=4_000_000, limit=20),
+    "attribute": TraceQuery(attributes=(AttributeFilter("http.status_code", 500),), limit=20),
+    "time range": TraceQuery(
+        service="svc-0", start_unix_nano=T0 + 5 * SECOND, end_unix_nano=T0 + 9 * SECOND
+    ),
+}
+
+
+@pytest.mark.parametrize("name", BURST_QUERIES)
+def test_find_traces_dense_overlapping_traces_equals_reference(
+    burst: tuple[list[Span], DuckDBQuery], name: str
+) -> None:
+    # Arrange
+    spans, query = burst
+    q = BURST_QUERIES[name]
+
+    # Act
+    found = query.find_traces(q)
+
+    # Assert
+    assert found == _reference(spans, q)
+
+
+def test_get_traces_dense_overlapping_traces_each_complete(
+    burst: tuple[list[Span], DuckDBQuery],
+) -> None:
+    # Arrange: the newest traces and the long ones, which share row groups with them
+    spans, query = burst
+    by_trace: dict[bytes, list[Span]] = {}
+    for s in spans:
+        by_trace.setdefault(s.trace_id, []).append(s)
+    wanted = [t.trace_id for t in query.find_traces(TraceQuery(limit=30))]
+    wanted += [t for t, members in by_trace.items() if len(members) == 10][-3:]
+    wanted += [spans[3 * 10].trace_id]  # a long-running trace (t == 3)
+
+    # Act
+    found = query.get_traces(wanted)
+
+    # Assert
+    expected = [
+        sorted(by_trace[t], key=lambda s: (s.start_time_unix_nano, s.span_id.hex())) for t in wanted
+    ]
+    assert [[s.span_id for s in trace] for trace in found] == [
+        [s.span_id for s in trace] for trace in expected
+    ]
