@@ -48,7 +48,7 @@ def loads_value(document: str | bytes | None) -> AttributeValue:
     text = document if isinstance(document, str) else document.decode(errors="replace")
     # walking every value for a bytes marker is most of the cost of reading a span back; a
     # document without the marker's text anywhere holds none
-    return _revive(value) if _BYTES_MARK in text else value  # type: ignore[no-any-return]
+    return _revive(value) if _BYTES_MARK in text else value
 
 
 def loads_attributes(document: str | bytes | None) -> Attributes:
