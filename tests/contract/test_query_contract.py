@@ -263,6 +263,28 @@ def test_get_traces_each_in_order_asked_unknown_empty(reader: TelemetryQueryPort
     assert found == [[C1, C2], [], [A1, A2], [C1, C2]]
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        TraceQuery(),
+        TraceQuery(service="backend"),
+        TraceQuery(limit=1),
+        TraceQuery(service="nobody"),
+    ],
+)
+def test_find_trace_spans_each_found_trace_whole_in_order(
+    reader: TelemetryQueryPort, query: TraceQuery
+) -> None:
+    # Arrange
+    expected = [reader.get_trace(t.trace_id) for t in reader.find_traces(query)]
+
+    # Act
+    found = reader.find_trace_spans(query)
+
+    # Assert
+    assert found == expected
+
+
 def test_get_traces_no_ids_empty(reader: TelemetryQueryPort) -> None:
     # Act / Assert
     assert reader.get_traces([]) == []

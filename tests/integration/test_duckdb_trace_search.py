@@ -372,6 +372,24 @@ def test_find_traces_dense_overlapping_traces_equals_reference(
     assert found == _reference(spans, q)
 
 
+@pytest.mark.parametrize("name", ["no filter, limit 100", "service", "attribute"])
+def test_find_trace_spans_dense_overlapping_traces_reference_traces_whole(
+    burst: tuple[list[Span], DuckDBQuery], name: str
+) -> None:
+    # Arrange
+    spans, query = burst
+    q = BURST_QUERIES[name]
+    expected = [t.trace_id for t in _reference(spans, q)]
+    sizes = {t: sum(s.trace_id == t for s in spans) for t in expected}
+
+    # Act
+    found = query.find_trace_spans(q)
+
+    # Assert
+    assert [trace[0].trace_id for trace in found] == expected
+    assert [len(trace) for trace in found] == [sizes[t] for t in expected]
+
+
 def test_get_traces_dense_overlapping_traces_each_complete(
     burst: tuple[list[Span], DuckDBQuery],
 ) -> None:

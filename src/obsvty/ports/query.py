@@ -264,6 +264,11 @@ class TelemetryQueryPort(Protocol):
         """The traces matching ``query``, summarised, in the order :class:`TraceQuery` defines."""
         ...
 
+    def find_trace_spans(self, query: TraceQuery) -> list[list[Span]]:
+        """The traces :meth:`find_traces` finds, in its order, each whole as :meth:`get_trace`
+        returns it (what the Jaeger search answers), leaving out any removed meanwhile."""
+        ...
+
     def get_trace(self, trace_id: bytes) -> list[Span]:
         """Every stored span of one trace with events, links, resource and scope, ordered by
         start time then span id; ``[]`` for an unknown trace."""

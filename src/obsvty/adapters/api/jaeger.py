@@ -98,11 +98,7 @@ class JaegerQueries:
         self.store = store
 
     def traces(self, query: TraceQuery) -> list[list[Span]]:
-        found = self.store.get_traces(
-            [summary.trace_id for summary in self.store.find_traces(query)]
-        )
-        # a trace may have been removed (retention) since the search
-        return [spans for spans in found if spans]
+        return self.store.find_trace_spans(query)
 
     def trace(self, trace_id: bytes) -> list[Span]:
         return self.store.get_trace(trace_id)

@@ -82,6 +82,7 @@ _METHODS: dict[str, frozenset[str]] = {
             "services",
             "operations",
             "find_traces",
+            "find_trace_spans",
             "get_trace",
             "get_traces",
             "dependencies",
@@ -505,6 +506,10 @@ class ProcessQuery(_Remote):
 
     def find_traces(self, query: TraceQuery) -> list[TraceSummary]:
         result: list[TraceSummary] = self._call("find_traces", query)
+        return result
+
+    def find_trace_spans(self, query: TraceQuery) -> list[list[Span]]:
+        result: list[list[Span]] = self._call("find_trace_spans", query)
         return result
 
     def get_trace(self, trace_id: bytes) -> list[Span]:

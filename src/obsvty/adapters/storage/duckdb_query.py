@@ -390,7 +390,25 @@ class DuckDBQuery:
         return [Operation(name, kind) for name, kind in rows]
 
     def find_traces(self, query: TraceQuery) -> list[TraceSummary]:
-        """Newest matching spans first, then only the traces found are summarised.
+        with self._cursor() as cursor:
+            trace_ids, ranges = self._ranked(cursor, query)
+            return self._summaries(cursor, trace_ids, ranges)
+
+    def find_trace_spans(self, query: TraceQuery) -> list[list[Span]]:
+        """The ranking of :meth:`find_traces`, then the traces read as :meth:`get_traces` does,
+        with the start ranges the ranking already looked up."""
+        with self._cursor() as cursor:
+            trace_ids, ranges = self._ranked(cursor, query)
+            found = self._trace_spans(cursor, trace_ids, ranges)
+        return [spans for spans in found if spans]
+
+    def _ranked(
+        self, cursor: duckdb.DuckDBPyConnection, query: TraceQuery
+    ) -> tuple[list[str], Mapping[str, tuple[int, int]]]:
+        """The ids of the traces :meth:`find_traces` returns, in order, with their start ranges
+        (``trace_times``).
+
+        Newest matching spans first, then only the traces found are summarised.
 
         Rows arrive roughly in start-time order, so a predicate on ``start_time_unix_nano`` lets
         DuckDB skip every row group outside it (zone maps). The search looks at a recent window
@@ -408,32 +426,31 @@ class DuckDBQuery:
         span_filter = self._span_filter(query)
         in_range = _Where()
         in_range.time_range("start_time_unix_nano", query.start_unix_nano, query.end_unix_nano)
-        with self._cursor() as cursor:
-            row = cursor.execute(
-                "SELECT count(*), min(start_time_unix_nano), max(start_time_unix_nano) "  # noqa: S608
-                f"FROM spans WHERE {in_range.sql()}",
-                in_range.params,
-            ).fetchone()
-            count = int(row[0]) if row else 0
-            bounds: tuple[int, int] = (row[1], row[2]) if row and count else (0, 0)
-            newest = _SPANS_PER_WANTED_TRACE * query.limit
-            while True:
-                lo = (
-                    None
-                    if newest >= count
-                    else self._window_start(cursor, in_range, newest, count, bounds)
-                )
-                if lo is None:  # the whole range: every hit time is the key
-                    hits = self._newest_hits(cursor, span_filter, None, query.limit)
-                    trace_ids = [trace_id for trace_id, _ in hits]
-                    return self._summaries(cursor, trace_ids, self._trace_ranges(cursor, trace_ids))
-                hits = self._newest_hits(cursor, span_filter, lo, 2 * query.limit)
-                if len(hits) >= query.limit:
-                    ranges = self._trace_ranges(cursor, [trace_id for trace_id, _ in hits])
-                    best = self._keys_from(cursor, span_filter, hits, lo, ranges)[: query.limit]
-                    if len(best) == query.limit:
-                        return self._summaries(cursor, best, ranges)
-                newest *= 4  # too few traces ranked in the window: look further back
+        row = cursor.execute(
+            "SELECT count(*), min(start_time_unix_nano), max(start_time_unix_nano) "  # noqa: S608
+            f"FROM spans WHERE {in_range.sql()}",
+            in_range.params,
+        ).fetchone()
+        count = int(row[0]) if row else 0
+        bounds: tuple[int, int] = (row[1], row[2]) if row and count else (0, 0)
+        newest = _SPANS_PER_WANTED_TRACE * query.limit
+        while True:
+            lo = (
+                None
+                if newest >= count
+                else self._window_start(cursor, in_range, newest, count, bounds)
+            )
+            if lo is None:  # the whole range: every hit time is the key
+                hits = self._newest_hits(cursor, span_filter, None, query.limit)
+                trace_ids = [trace_id for trace_id, _ in hits]
+                return trace_ids, self._trace_ranges(cursor, trace_ids)
+            hits = self._newest_hits(cursor, span_filter, lo, 2 * query.limit)
+            if len(hits) >= query.limit:
+                ranges = self._trace_ranges(cursor, [trace_id for trace_id, _ in hits])
+                best = self._keys_from(cursor, span_filter, hits, lo, ranges)[: query.limit]
+                if len(best) == query.limit:
+                    return best, ranges
+            newest *= 4  # too few traces ranked in the window: look further back
 
     @staticmethod
     def _window_start(
@@ -617,21 +634,32 @@ class DuckDBQuery:
             return []
         hex_ids = list(dict.fromkeys(t.hex() for t in trace_ids))
         with self._cursor() as cursor:
-            ranges = self._trace_ranges(cursor, hex_ids)
-            found = [t for t in hex_ids if t in ranges]
-            rows = []
-            if found:
-                rows_of = _TraceRows(found, ranges)
-                rows = cursor.execute(
-                    f"SELECT {_SPAN_COLUMNS} FROM spans WHERE {rows_of.sql} "  # noqa: S608
-                    "ORDER BY start_time_unix_nano, span_id",
-                    rows_of.params,
-                ).fetchall()
+            found = self._trace_spans(cursor, hex_ids, self._trace_ranges(cursor, hex_ids))
+        by_trace = dict(zip(hex_ids, found, strict=True))
+        return [by_trace[t.hex()] for t in trace_ids]
+
+    @staticmethod
+    def _trace_spans(
+        cursor: duckdb.DuckDBPyConnection,
+        trace_ids: list[str],
+        ranges: Mapping[str, tuple[int, int]],
+    ) -> list[list[Span]]:
+        """Each trace's spans, ordered by start then span id (``[]`` when not in ``ranges``:
+        not stored), from one scan (:class:`_TraceRows`)."""
+        found = [t for t in trace_ids if t in ranges]
+        rows = []
+        if found:
+            rows_of = _TraceRows(found, ranges)
+            rows = cursor.execute(
+                f"SELECT {_SPAN_COLUMNS} FROM spans WHERE {rows_of.sql} "  # noqa: S608
+                "ORDER BY start_time_unix_nano, span_id",
+                rows_of.params,
+            ).fetchall()
         decoder = _Decoder()
-        by_trace: dict[str, list[Span]] = {t: [] for t in hex_ids}
+        by_trace: dict[str, list[Span]] = {t: [] for t in trace_ids}
         for r in rows:
             by_trace[r[0]].append(decoder.span(r))
-        return [by_trace[t.hex()] for t in trace_ids]
+        return [by_trace[t] for t in trace_ids]
 
     def dependencies(
         self, start_unix_nano: int | None = None, end_unix_nano: int | None = None

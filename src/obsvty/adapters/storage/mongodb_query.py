@@ -421,6 +421,10 @@ class MongoDBQuery:
         )
         return [span_from_document(d) for d in found]
 
+    def find_trace_spans(self, query: TraceQuery) -> list[list[Span]]:
+        found = self.get_traces([summary.trace_id for summary in self.find_traces(query)])
+        return [spans for spans in found if spans]  # removed (retention) since the search
+
     def get_traces(self, trace_ids: Sequence[bytes]) -> list[list[Span]]:
         """One ``find`` for all the traces (``trace_id`` is indexed)."""
         hex_ids = list(dict.fromkeys(t.hex() for t in trace_ids))
