@@ -8,6 +8,8 @@ the store's write throughput alone and while the queries run, to show that reads
 ingestion (DuckDB MVCC: readers use their own cursors).
 
     python -m bench.query [--spans 1000000] [--rounds 30] [--with-ingest] [--db PATH]
+    # a file for bench.query_http (queries over HTTP): 10M spans over a day, seeded and kept
+    python -m bench.query --spans 10000000 --shape day --db day.duckdb --seed-only
 """
 
 from __future__ import annotations

@@ -227,6 +227,76 @@ def test_store_file_without_trace_times_backfilled_on_open(tmp_path: Path) -> No
     }
 
 
+def test_store_file_without_trace_keys_keyed_on_open(tmp_path: Path) -> None:
+    # Arrange: trace_times as written before trace_key existed (the column dropped again)
+    spans = _dataset(seed=4)[:300]
+    path = tmp_path / "unkeyed.duckdb"
+    store = DuckDBStore(path, threads=1)
+    store.write([span_batch(spans)])
+    con = store.cursor()
+    con.execute("ALTER TABLE trace_times DROP COLUMN trace_key")
+    con.close()
+    store.close()
+    wanted = spans[-1].trace_id
+
+    # Act
+    reopened = DuckDBStore(path, threads=1)
+    try:
+        loaded = DuckDBQuery(reopened).get_trace(wanted)
+        con = reopened.cursor()
+        unkeyed = con.execute("SELECT count(*) FROM trace_times WHERE trace_key IS NULL").fetchone()
+        con.close()
+    finally:
+        reopened.close()
+
+    # Assert
+    assert {s.span_id for s in loaded} == {s.span_id for s in spans if s.trace_id == wanted}
+    assert unkeyed == (0,)
+
+
+def test_traces_sharing_a_trace_key_each_read_whole_and_found_exactly(tmp_path: Path) -> None:
+    # Arrange: traces whose ids end alike (the same trace_key), far apart in time, one of them
+    # long; the search must rank and summarise each by its own spans
+    tail = bytes.fromhex("00aabbccddeeff")  # the last 14 hex digits
+    spans = []
+    for n, (begin, size) in enumerate([(0, 3), (500, 2), (900, 4)]):
+        trace_id = bytes([n + 1]) * 9 + tail
+        for i in range(size):
+            start = T0 + (begin + i * (300 if n == 0 else 1)) * SECOND
+            spans.append(
+                Span(
+                    trace_id=trace_id,
+                    span_id=bytes([n + 1, i + 1]) * 4,
+                    parent_span_id=b"",
+                    name=f"op-{i}",
+                    kind=1,
+                    start_time_unix_nano=start,
+                    end_time_unix_nano=start + 1000,
+                    resource=RESOURCES[n],
+                    scope=SCOPE,
+                )
+            )
+    store = DuckDBStore(tmp_path / "keys.duckdb", threads=1)
+    for at in range(0, len(spans), 2):  # several writes: several rows per trace
+        store.write([span_batch(spans[at : at + 2])])
+    query = DuckDBQuery(store)
+    trace_ids = list(dict.fromkeys(s.trace_id for s in spans))
+
+    # Act
+    try:
+        loaded = query.get_traces(trace_ids)
+        found = {q: query.find_traces(q) for q in (TraceQuery(), TraceQuery(service="svc-1"))}
+    finally:
+        store.close()
+
+    # Assert
+    assert [[s.span_id for s in trace] for trace in loaded] == [
+        [s.span_id for s in spans if s.trace_id == t] for t in trace_ids
+    ]
+    for q, summaries in found.items():
+        assert summaries == _reference(spans, q)
+
+
 def test_retention_delete_spans_drops_time_ranges_of_deleted_traces(tmp_path: Path) -> None:
     # Arrange
     spans = _dataset(seed=5)[:400]

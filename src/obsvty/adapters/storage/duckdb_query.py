@@ -85,6 +85,14 @@ _SPANS_PER_WANTED_TRACE = 50
 """A trace search first looks at the newest ``limit * this`` spans of the time range."""
 
 
+def trace_key(trace_id: str) -> int:
+    """``duckdb_schema.TRACE_KEY`` of a hex trace id."""
+    try:
+        return int("0x" + trace_id[-14:], 16)
+    except ValueError:
+        return -1
+
+
 def _json_pointer(key: str) -> str:
     """A top-level key as a JSON Pointer (RFC 6901): dots and spaces need no escaping."""
     return "/" + key.replace("~", "~0").replace("/", "~1")
@@ -498,16 +506,17 @@ class DuckDBQuery:
     def _trace_ranges(
         cursor: duckdb.DuckDBPyConnection, trace_ids: Sequence[str]
     ) -> dict[str, tuple[int, int]]:
-        """Each trace's span start range, from ``trace_times``."""
+        """Each trace's span start range, from ``trace_times`` by key (a range that another
+        trace with the same key widened only makes a scan longer)."""
         if not trace_ids:
             return {}
-        marks = _marks(trace_ids)
         rows = cursor.execute(
-            "SELECT trace_id, min(start_min), max(start_max) FROM trace_times "  # noqa: S608
-            f"WHERE trace_id IN ({marks}) GROUP BY trace_id",
-            list(trace_ids),
+            "SELECT trace_key, min(start_min), max(start_max) FROM trace_times "
+            "WHERE trace_key = ANY(?::BIGINT[]) GROUP BY trace_key",
+            [sorted({trace_key(t) for t in trace_ids})],
         ).fetchall()
-        return {r[0]: (r[1], r[2]) for r in rows}
+        by_key = {r[0]: (r[1], r[2]) for r in rows}
+        return {t: by_key[trace_key(t)] for t in trace_ids if trace_key(t) in by_key}
 
     def _keys_from(
         self,
