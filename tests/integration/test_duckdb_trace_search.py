@@ -9,9 +9,11 @@ import random
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from obsvty.adapters.storage.duckdb_query import DuckDBQuery
+from obsvty.adapters.storage import duckdb_schema
+from obsvty.adapters.storage.duckdb_query import DuckDBQuery, trace_key
 from obsvty.adapters.storage.duckdb_retention import DuckDBRetention
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
 from obsvty.domain.model import InstrumentationScope, Resource, Span, StatusCode
@@ -295,6 +297,46 @@ def test_traces_sharing_a_trace_key_each_read_whole_and_found_exactly(tmp_path: 
     ]
     for q, summaries in found.items():
         assert summaries == _reference(spans, q)
+
+
+@pytest.mark.parametrize(
+    "trace_id",
+    ["", "ab", "f" * 32, "0123456789abcdef0123456789abcdef", "not hex", "0" * 31 + "1"],
+)
+def test_trace_key_python_equals_sql(trace_id: str) -> None:
+    # Arrange
+    con = duckdb.connect()
+
+    # Act
+    row = con.execute(
+        f"SELECT {duckdb_schema.TRACE_KEY} FROM (SELECT ?::VARCHAR AS trace_id)",  # noqa: S608
+        [trace_id],
+    ).fetchone()
+
+    # Assert
+    assert row == (trace_key(trace_id),)
+
+
+def test_find_traces_trace_missing_from_trace_times_still_exact(tmp_path: Path) -> None:
+    # Arrange: the newest traces lose their trace_times rows (as after a failed backfill): the
+    # search looks for their spans over the whole table instead
+    spans = _dataset(seed=9)
+    store = DuckDBStore(tmp_path / "missing.duckdb", threads=1)
+    store.write([span_batch(sorted(spans, key=lambda s: s.start_time_unix_nano))])
+    q = TraceQuery(limit=12)
+    newest = [t.trace_id.hex() for t in _reference(spans, q)][::3]
+    con = store.cursor()
+    con.execute("DELETE FROM trace_times WHERE list_contains(?, trace_id)", [newest])
+    con.close()
+
+    # Act
+    try:
+        found = DuckDBQuery(store).find_traces(q)
+    finally:
+        store.close()
+
+    # Assert
+    assert found == _reference(spans, q)
 
 
 def test_retention_delete_spans_drops_time_ranges_of_deleted_traces(tmp_path: Path) -> None:
