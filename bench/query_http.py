@@ -333,6 +333,7 @@ def _query_loop(
     """The queries one after another until ``stop``: each one's ms in ``served``, or why it
     failed (an error status, a timeout after ``timeout`` seconds) in ``failures``."""
     with httpx.Client(base_url=base, timeout=timeout) as client:
+        _wait(client)  # the query API may start after the OTLP listener that was waited for
         n = 0
         while not stop.is_set():
             q = work[n % len(work)]
