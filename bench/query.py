@@ -8,6 +8,8 @@ the store's write throughput alone and while the queries run, to show that reads
 ingestion (DuckDB MVCC: readers use their own cursors).
 
     python -m bench.query [--spans 1000000] [--rounds 30] [--with-ingest] [--db PATH]
+    # a file for bench.query_http (queries over HTTP): 10M spans over a day, seeded and kept
+    python -m bench.query --spans 10000000 --shape day --db day.duckdb --seed-only
 """
 
 from __future__ import annotations
@@ -61,9 +63,10 @@ FROM (SELECT range AS i, 1000 + (hash(range) % 5000000) AS dur FROM range($n))
 """
 
 
-def seed(store: DuckDBStore, spans: int) -> None:
+def seed(store: DuckDBStore, spans: int, over_ns: int = HOUR) -> None:
+    """``spans`` spread evenly over ``over_ns`` from ``T0``, then the 1,000-span trace."""
     con = store.cursor()
-    con.execute(_SEED, {"n": spans, "t0": T0, "hour": HOUR})
+    con.execute(_SEED, {"n": spans, "t0": T0, "hour": over_ns})
     # one trace of 1,000 spans, in the middle of the hour
     con.execute(
         _SEED.replace("lpad(printf('%x', i // 10), 32, '0')", f"'{BIG_TRACE}'")
@@ -163,6 +166,17 @@ def main() -> None:
     parser.add_argument("--with-ingest", action="store_true")
     parser.add_argument("--db", type=Path, default=None)
     parser.add_argument(
+        "--shape",
+        choices=("hour", "day"),
+        default="hour",
+        help="spread the spans over one hour (default) or 24 hours",
+    )
+    parser.add_argument(
+        "--seed-only",
+        action="store_true",
+        help="seed --db and stop (for bench.query_http, which copies the file per run)",
+    )
+    parser.add_argument(
         "--duckdb-memory-limit",
         default=Settings.model_fields["duckdb_memory_limit"].default,
         help="as DUCKDB_MEMORY_LIMIT (default: obsvty's default; 0 or off: DuckDB's own)",
@@ -173,8 +187,11 @@ def main() -> None:
         store = DuckDBStore(path, memory_limit=parse_size(args.duckdb_memory_limit))
         print(f"DuckDB memory limit: {args.duckdb_memory_limit}")
         began = time.perf_counter()
-        seed(store, args.spans)
+        seed(store, args.spans, HOUR * (24 if args.shape == "day" else 1))
         print(f"seeded {args.spans:,} + 1,000 spans in {time.perf_counter() - began:.1f}s")
+        if args.seed_only:
+            store.close()
+            return
         q = DuckDBQuery(store)
         print(f"{'query':48} {'p50 ms':>8} {'p95 ms':>8}")
         for name, fn in queries(q).items():

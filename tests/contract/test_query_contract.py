@@ -255,6 +255,41 @@ def test_get_trace_unknown_trace_empty(reader: TelemetryQueryPort) -> None:
     assert reader.get_trace(UNKNOWN_TRACE) == []
 
 
+def test_get_traces_each_in_order_asked_unknown_empty(reader: TelemetryQueryPort) -> None:
+    # Act
+    found = reader.get_traces([TRACE_C, UNKNOWN_TRACE, TRACE_A, TRACE_C])
+
+    # Assert
+    assert found == [[C1, C2], [], [A1, A2], [C1, C2]]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        TraceQuery(),
+        TraceQuery(service="backend"),
+        TraceQuery(limit=1),
+        TraceQuery(service="nobody"),
+    ],
+)
+def test_find_trace_spans_each_found_trace_whole_in_order(
+    reader: TelemetryQueryPort, query: TraceQuery
+) -> None:
+    # Arrange
+    expected = [reader.get_trace(t.trace_id) for t in reader.find_traces(query)]
+
+    # Act
+    found = reader.find_trace_spans(query)
+
+    # Assert
+    assert found == expected
+
+
+def test_get_traces_no_ids_empty(reader: TelemetryQueryPort) -> None:
+    # Act / Assert
+    assert reader.get_traces([]) == []
+
+
 TRACE_D = bytes.fromhex("d0000000000000000000000000000001")
 DB = Resource({"service.name": "db"})
 

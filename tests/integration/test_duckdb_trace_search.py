@@ -9,9 +9,11 @@ import random
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from obsvty.adapters.storage.duckdb_query import DuckDBQuery
+from obsvty.adapters.storage import duckdb_schema
+from obsvty.adapters.storage.duckdb_query import DuckDBQuery, trace_key
 from obsvty.adapters.storage.duckdb_retention import DuckDBRetention
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
 from obsvty.domain.model import InstrumentationScope, Resource, Span, StatusCode
@@ -227,6 +229,116 @@ def test_store_file_without_trace_times_backfilled_on_open(tmp_path: Path) -> No
     }
 
 
+def test_store_file_without_trace_keys_keyed_on_open(tmp_path: Path) -> None:
+    # Arrange: trace_times as written before trace_key existed (the column dropped again)
+    spans = _dataset(seed=4)[:300]
+    path = tmp_path / "unkeyed.duckdb"
+    store = DuckDBStore(path, threads=1)
+    store.write([span_batch(spans)])
+    con = store.cursor()
+    con.execute("ALTER TABLE trace_times DROP COLUMN trace_key")
+    con.close()
+    store.close()
+    wanted = spans[-1].trace_id
+
+    # Act
+    reopened = DuckDBStore(path, threads=1)
+    try:
+        loaded = DuckDBQuery(reopened).get_trace(wanted)
+        con = reopened.cursor()
+        unkeyed = con.execute("SELECT count(*) FROM trace_times WHERE trace_key IS NULL").fetchone()
+        con.close()
+    finally:
+        reopened.close()
+
+    # Assert
+    assert {s.span_id for s in loaded} == {s.span_id for s in spans if s.trace_id == wanted}
+    assert unkeyed == (0,)
+
+
+def test_traces_sharing_a_trace_key_each_read_whole_and_found_exactly(tmp_path: Path) -> None:
+    # Arrange: traces whose ids end alike (the same trace_key), far apart in time, one of them
+    # long; the search must rank and summarise each by its own spans
+    tail = bytes.fromhex("00aabbccddeeff")  # the last 14 hex digits
+    spans = []
+    for n, (begin, size) in enumerate([(0, 3), (500, 2), (900, 4)]):
+        trace_id = bytes([n + 1]) * 9 + tail
+        for i in range(size):
+            start = T0 + (begin + i * (300 if n == 0 else 1)) * SECOND
+            spans.append(
+                Span(
+                    trace_id=trace_id,
+                    span_id=bytes([n + 1, i + 1]) * 4,
+                    parent_span_id=b"",
+                    name=f"op-{i}",
+                    kind=1,
+                    start_time_unix_nano=start,
+                    end_time_unix_nano=start + 1000,
+                    resource=RESOURCES[n],
+                    scope=SCOPE,
+                )
+            )
+    store = DuckDBStore(tmp_path / "keys.duckdb", threads=1)
+    for at in range(0, len(spans), 2):  # several writes: several rows per trace
+        store.write([span_batch(spans[at : at + 2])])
+    query = DuckDBQuery(store)
+    trace_ids = list(dict.fromkeys(s.trace_id for s in spans))
+
+    # Act
+    try:
+        loaded = query.get_traces(trace_ids)
+        found = {q: query.find_traces(q) for q in (TraceQuery(), TraceQuery(service="svc-1"))}
+    finally:
+        store.close()
+
+    # Assert
+    assert [[s.span_id for s in trace] for trace in loaded] == [
+        [s.span_id for s in spans if s.trace_id == t] for t in trace_ids
+    ]
+    for q, summaries in found.items():
+        assert summaries == _reference(spans, q)
+
+
+@pytest.mark.parametrize(
+    "trace_id",
+    ["", "ab", "f" * 32, "0123456789abcdef0123456789abcdef", "not hex", "0" * 31 + "1"],
+)
+def test_trace_key_python_equals_sql(trace_id: str) -> None:
+    # Arrange
+    con = duckdb.connect()
+
+    # Act
+    row = con.execute(
+        f"SELECT {duckdb_schema.TRACE_KEY} FROM (SELECT ?::VARCHAR AS trace_id)",  # noqa: S608
+        [trace_id],
+    ).fetchone()
+
+    # Assert
+    assert row == (trace_key(trace_id),)
+
+
+def test_find_traces_trace_missing_from_trace_times_still_exact(tmp_path: Path) -> None:
+    # Arrange: the newest traces lose their trace_times rows (as after a failed backfill): the
+    # search looks for their spans over the whole table instead
+    spans = _dataset(seed=9)
+    store = DuckDBStore(tmp_path / "missing.duckdb", threads=1)
+    store.write([span_batch(sorted(spans, key=lambda s: s.start_time_unix_nano))])
+    q = TraceQuery(limit=12)
+    newest = [t.trace_id.hex() for t in _reference(spans, q)][::3]
+    con = store.cursor()
+    con.execute("DELETE FROM trace_times WHERE list_contains(?, trace_id)", [newest])
+    con.close()
+
+    # Act
+    try:
+        found = DuckDBQuery(store).find_traces(q)
+    finally:
+        store.close()
+
+    # Assert
+    assert found == _reference(spans, q)
+
+
 def test_retention_delete_spans_drops_time_ranges_of_deleted_traces(tmp_path: Path) -> None:
     # Arrange
     spans = _dataset(seed=5)[:400]
@@ -293,3 +405,122 @@ def test_find_traces_sparse_newest_stretch_equals_reference(tmp_path: Path, limi
 
     # Assert
     assert found == _reference(spans, q)
+
+
+def _burst(seed: int) -> list[Span]:
+    """Dense data as concurrent exporters send it: ~2,000 traces of 10 spans whose starts spread
+    over ~4 s each, overlapping one another (many traces per row group, most of them starting
+    before any recent window), plus three traces that start far earlier and end among the
+    newest, with spans of several services."""
+    rng = random.Random(seed)
+    spans: list[Span] = []
+    for t in range(2000):
+        trace_id = rng.randbytes(16)
+        begin = T0 + t * 10_000_000  # a trace every 10 ms: ~20 s of traces
+        long_running = t % 700 == 3
+        for i in range(10):
+            offset = i * 2 * SECOND if long_running else rng.randrange(4 * SECOND)
+            start = begin + offset if not long_running else T0 + offset + i
+            spans.append(
+                Span(
+                    trace_id=trace_id,
+                    span_id=rng.randbytes(8),
+                    parent_span_id=b"" if i == 0 else spans[-1].span_id,
+                    name=f"op-{rng.randrange(4)}",
+                    kind=1 + rng.randrange(2),
+                    start_time_unix_nano=start,
+                    end_time_unix_nano=start + rng.randrange(1, 8_000_000),
+                    resource=RESOURCES[rng.randrange(len(RESOURCES))],
+                    scope=SCOPE,
+                    attributes={"http.status_code": rng.choice([200, 200, 500])},
+                    status_code=StatusCode.ERROR if rng.random() < 0.05 else StatusCode.UNSET,
+                )
+            )
+    return spans
+
+
+@pytest.fixture(scope="module")
+def burst(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[list[Span], DuckDBQuery]]:
+    spans = _burst(seed=11)
+    store = DuckDBStore(tmp_path_factory.mktemp("burst") / "burst.duckdb", threads=1)
+    # arrival: whole traces in requests of 10 traces, requests in order of their first span
+    by_trace: dict[bytes, list[Span]] = {}
+    for s in spans:
+        by_trace.setdefault(s.trace_id, []).append(s)
+    traces = list(by_trace.values())
+    for at in range(0, len(traces), 10):
+        store.write([span_batch([s for trace in traces[at : at + 10] for s in trace])])
+    try:
+        yield spans, DuckDBQuery(store)
+    finally:
+        store.close()
+
+
+BURST_QUERIES = {
+    "no filter": TraceQuery(limit=20),
+    "no filter, limit 100": TraceQuery(limit=100),
+    "service": TraceQuery(service="svc-1", limit=20),
+    "service + operation": TraceQuery(service="svc-2", operation="op-3", limit=20),
+    "errors + min duration": TraceQuery(errors_only=True, min_duration_ns=4_000_000, limit=20),
+    "attribute": TraceQuery(attributes=(AttributeFilter("http.status_code", 500),), limit=20),
+    "time range": TraceQuery(
+        service="svc-0", start_unix_nano=T0 + 5 * SECOND, end_unix_nano=T0 + 9 * SECOND
+    ),
+}
+
+
+@pytest.mark.parametrize("name", BURST_QUERIES)
+def test_find_traces_dense_overlapping_traces_equals_reference(
+    burst: tuple[list[Span], DuckDBQuery], name: str
+) -> None:
+    # Arrange
+    spans, query = burst
+    q = BURST_QUERIES[name]
+
+    # Act
+    found = query.find_traces(q)
+
+    # Assert
+    assert found == _reference(spans, q)
+
+
+@pytest.mark.parametrize("name", ["no filter, limit 100", "service", "attribute"])
+def test_find_trace_spans_dense_overlapping_traces_reference_traces_whole(
+    burst: tuple[list[Span], DuckDBQuery], name: str
+) -> None:
+    # Arrange
+    spans, query = burst
+    q = BURST_QUERIES[name]
+    expected = [t.trace_id for t in _reference(spans, q)]
+    sizes = {t: sum(s.trace_id == t for s in spans) for t in expected}
+
+    # Act
+    found = query.find_trace_spans(q)
+
+    # Assert
+    assert [trace[0].trace_id for trace in found] == expected
+    assert [len(trace) for trace in found] == [sizes[t] for t in expected]
+
+
+def test_get_traces_dense_overlapping_traces_each_complete(
+    burst: tuple[list[Span], DuckDBQuery],
+) -> None:
+    # Arrange: the newest traces and the long ones, which share row groups with them
+    spans, query = burst
+    by_trace: dict[bytes, list[Span]] = {}
+    for s in spans:
+        by_trace.setdefault(s.trace_id, []).append(s)
+    wanted = [t.trace_id for t in query.find_traces(TraceQuery(limit=30))]
+    wanted += [t for t, members in by_trace.items() if len(members) == 10][-3:]
+    wanted += [spans[3 * 10].trace_id]  # a long-running trace (t == 3)
+
+    # Act
+    found = query.get_traces(wanted)
+
+    # Assert
+    expected = [
+        sorted(by_trace[t], key=lambda s: (s.start_time_unix_nano, s.span_id.hex())) for t in wanted
+    ]
+    assert [[s.span_id for s in trace] for trace in found] == [
+        [s.span_id for s in trace] for trace in expected
+    ]

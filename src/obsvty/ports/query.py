@@ -19,6 +19,7 @@ Conventions shared by every query:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeAlias
 
@@ -263,9 +264,19 @@ class TelemetryQueryPort(Protocol):
         """The traces matching ``query``, summarised, in the order :class:`TraceQuery` defines."""
         ...
 
+    def find_trace_spans(self, query: TraceQuery) -> list[list[Span]]:
+        """The traces :meth:`find_traces` finds, in its order, each whole as :meth:`get_trace`
+        returns it (what the Jaeger search answers), leaving out any removed meanwhile."""
+        ...
+
     def get_trace(self, trace_id: bytes) -> list[Span]:
         """Every stored span of one trace with events, links, resource and scope, ordered by
         start time then span id; ``[]`` for an unknown trace."""
+        ...
+
+    def get_traces(self, trace_ids: Sequence[bytes]) -> list[list[Span]]:
+        """:meth:`get_trace` of each of ``trace_ids``, in their order, at once (the Jaeger search
+        returns whole traces: one read for all of them, not one per trace)."""
         ...
 
     def dependencies(

@@ -98,12 +98,7 @@ class JaegerQueries:
         self.store = store
 
     def traces(self, query: TraceQuery) -> list[list[Span]]:
-        found = []
-        for summary in self.store.find_traces(query):
-            spans = self.store.get_trace(summary.trace_id)
-            if spans:  # the trace may have been removed (retention) since the search
-                found.append(spans)
-        return found
+        return self.store.find_trace_spans(query)
 
     def trace(self, trace_id: bytes) -> list[Span]:
         return self.store.get_trace(trace_id)
@@ -125,7 +120,7 @@ def _classic_search(
 ) -> Response:
     if trace_ids:
         ids = [params.trace_id("traceID", t) for t in trace_ids]
-        found = [spans for spans in (queries.trace(i) for i in ids) if spans]
+        found = [spans for spans in queries.store.get_traces(ids) if spans]
         return _json(jaeger_json.envelope(jaeger_json.encode_trace(s) for s in found))
     tag_map = params.json_tags("tags", tags) if tags else {}
     tag_map.update(params.colon_tags("tag", list(tag)))

@@ -33,6 +33,7 @@ from obsvty.domain.model import (
     SERVICE_NAME_KEY,
     Attributes,
     AttributeValue,
+    Resource,
     Span,
     SpanKind,
     StatusCode,
@@ -64,7 +65,13 @@ _SCALAR_TYPES: tuple[tuple[type, str], ...] = (
 )
 
 
+_EXACT_TYPES = {bool: "bool", int: "int64", float: "float64", str: "string"}
+
+
 def _typed(value: AttributeValue) -> tuple[str, Any]:
+    exact = _EXACT_TYPES.get(type(value))
+    if exact is not None:  # the common case, one lookup
+        return exact, value
     for python_type, jaeger_type in _SCALAR_TYPES:
         if isinstance(value, python_type):
             return jaeger_type, value
@@ -158,9 +165,18 @@ class _Processes:
     def __init__(self) -> None:
         self.table: dict[str, JSONDict] = {}
         self._ids: dict[bytes, str] = {}
+        self._seen: dict[int, tuple[object, str]] = {}
 
     def id_for(self, span: Span) -> str:
         resource = span.resource
+        seen = self._seen.get(id(resource))  # spans read back share their resource objects
+        if seen is not None and seen[0] is resource:
+            return seen[1]
+        process_id = self._id_for(resource)
+        self._seen[id(resource)] = (resource, process_id)
+        return process_id
+
+    def _id_for(self, resource: Resource) -> str:
         key = orjson.dumps(resource.attributes, default=_json_default)
         process_id = self._ids.get(key)
         if process_id is None:

@@ -82,7 +82,9 @@ _METHODS: dict[str, frozenset[str]] = {
             "services",
             "operations",
             "find_traces",
+            "find_trace_spans",
             "get_trace",
+            "get_traces",
             "dependencies",
             "find_logs",
             "metric_descriptors",
@@ -506,8 +508,16 @@ class ProcessQuery(_Remote):
         result: list[TraceSummary] = self._call("find_traces", query)
         return result
 
+    def find_trace_spans(self, query: TraceQuery) -> list[list[Span]]:
+        result: list[list[Span]] = self._call("find_trace_spans", query)
+        return result
+
     def get_trace(self, trace_id: bytes) -> list[Span]:
         result: list[Span] = self._call("get_trace", trace_id)
+        return result
+
+    def get_traces(self, trace_ids: Sequence[bytes]) -> list[list[Span]]:
+        result: list[list[Span]] = self._call("get_traces", list(trace_ids))
         return result
 
     def dependencies(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Sized
 from typing import Any, cast
 
 import duckdb
@@ -85,9 +85,53 @@ _SPANS_PER_WANTED_TRACE = 50
 """A trace search first looks at the newest ``limit * this`` spans of the time range."""
 
 
+def trace_key(trace_id: str) -> int:
+    """``duckdb_schema.TRACE_KEY`` of a hex trace id."""
+    try:
+        return int("0x" + trace_id[-14:], 16)
+    except ValueError:
+        return -1
+
+
 def _json_pointer(key: str) -> str:
     """A top-level key as a JSON Pointer (RFC 6901): dots and spaces need no escaping."""
     return "/" + key.replace("~", "~0").replace("/", "~1")
+
+
+def _merged(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Closed ranges sorted, the overlapping ones merged into one."""
+    merged: list[tuple[int, int]] = []
+    for lo, hi in sorted(ranges):
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def _marks(values: Sized) -> str:
+    return ", ".join("?" for _ in range(len(values)))
+
+
+class _TraceRows:
+    """The rows of a set of traces, as one scan: ``trace_id IN (...)`` and the start-time ranges
+    of those traces (``trace_times``) OR'ed, merged where they overlap. DuckDB prunes the row
+    groups outside every range (zone maps) and reads each remaining one once, where a scan per
+    trace would read a row group again for every trace in it (dense data: many traces per row
+    group). A trace missing from ``trace_times`` is looked for over the whole table."""
+
+    def __init__(self, trace_ids: Sequence[str], ranges: Mapping[str, tuple[int, int]]) -> None:
+        known = [ranges[t] for t in trace_ids if t in ranges]
+        unknown = [t for t in trace_ids if t not in ranges]
+        times: list[tuple[str, list[Any]]] = [
+            ("start_time_unix_nano BETWEEN ? AND ?", [lo, hi]) for lo, hi in _merged(known)
+        ]
+        if unknown:
+            times.append((f"trace_id IN ({_marks(unknown)})", unknown))
+        self.sql = (
+            f"trace_id IN ({_marks(trace_ids)}) AND (" + " OR ".join(sql for sql, _ in times) + ")"
+        )
+        self.params: list[Any] = [*trace_ids, *(p for _, params in times for p in params)]
 
 
 class _Where:
@@ -354,7 +398,25 @@ class DuckDBQuery:
         return [Operation(name, kind) for name, kind in rows]
 
     def find_traces(self, query: TraceQuery) -> list[TraceSummary]:
-        """Newest matching spans first, then only the traces found are summarised.
+        with self._cursor() as cursor:
+            trace_ids, ranges = self._ranked(cursor, query)
+            return self._summaries(cursor, trace_ids, ranges)
+
+    def find_trace_spans(self, query: TraceQuery) -> list[list[Span]]:
+        """The ranking of :meth:`find_traces`, then the traces read as :meth:`get_traces` does,
+        with the start ranges the ranking already looked up."""
+        with self._cursor() as cursor:
+            trace_ids, ranges = self._ranked(cursor, query)
+            found = self._trace_spans(cursor, trace_ids, ranges)
+        return [spans for spans in found if spans]
+
+    def _ranked(
+        self, cursor: duckdb.DuckDBPyConnection, query: TraceQuery
+    ) -> tuple[list[str], Mapping[str, tuple[int, int]]]:
+        """The ids of the traces :meth:`find_traces` returns, in order, with their start ranges
+        (``trace_times``).
+
+        Newest matching spans first, then only the traces found are summarised.
 
         Rows arrive roughly in start-time order, so a predicate on ``start_time_unix_nano`` lets
         DuckDB skip every row group outside it (zone maps). The search looks at a recent window
@@ -372,30 +434,31 @@ class DuckDBQuery:
         span_filter = self._span_filter(query)
         in_range = _Where()
         in_range.time_range("start_time_unix_nano", query.start_unix_nano, query.end_unix_nano)
-        with self._cursor() as cursor:
-            row = cursor.execute(
-                "SELECT count(*), min(start_time_unix_nano), max(start_time_unix_nano) "  # noqa: S608
-                f"FROM spans WHERE {in_range.sql()}",
-                in_range.params,
-            ).fetchone()
-            count = int(row[0]) if row else 0
-            bounds: tuple[int, int] = (row[1], row[2]) if row and count else (0, 0)
-            newest = _SPANS_PER_WANTED_TRACE * query.limit
-            while True:
-                lo = (
-                    None
-                    if newest >= count
-                    else self._window_start(cursor, in_range, newest, count, bounds)
-                )
-                if lo is None:  # the whole range: every hit time is the key
-                    hits = self._newest_hits(cursor, span_filter, None, query.limit)
-                    return self._summaries(cursor, [trace_id for trace_id, _ in hits])
-                hits = self._newest_hits(cursor, span_filter, lo, 2 * query.limit)
-                if len(hits) >= query.limit:
-                    best = self._keys_from(cursor, span_filter, hits, lo)[: query.limit]
-                    if len(best) == query.limit:
-                        return self._summaries(cursor, best)
-                newest *= 4  # too few traces ranked in the window: look further back
+        row = cursor.execute(
+            "SELECT count(*), min(start_time_unix_nano), max(start_time_unix_nano) "  # noqa: S608
+            f"FROM spans WHERE {in_range.sql()}",
+            in_range.params,
+        ).fetchone()
+        count = int(row[0]) if row else 0
+        bounds: tuple[int, int] = (row[1], row[2]) if row and count else (0, 0)
+        newest = _SPANS_PER_WANTED_TRACE * query.limit
+        while True:
+            lo = (
+                None
+                if newest >= count
+                else self._window_start(cursor, in_range, newest, count, bounds)
+            )
+            if lo is None:  # the whole range: every hit time is the key
+                hits = self._newest_hits(cursor, span_filter, None, query.limit)
+                trace_ids = [trace_id for trace_id, _ in hits]
+                return trace_ids, self._trace_ranges(cursor, trace_ids)
+            hits = self._newest_hits(cursor, span_filter, lo, 2 * query.limit)
+            if len(hits) >= query.limit:
+                ranges = self._trace_ranges(cursor, [trace_id for trace_id, _ in hits])
+                best = self._keys_from(cursor, span_filter, hits, lo, ranges)[: query.limit]
+                if len(best) == query.limit:
+                    return best, ranges
+            newest *= 4  # too few traces ranked in the window: look further back
 
     @staticmethod
     def _window_start(
@@ -443,14 +506,17 @@ class DuckDBQuery:
     def _trace_ranges(
         cursor: duckdb.DuckDBPyConnection, trace_ids: Sequence[str]
     ) -> dict[str, tuple[int, int]]:
-        """Each trace's span start range, from ``trace_times``."""
-        marks = ", ".join("?" for _ in trace_ids)
+        """Each trace's span start range, from ``trace_times`` by key (a range that another
+        trace with the same key widened only makes a scan longer)."""
+        if not trace_ids:
+            return {}
         rows = cursor.execute(
-            "SELECT trace_id, min(start_min), max(start_max) FROM trace_times "  # noqa: S608
-            f"WHERE trace_id IN ({marks}) GROUP BY trace_id",
-            list(trace_ids),
+            "SELECT trace_key, min(start_min), max(start_max) FROM trace_times "
+            "WHERE trace_key = ANY(?::BIGINT[]) GROUP BY trace_key",
+            [sorted({trace_key(t) for t in trace_ids})],
         ).fetchall()
-        return {r[0]: (r[1], r[2]) for r in rows}
+        by_key = {r[0]: (r[1], r[2]) for r in rows}
+        return {t: by_key[trace_key(t)] for t in trace_ids if trace_key(t) in by_key}
 
     def _keys_from(
         self,
@@ -458,26 +524,36 @@ class DuckDBQuery:
         span_filter: _Where,
         hits: list[tuple[str, int]],
         lo: int,
+        ranges: Mapping[str, tuple[int, int]],
     ) -> list[str]:
         """The hits, in order, whose earliest matching span in the whole range is not before
-        ``lo`` (their rank is then their hit time)."""
-        ranges = self._trace_ranges(cursor, [trace_id for trace_id, _ in hits])
-        unsure = [t for t, _ in hits if ranges.get(t, (lo - 1, 0))[0] < lo]
-        matched_before: set[str] = set()
-        if unsure:
-            branches = []
-            params: list[Any] = []
-            for trace_id in unsure:
-                first, _ = ranges.get(trace_id, (None, None))
-                pruned = "" if first is None else "AND start_time_unix_nano >= ? "
-                branches.append(
-                    "SELECT trace_id FROM spans WHERE trace_id = ? "  # noqa: S608
-                    f"{pruned}AND start_time_unix_nano < ? AND {span_filter.sql()}"
-                )
-                params.extend([trace_id, *(() if first is None else (first,)), lo])
-                params.extend(span_filter.params)
-            rows = cursor.execute(" UNION ".join(branches), params).fetchall()
-            matched_before = {r[0] for r in rows}
+        ``lo`` (their rank is then their hit time). Only the hits whose spans start before
+        ``lo`` (``ranges``) are looked at, in one query: a branch per group of them whose first
+        span lies at about the same distance before ``lo`` (within a factor of 4), so one long
+        trace does not widen the scan of the others, and a row group is read once per group
+        rather than once per trace."""
+        buckets: dict[int, list[str]] = {}
+        for trace_id, _ in hits:
+            first = ranges.get(trace_id, (None, 0))[0]
+            if first is None:
+                buckets.setdefault(-1, []).append(trace_id)  # not in trace_times: no bound
+            elif first < lo:
+                buckets.setdefault((lo - first).bit_length() // 2, []).append(trace_id)
+        if not buckets:
+            return [trace_id for trace_id, _ in hits]
+        branches = []
+        params: list[Any] = []
+        for bucket, trace_ids in buckets.items():
+            firsts = [ranges[t][0] for t in trace_ids] if bucket >= 0 else []
+            pruned = "AND start_time_unix_nano >= ? " if firsts else ""
+            branches.append(
+                f"SELECT trace_id FROM spans WHERE trace_id IN ({_marks(trace_ids)}) "  # noqa: S608
+                f"{pruned}AND start_time_unix_nano < ? AND {span_filter.sql()}"
+            )
+            params.extend([*trace_ids, *([min(firsts)] if firsts else []), lo])
+            params.extend(span_filter.params)
+        rows = cursor.execute(" UNION ".join(branches), params).fetchall()
+        matched_before = {r[0] for r in rows}
         return [trace_id for trace_id, _ in hits if trace_id not in matched_before]
 
     @staticmethod
@@ -516,22 +592,16 @@ class DuckDBQuery:
         return [(r[0], r[1]) for r in rows]
 
     def _summaries(
-        self, cursor: duckdb.DuckDBPyConnection, trace_ids: list[str]
+        self,
+        cursor: duckdb.DuckDBPyConnection,
+        trace_ids: list[str],
+        ranges: Mapping[str, tuple[int, int]],
     ) -> list[TraceSummary]:
-        """Each trace summarised over all its spans, in the given order. One scan per trace,
-        limited to its start range (``trace_times``), so a long trace does not widen the others'."""
+        """Each trace summarised over all its spans (their start ``ranges`` from
+        ``trace_times``), in the given order, from one scan (:class:`_TraceRows`)."""
         if not trace_ids:
             return []
-        ranges = self._trace_ranges(cursor, trace_ids)
-        branches = []
-        params: list[Any] = []
-        for trace_id in trace_ids:
-            bounds = ranges.get(trace_id)
-            branches.append(
-                f"SELECT {_SUMMARY_COLUMNS} FROM spans WHERE trace_id = ?"  # noqa: S608
-                + ("" if bounds is None else " AND start_time_unix_nano BETWEEN ? AND ?")
-            )
-            params.extend([trace_id, *(bounds or ())])
+        rows_of = _TraceRows(trace_ids, ranges)
         rows = cursor.execute(
             f"""
             SELECT
@@ -543,10 +613,10 @@ class DuckDBQuery:
                 count(*),
                 count(*) FILTER (WHERE status_code = {int(StatusCode.ERROR)}),
                 list(DISTINCT service_name ORDER BY service_name)
-            FROM ({" UNION ALL ".join(branches)})
+            FROM spans WHERE {rows_of.sql}
             GROUP BY trace_id
             """,  # noqa: S608 - only this module's own SQL fragments; every value is a parameter
-            params,
+            rows_of.params,
         ).fetchall()
         by_id = {r[0]: r for r in rows}
         return [
@@ -564,24 +634,41 @@ class DuckDBQuery:
         ]
 
     def get_trace(self, trace_id: bytes) -> list[Span]:
-        """The trace's start-time range (``trace_times``, written with the spans) limits the scan
-        to the row groups of that range."""
-        hex_id = trace_id.hex()
+        return self.get_traces([trace_id])[0]
+
+    def get_traces(self, trace_ids: Sequence[bytes]) -> list[list[Span]]:
+        """The traces' start-time ranges (``trace_times``, written with the spans) limit one scan
+        to the row groups of those ranges (:class:`_TraceRows`)."""
+        if not trace_ids:
+            return []
+        hex_ids = list(dict.fromkeys(t.hex() for t in trace_ids))
         with self._cursor() as cursor:
-            bounds = cursor.execute(
-                "SELECT min(start_min), max(start_max) FROM trace_times WHERE trace_id = ?",
-                [hex_id],
-            ).fetchone()
-            if bounds is None or bounds[0] is None:
-                return []
+            found = self._trace_spans(cursor, hex_ids, self._trace_ranges(cursor, hex_ids))
+        by_trace = dict(zip(hex_ids, found, strict=True))
+        return [by_trace[t.hex()] for t in trace_ids]
+
+    @staticmethod
+    def _trace_spans(
+        cursor: duckdb.DuckDBPyConnection,
+        trace_ids: list[str],
+        ranges: Mapping[str, tuple[int, int]],
+    ) -> list[list[Span]]:
+        """Each trace's spans, ordered by start then span id (``[]`` when not in ``ranges``:
+        not stored), from one scan (:class:`_TraceRows`)."""
+        found = [t for t in trace_ids if t in ranges]
+        rows = []
+        if found:
+            rows_of = _TraceRows(found, ranges)
             rows = cursor.execute(
-                f"SELECT {_SPAN_COLUMNS} FROM spans "  # noqa: S608
-                "WHERE start_time_unix_nano BETWEEN ? AND ? AND trace_id = ? "
+                f"SELECT {_SPAN_COLUMNS} FROM spans WHERE {rows_of.sql} "  # noqa: S608
                 "ORDER BY start_time_unix_nano, span_id",
-                [bounds[0], bounds[1], hex_id],
+                rows_of.params,
             ).fetchall()
         decoder = _Decoder()
-        return [decoder.span(r) for r in rows]
+        by_trace: dict[str, list[Span]] = {t: [] for t in trace_ids}
+        for r in rows:
+            by_trace[r[0]].append(decoder.span(r))
+        return [by_trace[t] for t in trace_ids]
 
     def dependencies(
         self, start_unix_nano: int | None = None, end_unix_nano: int | None = None

@@ -101,24 +101,41 @@ CREATE TABLE IF NOT EXISTS metric_points (
 )
 """
 
+TRACE_KEY = "COALESCE(TRY_CAST('0x' || right(trace_id, 14) AS BIGINT), -1)"
+"""A trace id's last 14 hex digits (56 bits; W3C trace ids put their random part there) as an
+integer: looking up ``trace_times`` by it reads an integer column instead of every 32-character
+id (on 1M rows, ~5 instead of ~37 ms of CPU). Two traces may share a key; a lookup by key then
+returns both traces' rows, which can only widen a range, never hide a span.
+``duckdb_query.trace_key`` computes the same in Python."""
+
 TRACE_TIMES = """
 CREATE TABLE IF NOT EXISTS trace_times (
     trace_id VARCHAR NOT NULL,
     start_min BIGINT NOT NULL,
-    start_max BIGINT NOT NULL
+    start_max BIGINT NOT NULL,
+    trace_key BIGINT
 )
 """
 """Where each trace's spans lie in time: one row per trace per write (the range of its spans'
 start times in that write; a trace's range is the min/max over its rows). Loading a trace reads
-this small table first, so that the scan of ``spans`` is limited to the row groups of that range
-(trace ids are random: zone maps cannot prune on them). Rows of spans deleted by retention only
-widen a range, never hide a span."""
+this small table first (by ``trace_key``), so that the scan of ``spans`` is limited to the row
+groups of that range (trace ids are random: zone maps cannot prune on them). Rows of spans
+deleted by retention only widen a range, never hide a span."""
 
-TRACE_TIMES_OF = """
-INSERT INTO trace_times
-SELECT trace_id, min(start_time_unix_nano), max(start_time_unix_nano) FROM {source}
+TRACE_TIMES_KEYED = (
+    "ALTER TABLE trace_times ADD COLUMN IF NOT EXISTS trace_key BIGINT",
+    f"UPDATE trace_times SET trace_key = {TRACE_KEY} WHERE trace_key IS NULL",  # noqa: S608
+)
+"""Gives the ``trace_times`` of a file from before ``trace_key`` its keys (once: later opens
+find none missing)."""
+
+TRACE_TIMES_OF = f"""
+INSERT INTO trace_times BY NAME
+SELECT trace_id, min(start_time_unix_nano) AS start_min, max(start_time_unix_nano) AS start_max,
+       {TRACE_KEY} AS trace_key
+FROM {{source}}
 GROUP BY trace_id
-"""
+"""  # noqa: S608 - this module's own SQL; source is a table name chosen by the store
 """Fills ``trace_times`` from the spans of ``source`` (a write's incoming rows, or the whole
 ``spans`` table when a file from before ``trace_times`` is opened)."""
 

@@ -428,6 +428,8 @@ class DuckDBStore:
         for statement in (*duckdb_schema.STATEMENTS, *duckdb_schema.LOG_SEQ):
             self._con.execute(statement)
         _create_trace_times(self._con)
+        for statement in duckdb_schema.TRACE_TIMES_KEYED:
+            self._con.execute(statement)
         self._con.execute(
             "INSERT OR REPLACE INTO obsvty_meta VALUES ('schema_version', ?)",
             [str(duckdb_schema.SCHEMA_VERSION)],

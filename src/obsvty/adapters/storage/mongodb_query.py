@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bson import ObjectId
@@ -420,6 +420,23 @@ class MongoDBQuery:
             sort=[("start_time_unix_nano", ASCENDING), ("span_id", ASCENDING)],
         )
         return [span_from_document(d) for d in found]
+
+    def find_trace_spans(self, query: TraceQuery) -> list[list[Span]]:
+        found = self.get_traces([summary.trace_id for summary in self.find_traces(query)])
+        return [spans for spans in found if spans]  # removed (retention) since the search
+
+    def get_traces(self, trace_ids: Sequence[bytes]) -> list[list[Span]]:
+        """One ``find`` for all the traces (``trace_id`` is indexed)."""
+        hex_ids = list(dict.fromkeys(t.hex() for t in trace_ids))
+        by_trace: dict[str, list[Span]] = {t: [] for t in hex_ids}
+        if hex_ids:
+            found = self._db[docs.SPANS].find(
+                {"trace_id": {"$in": hex_ids}},
+                sort=[("start_time_unix_nano", ASCENDING), ("span_id", ASCENDING)],
+            )
+            for d in found:
+                by_trace[d["trace_id"]].append(span_from_document(d))
+        return [by_trace[t.hex()] for t in trace_ids]
 
     def dependencies(
         self, start_unix_nano: int | None = None, end_unix_nano: int | None = None
