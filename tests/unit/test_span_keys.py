@@ -140,6 +140,23 @@ def test_span_keys_odd_ids_are_flagged_and_never_registered(native: bool) -> Non
 
 
 @pytest.mark.parametrize("native", IMPLEMENTATIONS)
+@pytest.mark.parametrize("char", ["/", ":", "`", "g", "A", "F", " ", "\x00", "\x7f", "é"])
+def test_span_keys_id_with_a_byte_next_to_the_hex_digits_is_odd(native: bool, char: str) -> None:
+    # Arrange: the characters just outside 0-9 and a-f, upper case, and a 2-byte character
+    keys = SpanKeys(10, native=native)
+    trace, span = _trace(0xABCDEF), _span(0xFEDCBA)
+    rows = _ids([(trace[:-1] + char, span), (trace, char + span[1:]), (trace, span)])
+
+    # Act
+    keep, odd = keys.new_rows(rows)
+
+    # Assert
+    assert _mask(keep, 3) == [False, False, True]
+    assert odd is not None
+    assert odd.to_pylist() == [True, True, False]
+
+
+@pytest.mark.parametrize("native", IMPLEMENTATIONS)
 def test_span_keys_several_chunks_are_one_write(native: bool) -> None:
     # Arrange: a repeat across chunks, and columns chunked differently
     keys = SpanKeys(10, native=native)

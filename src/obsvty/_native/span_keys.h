@@ -28,6 +28,13 @@
 #define SK_SPAN_HEX 16
 #define SK_KEY 24
 #define SK_MAX_CAPACITY ((Py_ssize_t)1 << 30)
+#define SK_GROUP 16 /* rows whose table slots are prefetched together */
+
+#if defined(__GNUC__) || defined(__clang__)
+#define SK_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define SK_PREFETCH(p) ((void)(p))
+#endif
 
 typedef struct {
     uint8_t b[SK_KEY];
@@ -139,23 +146,26 @@ static void sk_delete(sk_table_t *t, uint64_t i) {
     t->slots[i] = 0;
 }
 
-static int sk_hex(uint8_t c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
+/* each byte's value as a lower-case hex digit; 0xff for any other byte */
+static uint8_t SK_HEXVAL[256];
+
+static void sk_hex_init(void) {
+    memset(SK_HEXVAL, 0xff, sizeof(SK_HEXVAL));
+    for (int c = 0; c < 10; c++)
+        SK_HEXVAL['0' + c] = (uint8_t)c;
+    for (int c = 0; c < 6; c++)
+        SK_HEXVAL['a' + c] = (uint8_t)(10 + c);
 }
 
-/* `n` hex characters into n / 2 bytes; 0 when one is not lower-case hex */
+/* `n` (even) hex characters into n / 2 bytes; 0 when one is not lower-case hex */
 static int sk_unhex(const uint8_t *hex, size_t n, uint8_t *out) {
+    unsigned bad = 0;
     for (size_t i = 0; i < n; i += 2) {
-        int hi = sk_hex(hex[i]), lo = sk_hex(hex[i + 1]);
-        if (hi < 0 || lo < 0)
-            return 0;
+        unsigned hi = SK_HEXVAL[hex[i]], lo = SK_HEXVAL[hex[i + 1]];
+        bad |= hi | lo;
         out[i / 2] = (uint8_t)(hi << 4 | lo);
     }
-    return 1;
+    return (bad & 0xf0) == 0;
 }
 
 /* one Arrow string array (int32 offsets) given as its buffers */
@@ -302,44 +312,61 @@ static PyObject *SpanKeys_stage(SpanKeysObject *self, PyObject *args) {
     uint8_t *keep_bits = (uint8_t *)PyBytes_AS_STRING(keep), *odd_bits = NULL;
     memset(keep_bits, 0, (size_t)bytes);
     Py_ssize_t kept = 0;
-    for (Py_ssize_t i = 0; i < length; i++) {
-        const uint8_t *tp = NULL, *sp = NULL;
-        size_t tn = 0, sn = 0;
-        int t = sk_string(&trace, i, &tp, &tn);
-        int s = t < 0 ? -1 : sk_string(&span, i, &sp, &sn);
-        if (t < 0 || s < 0)
-            goto done;
-        skey_t key;
-        if (!t || !s || tn != SK_TRACE_HEX || sn != SK_SPAN_HEX || !sk_unhex(tp, tn, key.b) ||
-            !sk_unhex(sp, sn, key.b + SK_TRACE_HEX / 2)) {
-            if (odd == NULL) {
-                odd = PyBytes_FromStringAndSize(NULL, bytes);
-                if (odd == NULL)
-                    goto done;
-                odd_bits = (uint8_t *)PyBytes_AS_STRING(odd);
-                memset(odd_bits, 0, (size_t)bytes);
+    /* rows in groups: first each row's key and hash, prefetching its slot of the members' table
+     * (a table of a million keys is far larger than the caches), then the look-ups */
+    skey_t keys[SK_GROUP];
+    uint32_t hashes[SK_GROUP];
+    int valid[SK_GROUP];
+    for (Py_ssize_t first = 0; first < length; first += SK_GROUP) {
+        int rows = length - first < SK_GROUP ? (int)(length - first) : SK_GROUP;
+        for (int g = 0; g < rows; g++) {
+            Py_ssize_t i = first + g;
+            const uint8_t *tp = NULL, *sp = NULL;
+            size_t tn = 0, sn = 0;
+            int t = sk_string(&trace, i, &tp, &tn);
+            int s = t < 0 ? -1 : sk_string(&span, i, &sp, &sn);
+            if (t < 0 || s < 0)
+                goto done;
+            valid[g] = t && s && tn == SK_TRACE_HEX && sn == SK_SPAN_HEX &&
+                       sk_unhex(tp, tn, keys[g].b) &&
+                       sk_unhex(sp, sn, keys[g].b + SK_TRACE_HEX / 2);
+            if (!valid[g]) {
+                if (odd == NULL) {
+                    odd = PyBytes_FromStringAndSize(NULL, bytes);
+                    if (odd == NULL)
+                        goto done;
+                    odd_bits = (uint8_t *)PyBytes_AS_STRING(odd);
+                    memset(odd_bits, 0, (size_t)bytes);
+                }
+                odd_bits[i / 8] |= (uint8_t)(1u << (i % 8));
+                continue;
             }
-            odd_bits[i / 8] |= (uint8_t)(1u << (i % 8));
-            continue;
+            hashes[g] = sk_hash(self, &keys[g]);
+            SK_PREFETCH(&self->members.slots[hashes[g] & self->members.mask]);
         }
-        uint32_t h = sk_hash(self, &key);
-        int found;
-        sk_find(&self->members, self->ring, &key, h, &found);
-        if (found)
-            continue;
-        if (sk_stage_reserve(self) < 0) { /* first: it may grow (rehash) the pending table */
-            PyErr_NoMemory();
-            goto done;
+        for (int g = 0; g < rows; g++) {
+            if (!valid[g])
+                continue;
+            Py_ssize_t i = first + g;
+            uint32_t h = hashes[g];
+            int found;
+            sk_find(&self->members, self->ring, &keys[g], h, &found);
+            if (found)
+                continue;
+            if (sk_stage_reserve(self) < 0) { /* first: it may grow (rehash) the pending table */
+                PyErr_NoMemory();
+                goto done;
+            }
+            uint64_t at = sk_find(&self->pending, self->staged, &keys[g], h, &found);
+            if (found)
+                continue;
+            self->staged[self->staged_n] = keys[g];
+            self->staged_hash[self->staged_n] = h;
+            self->staged_n++;
+            self->pending.slots[at] = (uint64_t)h << 32 | (uint64_t)self->staged_n;
+            keep_bits[i / 8] |= (uint8_t)(1u << (i % 8));
+            kept++;
         }
-        uint64_t at = sk_find(&self->pending, self->staged, &key, h, &found);
-        if (found)
-            continue;
-        self->staged[self->staged_n] = key;
-        self->staged_hash[self->staged_n] = h;
-        self->staged_n++;
-        self->pending.slots[at] = (uint64_t)h << 32 | (uint64_t)self->staged_n;
-        keep_bits[i / 8] |= (uint8_t)(1u << (i % 8));
-        kept++;
     }
     result = Py_BuildValue("(OnO)", keep, kept, odd != NULL ? odd : Py_None);
 done:
@@ -350,25 +377,42 @@ done:
     return result;
 }
 
+/* the oldest member leaves (the set is full) */
+static void sk_evict_oldest(SpanKeysObject *self) {
+    int found;
+    const skey_t *old = &self->ring[self->head];
+    uint64_t at = sk_find(&self->members, self->ring, old, sk_hash(self, old), &found);
+    if (found) /* always: every ring entry of a full set is a member */
+        sk_delete(&self->members, at);
+    self->count--;
+}
+
 static PyObject *SpanKeys_commit(SpanKeysObject *self, PyObject *unused) {
     (void)unused;
-    for (Py_ssize_t s = 0; s < self->staged_n; s++) {
-        int found;
-        if (self->count == self->capacity) { /* the oldest member leaves */
-            const skey_t *old = &self->ring[self->head];
-            uint64_t at = sk_find(&self->members, self->ring, old, sk_hash(self, old), &found);
-            if (found)
-                sk_delete(&self->members, at);
-            self->count--;
+    for (Py_ssize_t first = 0; first < self->staged_n; first += SK_GROUP) {
+        Py_ssize_t last = first + SK_GROUP < self->staged_n ? first + SK_GROUP : self->staged_n;
+        /* prefetch the slots the group's insertions and evictions will touch; a key evicted
+         * here may be overwritten by the group before its turn, which only wastes a prefetch */
+        for (Py_ssize_t s = first; s < last; s++) {
+            SK_PREFETCH(&self->members.slots[self->staged_hash[s] & self->members.mask]);
+            if (self->count + (s - first) >= self->capacity) {
+                const skey_t *old = &self->ring[(self->head + (s - first)) % self->capacity];
+                SK_PREFETCH(&self->members.slots[sk_hash(self, old) & self->members.mask]);
+            }
         }
-        self->ring[self->head] = self->staged[s];
-        uint64_t at = sk_find(&self->members, self->ring, &self->staged[s], self->staged_hash[s],
-                              &found);
-        if (!found) /* always: stage() kept only keys that were not members */
-            self->members.slots[at] =
-                (uint64_t)self->staged_hash[s] << 32 | (uint64_t)(self->head + 1);
-        self->head = (self->head + 1) % self->capacity;
-        self->count++;
+        for (Py_ssize_t s = first; s < last; s++) {
+            int found;
+            if (self->count == self->capacity)
+                sk_evict_oldest(self);
+            self->ring[self->head] = self->staged[s];
+            uint64_t at = sk_find(&self->members, self->ring, &self->staged[s],
+                                  self->staged_hash[s], &found);
+            if (!found) /* always: stage() kept only keys that were not members */
+                self->members.slots[at] =
+                    (uint64_t)self->staged_hash[s] << 32 | (uint64_t)(self->head + 1);
+            self->head = (self->head + 1) % self->capacity;
+            self->count++;
+        }
     }
     sk_discard(self);
     Py_RETURN_NONE;
@@ -421,6 +465,7 @@ static int SpanKeys_init(SpanKeysObject *self, PyObject *args, PyObject *kwargs)
         PyErr_SetString(PyExc_ValueError, "SpanKeys: capacity 1..2**30 and a 16-byte seed");
         return -1;
     }
+    sk_hex_init();
     memcpy(&self->k0, seed.buf, 8);
     memcpy(&self->k1, (const char *)seed.buf + 8, 8);
     PyBuffer_Release(&seed);
