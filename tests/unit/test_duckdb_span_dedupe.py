@@ -134,6 +134,28 @@ def test_duckdb_store_reopened_refills_the_newest_keys_in_stored_order(tmp_path:
     reopened.close()
 
 
+def test_duckdb_store_reopened_after_deletes_refills_the_newest_keys(tmp_path: Path) -> None:
+    # Arrange: the oldest rows deleted (as retention does) and the file checkpointed
+    path = tmp_path / "t.duckdb"
+    first = DuckDBStore(path)
+    for number in range(0, 40, 10):
+        first.write([span_batch(number, 10)])
+    first.cursor().execute(
+        f"DELETE FROM spans WHERE start_time_unix_nano < {BASE_TIME + 15 * 1000}"
+    )
+    first.close()
+
+    # Act
+    reopened = DuckDBStore(path, dedupe_window=5)
+    reopened.write([span_batch(35, 5)])
+
+    # Assert
+    rows = _span_rows(reopened)
+    assert len(rows) == 25
+    assert {count for _, _, count in rows} == {1}
+    reopened.close()
+
+
 def test_duckdb_store_failed_write_registers_no_keys(tmp_path: Path) -> None:
     # Arrange: a real DuckDB error inside the write's transaction (its trace_times insert)
     store = DuckDBStore(tmp_path / "t.duckdb")

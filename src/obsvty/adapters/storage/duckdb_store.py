@@ -333,7 +333,7 @@ WHERE rowid > (SELECT max(rowid) FROM spans) - {count:d}
 ORDER BY rowid
 """
 """The keys of the newest stored spans, oldest first: DuckDB's ``rowid`` grows in insertion order
-(a checkpoint after deletes may renumber rows, but keeps their order)."""
+(deleted rows leave gaps, or a checkpoint renumbers the rows after them, in the same order)."""
 
 
 def _refill_span_keys(con: duckdb.DuckDBPyConnection, keys: SpanKeys) -> None:
@@ -522,7 +522,7 @@ class DuckDBStore:
             if odd is None:
                 return []
             tables[_ODD_SPANS] = spans.filter(odd)
-        except (pa.ArrowException, ValueError) as exc:
+        except (pa.ArrowException, ValueError) as exc:  # pragma: no cover - pyarrow's own arrays
             self._span_keys.discard()
             raise StoreError(f"DuckDB write failed: cannot read the span ids: {exc}") from exc
         return [
