@@ -141,7 +141,7 @@ def test_duckdb_store_reopened_after_deletes_refills_the_newest_keys(tmp_path: P
     for number in range(0, 40, 10):
         first.write([span_batch(number, 10)])
     first.cursor().execute(
-        f"DELETE FROM spans WHERE start_time_unix_nano < {BASE_TIME + 15 * 1000}"
+        "DELETE FROM spans WHERE start_time_unix_nano < ?", [BASE_TIME + 15 * 1000]
     )
     first.close()
 
