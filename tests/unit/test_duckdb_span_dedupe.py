@@ -114,23 +114,22 @@ def test_duckdb_store_spread_batch_sent_again_is_stored_once(tmp_path: Path) -> 
 
 
 def test_duckdb_store_reopened_refills_the_newest_keys_in_stored_order(tmp_path: Path) -> None:
-    # Arrange: 20 spans stored, reopened with a window of 5: the last 5 stored are its members
+    # Arrange: 20 spans stored, reopened with a window of 5: spans 15..19 are its members
     path = tmp_path / "t.duckdb"
-    first = DuckDBStore(path)
+    first = DuckDBStore(path, threads=2)
     first.write([span_batch(0, 10)])
     first.write([span_batch(10, 10)])
     first.close()
+    reopened = DuckDBStore(path, threads=2, dedupe_window=5)
 
     # Act
-    reopened = DuckDBStore(path, dedupe_window=5)
-    reopened.write([span_batch(15, 5)])  # the newest five again
-    reopened.write([span_batch(14, 1)])  # stored before the window: stored again
+    reopened.write([span_batch(14, 1)])  # before the window: stored again, and 15 (oldest) leaves
+    reopened.write([span_batch(15, 5)])  # the refilled five again
 
     # Assert
     counts = {number: count for number, (_, _, count) in enumerate(_span_rows(reopened))}
     assert len(counts) == 20
-    assert counts[14] == 2
-    assert {counts[n] for n in range(20) if n != 14} == {1}
+    assert [n for n, count in counts.items() if count == 2] == [14, 15]
     reopened.close()
 
 
