@@ -334,7 +334,7 @@ WHERE rowid > (SELECT max(rowid) FROM spans) - {count:d}
 """The keys of the newest stored spans, oldest first: DuckDB's ``rowid`` grows in insertion order
 (deleted rows leave gaps, or a checkpoint renumbers the rows after them, in the same order), and
 a scan returns rows in that order (DuckDB's ``preserve_insertion_order``, on by default), so no
-ORDER BY: sorting a million rows first would hold them all (~100 MB more at start-up)."""
+ORDER BY: sorting first would hold all the rows at once."""
 
 
 def _refill_span_keys(con: duckdb.DuckDBPyConnection, keys: SpanKeys) -> None:
