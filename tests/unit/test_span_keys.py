@@ -157,6 +157,20 @@ def test_span_keys_id_with_a_byte_next_to_the_hex_digits_is_odd(native: bool, ch
 
 
 @pytest.mark.parametrize("native", IMPLEMENTATIONS)
+def test_span_keys_large_string_ids_answer_as_string_ids(native: bool) -> None:
+    # Arrange
+    keys = SpanKeys(10, native=native)
+    table = _keys([1, 2, 1])
+    large = table.cast(pa.schema([("trace_id", pa.large_string()), ("span_id", pa.large_string())]))
+
+    # Act
+    keep, _ = keys.new_rows(large)
+
+    # Assert
+    assert _mask(keep, 3) == [True, True, False]
+
+
+@pytest.mark.parametrize("native", IMPLEMENTATIONS)
 def test_span_keys_several_chunks_are_one_write(native: bool) -> None:
     # Arrange: a repeat across chunks, and columns chunked differently
     keys = SpanKeys(10, native=native)
@@ -295,3 +309,15 @@ def test_reference_span_keys_capacity_below_one_raises_value_error() -> None:
     # Act / Assert
     with pytest.raises(ValueError, match="capacity"):
         ReferenceSpanKeys(0)
+
+
+def test_span_keys_native_asked_for_without_the_extension_raises_runtime_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Arrange: a build without the compiled extension (as under OBSVTY_NO_EXTENSIONS)
+    monkeypatch.setattr(span_keys, "_NATIVE", None)
+
+    # Act / Assert
+    with pytest.raises(RuntimeError, match="not available"):
+        SpanKeys(10, native=True)
+    assert isinstance(SpanKeys(10)._set, ReferenceSpanKeys)
