@@ -5,6 +5,7 @@ does to it, and what checkpoints cost at a given interval.
     .venv/bin/python -m bench.store_write checkpoints 100000  # CHECKPOINT every 100k spans
     .venv/bin/python -m bench.store_write checkpoints 128MB   # DuckDB's own trigger instead
     .venv/bin/python -m bench.store_write growth spread       # ms per write as the store fills
+    .venv/bin/python -m bench.store_write startup             # opening a store of 3M spans
 
 ``gil`` builds 5,000-span batches from ``bench.payloads`` and times ``span_table`` and a whole
 ``DuckDBStore.write`` with the process otherwise idle and next to a thread spinning in Python (as
@@ -23,11 +24,17 @@ by STARTS: ``fresh`` (the batch's arrival), ``spread`` (uniformly up to 10 minut
 long requests, batch jobs or a client's retry queue send them) or ``long`` (fresh, and one span
 of each batch 10 minutes before). What it shows is the cost of de-duplicating spans against the
 stored ones as the store fills.
+
+``startup`` makes a store of ``--spans`` synthetic spans (SQL-generated, then checkpointed) and
+times opening it with ``DuckDBStore`` (wall, CPU, RSS): the part that grows
+with the store is refilling the span key set from the newest rows. RSS is the process's before
+and after opening (the generation's own peak comes first).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 import statistics
@@ -36,6 +43,8 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import duckdb
+import psutil
 import pyarrow as pa
 
 from bench.duckdb_gil import spinning
@@ -207,6 +216,36 @@ def growth(starts: str, spans: int, batch: int, every: int, factory: PayloadFact
     print(f"  all: {cpu / written * 1e6:.2f} us CPU per span")
 
 
+_SYNTHETIC_SPANS = """
+INSERT INTO spans SELECT md5(i::VARCHAR), substr(md5((i * 7)::VARCHAR), 1, 16), '', '', 0, 'op',
+    1, {start:d} + i * 40000, {start:d} + i * 40000 + 1000, 1000, '{{}}', 0, '[]', 0, '[]', 0, 0,
+    '', 'svc', '{{}}', 0, '', 'scope', '1', '{{}}', 0, ''
+FROM range({count:d}) AS t(i)
+"""
+
+
+def startup(spans: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "startup.duckdb"
+        DuckDBStore(path, threads=1).close()
+        con = duckdb.connect(str(path))
+        con.execute(_SYNTHETIC_SPANS.format(start=time.time_ns(), count=spans))
+        con.execute("CHECKPOINT")
+        con.close()
+        gc.collect()
+        process = psutil.Process()
+        rss = process.memory_info().rss
+        started, started_cpu = time.perf_counter(), time.process_time()
+        store = DuckDBStore(path, threads=1, memory_limit=MEMORY_LIMIT)
+        took, cpu = time.perf_counter() - started, time.process_time() - started_cpu
+        opened = process.memory_info().rss
+        store.close()
+    print(
+        f"open a store of {spans:,} spans: {took:.2f} s, {cpu:.2f} s CPU; RSS"
+        f" +{(opened - rss) / 2**20:.0f} MiB with it open"
+    )
+
+
 def _template_tables(requests: int, factory: PayloadFactory) -> Iterator[pa.Table]:
     now = time.time_ns()
     decoded = [
@@ -228,11 +267,15 @@ def main() -> None:
     grow.add_argument("--spans", type=int, default=3_000_000)
     grow.add_argument("--batch", type=int, default=5_000, help="spans per write")
     grow.add_argument("--every", type=int, default=250_000, help="spans per line printed")
+    start = sub.add_parser("startup", help="opening a store of many spans (the key set refill)")
+    start.add_argument("--spans", type=int, default=3_000_000)
     args = parser.parse_args()
     tune_gc()
     factory = PayloadFactory(100)
     if args.command == "gil":
         gil(factory)
+    elif args.command == "startup":
+        startup(args.spans)
     elif args.command == "growth":
         growth(args.starts, args.spans, args.batch, args.every, factory)
     else:

@@ -13,6 +13,7 @@ from bench.store_write import (
     checkpoints,
     growing_tables,
     growth,
+    startup,
 )
 
 pytestmark = pytest.mark.unit
@@ -91,3 +92,15 @@ def test_store_write_growth_reports_ms_per_write_over_time_and_cpu(
     assert [line.split()[0] for line in out[1:3]] == ["200", "400"]
     assert out[3].startswith("  all: ")
     assert out[3].endswith("us CPU per span")
+
+
+def test_store_write_startup_reports_the_open_time_and_rss(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Act
+    startup(1000)
+
+    # Assert
+    out = capsys.readouterr().out
+    assert out.startswith("open a store of 1,000 spans: ")
+    assert out.rstrip().endswith("MiB with it open")
