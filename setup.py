@@ -17,6 +17,7 @@ setup(
                 "src/obsvty/_native/metrics.h",
                 "src/obsvty/_native/otlp_json.h",
                 "src/obsvty/_native/logs.h",
+                "src/obsvty/_native/span_keys.h",
             ],
             extra_compile_args=["-O2", "-std=c11", "-Wall", "-Wextra", "-Werror=vla"],
         )

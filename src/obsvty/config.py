@@ -95,6 +95,15 @@ class Settings(BaseSettings):
         description="Memory DuckDB may use (caches, rows not yet checkpointed, queries), e.g. "
         "512MB, 1GB; past it, DuckDB evicts and spills to <db file>.tmp (0/off: 80% of RAM).",
     )
+    # 40 bytes per span of memory (obsvty.adapters.storage.span_keys); the default, ~40 MB, covers
+    # a minute of retries (OpenTelemetry SDKs) at 16,000 spans/s, five (the Collector) at 3,300.
+    duckdb_dedupe_window: int = Field(
+        1_000_000,
+        gt=0,
+        le=2**30,
+        description="Spans whose (trace_id, span_id) the DuckDB store keeps in memory: a span "
+        "re-sent (a client's retry) within the last this many spans stored is stored once.",
+    )
     # Measured before the compiled decoder (docs/PERFORMANCE.md as of 86330de), 9 alternated
     # pairs on 2 cores: the same throughput at saturation (23.7k vs 23.5k spans/s on average),
     # 2.4x fewer retryable refusals, but ~25% more CPU per span and ~120 MiB more memory; so it

@@ -55,12 +55,14 @@ def build_store(settings: Settings) -> PrimaryStore:
             settings.obsvty_db_path,
             threads=settings.duckdb_threads,
             memory_limit=parse_size(settings.duckdb_memory_limit),
+            dedupe_window=settings.duckdb_dedupe_window,
         )
     return DuckDBProcessStore(
         DuckDBProcessConfig(
             str(settings.obsvty_db_path),
             threads=settings.duckdb_threads,
             memory_limit=parse_size(settings.duckdb_memory_limit),
+            dedupe_window=settings.duckdb_dedupe_window,
             sync=bool(settings.mongodb_cloud_uri),
             log_level=settings.log_level,
             log_format=settings.log_format,

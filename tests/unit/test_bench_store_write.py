@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import pytest
 from bench.payloads import PayloadFactory
-from bench.store_write import batches, checkpoints
+from bench.store_write import (
+    STARTS,
+    TEN_MINUTES_NS,
+    _template_tables,
+    batches,
+    checkpoints,
+    growing_tables,
+    growth,
+    startup,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -39,3 +48,59 @@ def test_store_write_checkpoints_by_rows_reports_cpu_long_writes_and_file(
     assert "us CPU per span" in out
     assert "writes over 150 ms" in out
     assert "MiB" in out
+
+
+@pytest.mark.parametrize("starts", STARTS)
+def test_store_write_growing_tables_fresh_ids_and_starts_by_kind(starts: str) -> None:
+    # Arrange
+    template = next(_template_tables(2, PayloadFactory(spans_per_request=10)))
+
+    # Act
+    tables = list(growing_tables(template, 3, starts))
+
+    # Assert: unique ids; start times within 10 minutes before arrival, spread only when asked
+    assert [t.num_rows for t in tables] == [20, 20, 20]
+    assert len({s for t in tables for s in t["span_id"].to_pylist()}) == 60
+    spans = [
+        (max(t["start_time_unix_nano"].to_pylist()) - min(t["start_time_unix_nano"].to_pylist()))
+        for t in tables
+    ]
+    if starts == "fresh":
+        assert max(spans) < 10**9
+    else:
+        assert min(spans) > 60 * 10**9
+        assert max(spans) <= TEN_MINUTES_NS
+    durations = [
+        e - s
+        for t in tables
+        for s, e in zip(
+            t["start_time_unix_nano"].to_pylist(), t["end_time_unix_nano"].to_pylist(), strict=True
+        )
+    ]
+    assert durations == template["duration_ns"].to_pylist() * 3
+
+
+def test_store_write_growth_reports_ms_per_write_over_time_and_cpu(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Act
+    growth("long", 400, 100, 200, PayloadFactory(spans_per_request=10))
+
+    # Assert
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("long: 400 spans, 100 per write")
+    assert [line.split()[0] for line in out[1:3]] == ["200", "400"]
+    assert out[3].startswith("  all: ")
+    assert out[3].endswith("us CPU per span")
+
+
+def test_store_write_startup_reports_the_open_time_and_rss(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Act
+    startup(1000)
+
+    # Assert
+    out = capsys.readouterr().out
+    assert out.startswith("open a store of 1,000 spans: ")
+    assert out.rstrip().endswith("MiB with it open")

@@ -7,7 +7,8 @@
  * from any, a str saying why the request is left to the reference decoder
  * (obsvty.adapters.otlp.to_domain). `address` is that of an ArrowArray (a struct array, one child
  * per column of the store's schema) for pyarrow.RecordBatch._import_from_c; `holder` owns its
- * memory until then. */
+ * memory until then. SpanKeys: the keys of the spans the DuckDB store committed last
+ * (span_keys.h). */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
@@ -16,6 +17,7 @@
 #include "logs.h"
 #include "metrics.h"
 #include "otlp_json.h"
+#include "span_keys.h"
 #include "traces.h"
 
 static const char HOLDER[] = "obsvty._native.ArrowArray";
@@ -175,4 +177,14 @@ static struct PyModuleDef MODULE = {
     METHODS, NULL, NULL, NULL, NULL,
 };
 
-PyMODINIT_FUNC PyInit__native(void) { return PyModule_Create(&MODULE); }
+PyMODINIT_FUNC PyInit__native(void) {
+    PyObject *module = PyModule_Create(&MODULE);
+    if (module == NULL)
+        return NULL;
+    if (PyType_Ready(&SpanKeysType) < 0 ||
+        PyModule_AddObjectRef(module, "SpanKeys", (PyObject *)&SpanKeysType) < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}

@@ -116,6 +116,8 @@ class DuckDBProcessConfig:
     path: str
     threads: int | None = None
     memory_limit: int | None = None
+    dedupe_window: int | None = None
+    """Spans the store keeps keys of (``None``: its default, ``DEDUPE_WINDOW``)."""
     sync: bool = False
     """Open the cloud sync's source too (it adds its sequence columns before any write)."""
     log_level: str = "INFO"
@@ -154,7 +156,10 @@ def _open_targets(config: DuckDBProcessConfig) -> dict[str, Any]:
     from obsvty.adapters.storage.duckdb_query import DuckDBQuery
     from obsvty.adapters.storage.duckdb_store import DuckDBStore
 
-    store = DuckDBStore(config.path, threads=config.threads, memory_limit=config.memory_limit)
+    window = {} if config.dedupe_window is None else {"dedupe_window": config.dedupe_window}
+    store = DuckDBStore(
+        config.path, threads=config.threads, memory_limit=config.memory_limit, **window
+    )
     targets: dict[str, Any] = {
         "store": store,
         "query": DuckDBQuery(store),

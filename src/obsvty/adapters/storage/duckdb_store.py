@@ -19,10 +19,10 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from obsvty.adapters.storage import duckdb_schema
 from obsvty.adapters.storage.gil_handoff import short_switch_interval
+from obsvty.adapters.storage.span_keys import SpanKeys
 from obsvty.adapters.storage.typed_json import dumps
 from obsvty.domain.arrow_batch import LOG_SCHEMA, METRIC_SCHEMA, SPAN_SCHEMA, ArrowBatch
 from obsvty.domain.batches import Batch, LogBatch, MetricBatch, SpanBatch
@@ -297,14 +297,15 @@ def _arrow_table(group: list[Batch]) -> pa.Table:
     return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
 
 
-_INSERT_NEW_SPANS = """
-INSERT INTO spans BY NAME SELECT * FROM {source} AS i
-WHERE NOT EXISTS (
-    SELECT 1 FROM spans AS s
-    WHERE s.start_time_unix_nano BETWEEN {lo:d} AND {hi:d}
-      AND s.trace_id = i.trace_id AND s.span_id = i.span_id
-)
+_INSERT_ODD_SPANS = """
+INSERT INTO spans BY NAME
+SELECT * FROM (SELECT DISTINCT ON (trace_id, span_id) * FROM {source}) AS i
+WHERE NOT EXISTS (SELECT 1 FROM spans AS s WHERE s.trace_id = i.trace_id AND s.span_id = i.span_id)
 """
+"""Spans whose ids the key set cannot hold (see ``span_keys``; the decoders never produce them),
+de-duplicated against the whole table."""
+
+_ODD_SPANS = "incoming_spans_odd"
 
 
 def _incoming(table: str) -> str:
@@ -312,29 +313,41 @@ def _incoming(table: str) -> str:
     return f"incoming_{table}"
 
 
-def _insert_statements(table: str, rows: pa.Table) -> list[str]:
+def _insert_statements(table: str) -> list[str]:
     """The statements that store one table's rows from its registered Arrow table.
 
-    Spans are stored once per (trace_id, span_id), so that a request re-sent after its answer was
-    lost (a timeout, a kill) adds nothing: duplicates within the batch are skipped, and so are
-    spans the table already holds. A re-sent span has the same start time, so only the rows whose
-    start time falls in the batch's range are looked at, which DuckDB's zone maps keep cheap; and
-    where each trace lies in time goes to ``trace_times``. Logs and metric points have no
-    identity: they are inserted as they come. Columns are matched BY NAME, so that columns added
-    by others (the cloud sync's ``sync_seq``) take their defaults. The only values written into
-    the SQL are integers (the start-time range)."""
+    Columns are matched BY NAME, so that columns added by others (the cloud sync's ``sync_seq``)
+    take their defaults. Spans are stored once per (trace_id, span_id); the rows registered are
+    those :meth:`DuckDBStore._new_spans` kept, and where each trace lies in time goes to
+    ``trace_times``. Logs and metric points have no identity: they are inserted as they come."""
     incoming = _incoming(table)
-    if table != "spans":
-        return [f"INSERT INTO {table} BY NAME SELECT * FROM {incoming}"]  # noqa: S608
-    starts = pc.min_max(rows["start_time_unix_nano"])
-    # span ids are nearly always unique; only when they are not are the pairs de-duplicated
-    unique = pc.count_distinct(rows["span_id"]).as_py() == rows.num_rows
-    source = incoming if unique else f"(SELECT DISTINCT ON (trace_id, span_id) * FROM {incoming})"  # noqa: S608
-    lo, hi = starts["min"].as_py(), starts["max"].as_py()
-    return [
-        _INSERT_NEW_SPANS.format(source=source, lo=lo, hi=hi),
-        duckdb_schema.TRACE_TIMES_OF.format(source=incoming),
-    ]
+    statements = [f"INSERT INTO {table} BY NAME SELECT * FROM {incoming}"]  # noqa: S608
+    if table == "spans":
+        statements.append(duckdb_schema.TRACE_TIMES_OF.format(source=incoming))
+    return statements
+
+
+_SPAN_KEYS_REFILL = """
+SELECT trace_id, span_id FROM spans
+WHERE rowid > (SELECT max(rowid) FROM spans) - {count:d}
+"""
+"""The keys of the newest stored spans, oldest first: DuckDB's ``rowid`` grows in insertion order
+(deleted rows leave gaps, or a checkpoint renumbers the rows after them, in the same order), and
+a scan returns rows in that order (DuckDB's ``preserve_insertion_order``, on by default), so no
+ORDER BY: sorting first would hold all the rows at once."""
+
+
+def _refill_span_keys(con: duckdb.DuckDBPyConnection, keys: SpanKeys) -> None:
+    """Make the keys of the last ``keys.capacity`` spans stored (fewer where rows were deleted)
+    members, in the order they were stored, so that requests re-sent across a restart are still
+    stored once."""
+    reader = con.sql(_SPAN_KEYS_REFILL.format(count=keys.capacity)).to_arrow_reader(_REFILL_ROWS)
+    for batch in reader:
+        keys.new_rows(pa.Table.from_batches([batch]))
+        keys.commit()
+
+
+_REFILL_ROWS = 100_000
 
 
 def _create_trace_times(con: duckdb.DuckDBPyConnection) -> None:
@@ -386,6 +399,13 @@ large that :data:`CHECKPOINT_ROWS` of them would make a long log (replayed at st
 crash, held in memory until the checkpoint). close() always checkpoints."""
 
 
+DEDUPE_WINDOW = 1_000_000
+"""Spans whose keys the store keeps to de-duplicate re-sent spans (``DUCKDB_DEDUPE_WINDOW``,
+see ``span_keys``): a span re-sent within the last this many spans stored is stored once.
+~40 MB of memory (``span_keys.BYTES_PER_KEY`` per key); a minute of spans at 16,000 spans/s,
+five minutes (the Collector's longest retry) at 3,300 spans/s."""
+
+
 def default_threads() -> int:
     """DuckDB's threads when none are configured: one fewer than the cores this process may use
     (at least one), so that a checkpoint's compression or a large query never takes every core
@@ -409,11 +429,12 @@ class DuckDBStore:
         threads: int | None = None,
         memory_limit: int | None = None,
         checkpoint_rows: int = CHECKPOINT_ROWS,
+        dedupe_window: int = DEDUPE_WINDOW,
     ) -> None:
         """``memory_limit``: bytes DuckDB may use (``DUCKDB_MEMORY_LIMIT``); ``None`` keeps
         DuckDB's default, 80% of RAM. Past it DuckDB evicts cached blocks of the file and spills
         to its temp directory, ``<file>.tmp`` beside the database file. ``checkpoint_rows``: see
-        :data:`CHECKPOINT_ROWS`."""
+        :data:`CHECKPOINT_ROWS`. ``dedupe_window``: see :data:`DEDUPE_WINDOW`."""
         self.path = Path(path)
         self._con = open_duckdb(self.path)
         self._con.execute(f"SET threads TO {int(threads or default_threads())}")
@@ -434,6 +455,8 @@ class DuckDBStore:
             "INSERT OR REPLACE INTO obsvty_meta VALUES ('schema_version', ?)",
             [str(duckdb_schema.SCHEMA_VERSION)],
         )
+        self._span_keys = SpanKeys(dedupe_window)
+        _refill_span_keys(self._con, self._span_keys)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A connection of its own for a reader thread."""
@@ -453,17 +476,20 @@ class DuckDBStore:
             for signal, group in grouped.items():
                 name = _TABLE_NAMES[signal]
                 table = _arrow_table(group)
-                statements += _insert_statements(name, table)
+                statements += _insert_statements(name)
                 tables[_incoming(name)] = table
                 rows[name] = table.num_rows
         except (pa.ArrowException, OverflowError, TypeError, ValueError) as exc:
             # a value the columns cannot hold: nothing of this write is stored (port contract)
             raise StoreError(f"DuckDB write failed: cannot convert the batch: {exc}") from exc
-        statements.append("COMMIT")
-        # one call for the whole transaction: each call gives up Python's GIL and must win it
-        # back from the receivers' busy event loop, so fewer calls mean a flusher that keeps up
-        script = ";\n".join(statements)
         with self._lock:
+            spans = tables.get(_incoming("spans"))
+            if spans is not None:
+                statements += self._new_spans(spans, tables)
+            statements.append("COMMIT")
+            # one call for the whole transaction: each call gives up Python's GIL and must win it
+            # back from the receivers' busy event loop, so fewer calls mean a flusher that keeps up
+            script = ";\n".join(statements)
             con = self._con
             try:
                 for incoming, table in tables.items():
@@ -475,14 +501,37 @@ class DuckDBStore:
                     for incoming in tables:
                         con.unregister(incoming)
             except duckdb.Error as exc:
+                self._span_keys.discard()  # nothing was stored: its spans must not look stored
                 with contextlib.suppress(duckdb.Error):
                     con.execute("ROLLBACK")
                 raise StoreError(f"DuckDB write failed: {exc}") from exc
+            self._span_keys.commit()  # only now: the spans are stored
             appended = self._appended
             for name, count in rows.items():
                 appended[name] = appended.get(name, 0) + count
             if max(appended.values()) >= self._checkpoint_rows:
                 self._checkpoint()
+
+    def _new_spans(self, spans: pa.Table, tables: dict[str, pa.Table]) -> list[str]:
+        """Keep, in ``tables``, only the spans of this write that are not stored yet (caller holds
+        the lock; the keys stay staged until the write commits), and answer the statements for
+        the odd rows the key set cannot hold (none, in practice). Filtering costs the same
+        whatever the spans' start times and however much is stored, unlike looking for each span
+        among the stored rows."""
+        try:
+            keep, odd = self._span_keys.new_rows(spans)
+            if keep is not None:
+                tables[_incoming("spans")] = spans.filter(keep)
+            if odd is None:
+                return []
+            tables[_ODD_SPANS] = spans.filter(odd)
+        except (pa.ArrowException, ValueError) as exc:  # pragma: no cover - pyarrow's own arrays
+            self._span_keys.discard()
+            raise StoreError(f"DuckDB write failed: cannot read the span ids: {exc}") from exc
+        return [
+            _INSERT_ODD_SPANS.format(source=_ODD_SPANS),
+            duckdb_schema.TRACE_TIMES_OF.format(source=_ODD_SPANS),
+        ]
 
     def _checkpoint(self) -> None:
         """Checkpoint after a committed write (caller holds the lock). A failure is not the
