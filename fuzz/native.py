@@ -10,6 +10,11 @@ libFuzzer saves the input under .fuzz/. The compiled decoder reads each input fr
 exactly its size, so that AddressSanitizer sees a read past the end (a ``bytes`` object has a NUL
 there).
 
+``span-keys`` holds the compiled span key set (``obsvty._native.SpanKeys``, the DuckDB store's
+de-duplication) to the pure-Python one over a run of writes (repeats, odd ids, nulls, sliced and
+chunked arrays, commits and discards, eviction past a small capacity), and hands its ``stage`` raw
+buffers of any size and offset, which it must refuse with ``ValueError`` or read within bounds.
+
 ``OBSVTY_FUZZ_EXTENSION_DIR``: a build directory (``setup.py build_ext --build-lib``) whose
 ``obsvty/_native*.so`` is imported instead of the in-tree one; the target refuses to run if it
 is not the one imported.
@@ -29,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import atheris
+import pyarrow as pa
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue, KeyValueList
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
@@ -39,6 +45,7 @@ with atheris.instrument_imports(include=["obsvty"]):  # Python coverage: referen
     if os.environ.get("OBSVTY_FUZZ_EXTENSION_DIR"):  # looked up before src/obsvty/_native*.so
         obsvty.__path__.insert(0, str(Path(os.environ["OBSVTY_FUZZ_EXTENSION_DIR"], "obsvty")))
     from obsvty.adapters.otlp import codec, native, to_domain
+    from obsvty.adapters.storage import span_keys
     from obsvty.domain import validation
 
 from bench.payloads import LogsPayloadFactory, MetricsPayloadFactory, PayloadFactory
@@ -48,7 +55,7 @@ from tests.support.fuzzing import SEED_PROTOBUF
 from fuzz.run import fuzz
 from obsvty.domain.model import Signal
 
-INSTRUMENTED = (codec, to_domain, validation)
+INSTRUMENTED = (codec, to_domain, validation, span_keys)
 EXTENSION_DIR = os.environ.get("OBSVTY_FUZZ_EXTENSION_DIR")
 _SEED_TIME_NS = 1_700_000_000_000_000_000  # a fixed clock, so the seeds are the same every run
 
@@ -66,6 +73,85 @@ class NativeTarget:
 
     def __call__(self, data: bytes) -> None:
         same_as_reference(self.signal, data, native_input=_exact(data), json=self.json)
+
+    def seed_is_decoded(self, seed: bytes) -> bool:
+        """Whether the compiled decoder takes ``seed`` itself (else fuzzing it proves little)."""
+        return same_as_reference(self.signal, seed, json=self.json) is not None
+
+
+_TRACE_IDS = ("0" * 31 + "1", "ab" * 16, "0" * 31 + "A", "0" * 30, None)
+_SPAN_IDS = ("0" * 15 + "1", "cd" * 8, "0" * 15 + "g", "0" * 17, None)
+"""Ids the span key target draws from: a few valid ones (so that rows repeat), upper case, a
+non-hex digit, wrong lengths and null (odd rows)."""
+
+
+class SpanKeysTarget:
+    """The compiled span key set against the reference, and its buffer checks (module docstring)."""
+
+    @staticmethod
+    def seeds() -> list[bytes]:
+        return [bytes(range(256)), b"\x03" + b"\x00\x01\x02\x03" * 40]
+
+    def seed_is_decoded(self, seed: bytes) -> bool:
+        return True
+
+    def __call__(self, data: bytes) -> None:
+        fdp = atheris.FuzzedDataProvider(data)
+        capacity = fdp.ConsumeIntInRange(1, 8)
+        compiled = span_keys.SpanKeys(capacity, native=True)
+        reference = span_keys.SpanKeys(capacity, native=False)
+        for _ in range(fdp.ConsumeIntInRange(0, 12)):
+            table = self._ids(fdp)
+            got, want = compiled.new_rows(table), reference.new_rows(table)
+            if [_bits(m) for m in got] != [_bits(m) for m in want]:
+                raise AssertionError(f"SpanKeys masks {got} != reference {want}")
+            if fdp.ConsumeBool():
+                compiled.commit()
+                reference.commit()
+            else:
+                compiled.discard()
+                reference.discard()
+            if len(compiled) != len(reference):
+                raise AssertionError(f"SpanKeys holds {len(compiled)}, reference {len(reference)}")
+        self._raw_buffers(fdp, capacity)
+
+    @staticmethod
+    def _ids(fdp: Any) -> pa.Table:
+        rows = fdp.ConsumeIntInRange(0, 20)
+        trace = [_TRACE_IDS[fdp.ConsumeIntInRange(0, 4)] for _ in range(rows)]
+        span = [_SPAN_IDS[fdp.ConsumeIntInRange(0, 4)] for _ in range(rows)]
+        table = pa.table({"trace_id": pa.array(trace, pa.string()), "span_id": span})
+        cut = fdp.ConsumeIntInRange(0, rows)
+        if fdp.ConsumeBool():  # arrays with an offset
+            table = table.slice(cut)
+        elif fdp.ConsumeBool():  # two chunks
+            table = pa.concat_tables([table.slice(0, cut), table.slice(cut)])
+        return table
+
+    @staticmethod
+    def _raw_buffers(fdp: Any, capacity: int) -> None:
+        """``stage`` given buffers of any size: refused, or read within them (ASan checks)."""
+        stager = span_keys._NATIVE.SpanKeys(capacity, bytes(16))
+
+        def buffer() -> Any:
+            return (
+                None
+                if fdp.ConsumeBool()
+                else _exact(fdp.ConsumeBytes(fdp.ConsumeIntInRange(0, 80)))
+            )
+
+        args = []
+        for _ in range(2):
+            args += [buffer(), buffer(), buffer(), fdp.ConsumeIntInRange(-2, 40)]
+        try:
+            stager.stage(*args, fdp.ConsumeIntInRange(-2, 40))
+        except (ValueError, TypeError, OverflowError):
+            return
+        stager.commit()
+
+
+def _bits(mask: pa.ChunkedArray | None) -> list[bool | None] | None:
+    return None if mask is None else mask.to_pylist()
 
 
 def _kv(key: str, **value: Any) -> KeyValue:
@@ -168,6 +254,7 @@ TARGETS = {
     "native-json-logs": NativeTarget(Signal.LOGS, _log_json_seeds, json=True),
     "native-protobuf-metrics": NativeTarget(Signal.METRICS, _metric_seeds),
     "native-json-metrics": NativeTarget(Signal.METRICS, _metric_json_seeds, json=True),
+    "span-keys": SpanKeysTarget(),
 }
 
 
@@ -197,7 +284,7 @@ def main(argv: list[str]) -> None:
     target = TARGETS[name]
     seeds = target.seeds()
     for number, seed in enumerate(seeds):  # else the fuzzing would prove little
-        if same_as_reference(target.signal, seed, json=target.json) is None:
+        if not target.seed_is_decoded(seed):
             sys.exit(f"fuzz.native: seed {number} of {name} is left to the reference decoder")
     fuzz(name, target, seeds, [argv[0], *argv[2:]])
 

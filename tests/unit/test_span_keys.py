@@ -171,6 +171,30 @@ def test_span_keys_large_string_ids_answer_as_string_ids(native: bool) -> None:
 
 
 @pytest.mark.parametrize("native", IMPLEMENTATIONS)
+def test_span_keys_sliced_ids_of_another_type_answer_as_string_ids(native: bool) -> None:
+    # Arrange: large strings and an all-null column, sliced, so each is cast with an offset
+    # (found by the span-keys fuzz target: the offset of the array before the cast was used)
+    keys = SpanKeys(10, native=native)
+    table = pa.table(
+        {
+            "trace_id": pa.array([_trace(0), _trace(1), _trace(1)], pa.large_string()),
+            "span_id": pa.array([_span(0), _span(1), _span(1)], pa.large_string()),
+        }
+    ).slice(1)
+    nulls = pa.table({"trace_id": pa.array([_trace(1)] * 2), "span_id": pa.nulls(2)}).slice(1)
+
+    # Act
+    keep, _ = keys.new_rows(table)
+    keep_nulls, odd = keys.new_rows(nulls)
+
+    # Assert
+    assert _mask(keep, 2) == [True, False]
+    assert _mask(keep_nulls, 1) == [False]
+    assert odd is not None
+    assert odd.to_pylist() == [True]
+
+
+@pytest.mark.parametrize("native", IMPLEMENTATIONS)
 def test_span_keys_several_chunks_are_one_write(native: bool) -> None:
     # Arrange: a repeat across chunks, and columns chunked differently
     keys = SpanKeys(10, native=native)

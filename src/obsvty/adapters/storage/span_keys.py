@@ -114,10 +114,8 @@ class _NativeStager:
         self._native = native
 
     def stage(self, trace: pa.Array, span: pa.Array) -> tuple[bytes, int, bytes | None]:
-        tv, to, td = _string_buffers(trace)
-        sv, so, sd = _string_buffers(span)
         out: tuple[bytes, int, bytes | None] = self._native.stage(
-            tv, to, td, trace.offset, sv, so, sd, span.offset, len(trace)
+            *_string_buffers(trace), *_string_buffers(span), len(trace)
         )
         return out
 
@@ -131,11 +129,13 @@ class _NativeStager:
         return len(self._native)
 
 
-def _string_buffers(array: pa.Array) -> list[pa.Buffer | None]:
+def _string_buffers(array: pa.Array) -> tuple[pa.Buffer | None, pa.Buffer | None, pa.Buffer, int]:
+    """A string array's validity, offsets and data buffers and its offset into them (of the
+    array cast to string, when it is of another type: its own offset, not the original's)."""
     if array.type != pa.string():
         array = array.cast(pa.string())
     validity, offsets, data = array.buffers()
-    return [validity, offsets, data if data is not None else pa.py_buffer(b"")]
+    return validity, offsets, data if data is not None else pa.py_buffer(b""), array.offset
 
 
 def _load_native() -> Any | None:
