@@ -386,6 +386,12 @@ large that :data:`CHECKPOINT_ROWS` of them would make a long log (replayed at st
 crash, held in memory until the checkpoint). close() always checkpoints."""
 
 
+ALLOCATOR_SETTINGS = ("SET allocator_background_threads = true",)
+"""DuckDB's allocator (its own jemalloc) keeps the pages it frees and gives them back to the
+system only as it allocates again, so after a checkpoint or a burst an idle process would keep
+the peak's memory; its background threads give freed pages back within seconds instead."""
+
+
 def default_threads() -> int:
     """DuckDB's threads when none are configured: one fewer than the cores this process may use
     (at least one), so that a checkpoint's compression or a large query never takes every core
@@ -420,6 +426,8 @@ class DuckDBStore:
         self._con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
         if memory_limit is not None:
             self._con.execute(f"SET memory_limit = '{int(memory_limit)}B'")
+        for setting in ALLOCATOR_SETTINGS:
+            self._con.execute(setting)
         self._lock = threading.Lock()
         self._closed = False
         self._checkpoint_rows = checkpoint_rows
