@@ -20,7 +20,7 @@ from bench.payloads import (
     Signal,
     factory_for,
 )
-from bench.verify import check_count, check_store
+from bench.verify import check_count, check_requests, check_store
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
@@ -123,6 +123,39 @@ def test_check_store_every_span_once_is_ok(tmp_path: Path) -> None:
     assert check.ok
     assert check.stored_rows == 6
     assert check.missing == check.duplicates == check.unacknowledged_stored == 0
+
+
+def test_check_requests_missing_duplicate_and_unacknowledged_spans_are_counted(
+    tmp_path: Path,
+) -> None:
+    # Arrange: request 0 stored with one row twice, request 1 stored unacknowledged, 2 lost
+    factory = PayloadFactory(spans_per_request=2)
+    db = _store_with(tmp_path / "s.duckdb", factory, [0, 1])
+    with duckdb.connect(str(db)) as con:
+        twice = factory.span_ids(0)[0]
+        con.execute("INSERT INTO spans SELECT * FROM spans WHERE span_id = ?", [twice])
+
+    # Act
+    check = check_requests(db, [0, 2], factory.spans_per_request)
+
+    # Assert: the same counts as check_store of the requests' span ids
+    assert check == check_store(db, {*factory.span_ids(0), *factory.span_ids(2)})
+    assert (check.acknowledged, check.stored_rows) == (4, 5)
+    assert (check.missing, check.duplicates, check.unacknowledged_stored) == (2, 1, 2)
+
+
+def test_check_requests_every_span_of_high_numbered_requests_once_is_ok(tmp_path: Path) -> None:
+    # Arrange: numbers past 16 bits, so the id's hex digits of both halves matter
+    factory = PayloadFactory(spans_per_request=3)
+    numbers = [70_000, 1_000_001]
+    db = _store_with(tmp_path / "s.duckdb", factory, numbers)
+
+    # Act
+    check = check_requests(db, numbers, factory.spans_per_request)
+
+    # Assert
+    assert check.ok
+    assert (check.acknowledged, check.stored_rows, check.unacknowledged_stored) == (6, 6, 0)
 
 
 def test_payload_factory_span_times_follow_the_clock() -> None:

@@ -120,6 +120,22 @@ def test_cli_serve_bad_duckdb_memory_limit_prints_one_line_and_exits_2(
     assert not (tmp_path / "data").exists()  # nothing opened
 
 
+def test_duckdb_store_allocator_background_threads_are_switched_on(tmp_path: Path) -> None:
+    # Arrange: the setting is the process's (one allocator); off, as DuckDB starts
+    with duckdb.connect() as other:
+        other.execute("SET allocator_background_threads = false")
+
+    # Act
+    store = DuckDBStore(tmp_path / "a.duckdb")
+
+    # Assert
+    try:
+        row = store.cursor().execute("SELECT current_setting('allocator_background_threads')")
+        assert row.fetchone() == (True,)
+    finally:
+        store.close()
+
+
 def test_duckdb_store_memory_limit_is_applied_and_read_back(tmp_path: Path) -> None:
     # Arrange / Act
     limited = DuckDBStore(tmp_path / "a.duckdb", memory_limit=512_000_000)

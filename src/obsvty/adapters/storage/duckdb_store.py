@@ -405,6 +405,11 @@ see ``span_keys``): a span re-sent within the last this many spans stored is sto
 ~40 MB of memory (``span_keys.BYTES_PER_KEY`` per key); a minute of spans at 16,000 spans/s,
 five minutes (the Collector's longest retry) at 3,300 spans/s."""
 
+ALLOCATOR_SETTINGS = ("SET allocator_background_threads = true",)
+"""DuckDB's allocator (its own jemalloc) keeps the pages it frees and gives them back to the
+system only as it allocates again, so after a checkpoint or a burst an idle process would keep
+the peak's memory; its background threads give freed pages back within seconds instead."""
+
 
 def default_threads() -> int:
     """DuckDB's threads when none are configured: one fewer than the cores this process may use
@@ -441,6 +446,8 @@ class DuckDBStore:
         self._con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
         if memory_limit is not None:
             self._con.execute(f"SET memory_limit = '{int(memory_limit)}B'")
+        for setting in ALLOCATOR_SETTINGS:
+            self._con.execute(setting)
         self._lock = threading.Lock()
         self._closed = False
         self._checkpoint_rows = checkpoint_rows
