@@ -55,7 +55,19 @@ typedef struct {
     uint32_t *staged_hash;
     Py_ssize_t staged_n, staged_cap;
     sk_table_t pending;       /* slot index part: staged position + 1 */
+    int busy;                 /* stage() or commit() runs without the GIL: no other call may */
 } SpanKeysObject;
+
+/* Claim the set for a call that gives the GIL up; 0 (RuntimeError set) when another thread's
+ * call is under way. Called and released with the GIL held. */
+static int sk_claim(SpanKeysObject *self) {
+    if (self->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "SpanKeys: in use by another thread");
+        return 0;
+    }
+    self->busy = 1;
+    return 1;
+}
 
 #define SK_ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
 #define SK_ROUND                                                                                 \
@@ -217,8 +229,8 @@ static int sk_strings_get(sk_strings_t *a, PyObject *validity, PyObject *offsets
     return 0;
 }
 
-/* row `i`'s string: 1 and its bytes, 0 when null, -1 (ValueError set) when its offsets are out
- * of bounds */
+/* row `i`'s string: 1 and its bytes, 0 when null, -1 when its offsets are out of bounds (no
+ * Python error set: called without the GIL) */
 static int sk_string(const sk_strings_t *a, Py_ssize_t i, const uint8_t **p, size_t *n) {
     Py_ssize_t row = a->offset + i;
     if (a->has_validity && !((((const uint8_t *)a->validity.buf)[row / 8] >> (row % 8)) & 1))
@@ -226,10 +238,8 @@ static int sk_string(const sk_strings_t *a, Py_ssize_t i, const uint8_t **p, siz
     int32_t start, end;
     memcpy(&start, (const char *)a->offsets.buf + row * 4, 4);
     memcpy(&end, (const char *)a->offsets.buf + (row + 1) * 4, 4);
-    if (start < 0 || end < start || end > a->data.len) {
-        PyErr_SetString(PyExc_ValueError, "SpanKeys: string offsets out of bounds");
+    if (start < 0 || end < start || end > a->data.len)
         return -1;
-    }
     *p = (const uint8_t *)a->data.buf + start;
     *n = (size_t)(end - start);
     return 1;
@@ -307,16 +317,24 @@ static PyObject *SpanKeys_stage(SpanKeysObject *self, PyObject *args) {
         goto done;
     Py_ssize_t bytes = (length + 7) / 8;
     keep = PyBytes_FromStringAndSize(NULL, bytes);
-    if (keep == NULL)
+    odd = PyBytes_FromStringAndSize(NULL, bytes);
+    if (keep == NULL || odd == NULL || !sk_claim(self))
         goto done;
-    uint8_t *keep_bits = (uint8_t *)PyBytes_AS_STRING(keep), *odd_bits = NULL;
+    uint8_t *keep_bits = (uint8_t *)PyBytes_AS_STRING(keep);
+    uint8_t *odd_bits = (uint8_t *)PyBytes_AS_STRING(odd);
     memset(keep_bits, 0, (size_t)bytes);
+    memset(odd_bits, 0, (size_t)bytes);
     Py_ssize_t kept = 0;
+    int any_odd = 0;
+    enum { SK_OK, SK_BOUNDS, SK_NOMEM } failure = SK_OK;
     /* rows in groups: first each row's key and hash, prefetching its slot of the members' table
      * (a table of a million keys is far larger than the caches), then the look-ups */
     skey_t keys[SK_GROUP];
     uint32_t hashes[SK_GROUP];
     int valid[SK_GROUP];
+    /* no Python object is touched from here to the end of the loop: the receivers' event loop
+     * runs meanwhile (a write's keys take milliseconds) */
+    Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t first = 0; first < length; first += SK_GROUP) {
         int rows = length - first < SK_GROUP ? (int)(length - first) : SK_GROUP;
         for (int g = 0; g < rows; g++) {
@@ -325,19 +343,15 @@ static PyObject *SpanKeys_stage(SpanKeysObject *self, PyObject *args) {
             size_t tn = 0, sn = 0;
             int t = sk_string(&trace, i, &tp, &tn);
             int s = t < 0 ? -1 : sk_string(&span, i, &sp, &sn);
-            if (t < 0 || s < 0)
-                goto done;
+            if (t < 0 || s < 0) {
+                failure = SK_BOUNDS;
+                goto looked_up;
+            }
             valid[g] = t && s && tn == SK_TRACE_HEX && sn == SK_SPAN_HEX &&
                        sk_unhex(tp, tn, keys[g].b) &&
                        sk_unhex(sp, sn, keys[g].b + SK_TRACE_HEX / 2);
             if (!valid[g]) {
-                if (odd == NULL) {
-                    odd = PyBytes_FromStringAndSize(NULL, bytes);
-                    if (odd == NULL)
-                        goto done;
-                    odd_bits = (uint8_t *)PyBytes_AS_STRING(odd);
-                    memset(odd_bits, 0, (size_t)bytes);
-                }
+                any_odd = 1;
                 odd_bits[i / 8] |= (uint8_t)(1u << (i % 8));
                 continue;
             }
@@ -354,8 +368,8 @@ static PyObject *SpanKeys_stage(SpanKeysObject *self, PyObject *args) {
             if (found)
                 continue;
             if (sk_stage_reserve(self) < 0) { /* first: it may grow (rehash) the pending table */
-                PyErr_NoMemory();
-                goto done;
+                failure = SK_NOMEM;
+                goto looked_up;
             }
             uint64_t at = sk_find(&self->pending, self->staged, &keys[g], h, &found);
             if (found)
@@ -368,7 +382,15 @@ static PyObject *SpanKeys_stage(SpanKeysObject *self, PyObject *args) {
             kept++;
         }
     }
-    result = Py_BuildValue("(OnO)", keep, kept, odd != NULL ? odd : Py_None);
+looked_up:
+    Py_END_ALLOW_THREADS
+    self->busy = 0;
+    if (failure == SK_BOUNDS)
+        PyErr_SetString(PyExc_ValueError, "SpanKeys: string offsets out of bounds");
+    else if (failure == SK_NOMEM)
+        PyErr_NoMemory();
+    else
+        result = Py_BuildValue("(OnO)", keep, kept, any_odd ? odd : Py_None);
 done:
     sk_strings_release(&trace);
     sk_strings_release(&span);
@@ -389,6 +411,9 @@ static void sk_evict_oldest(SpanKeysObject *self) {
 
 static PyObject *SpanKeys_commit(SpanKeysObject *self, PyObject *unused) {
     (void)unused;
+    if (!sk_claim(self))
+        return NULL;
+    Py_BEGIN_ALLOW_THREADS /* plain memory only, as in stage() */
     for (Py_ssize_t first = 0; first < self->staged_n; first += SK_GROUP) {
         Py_ssize_t last = first + SK_GROUP < self->staged_n ? first + SK_GROUP : self->staged_n;
         /* prefetch the slots the group's insertions and evictions will touch; a key evicted
@@ -415,12 +440,17 @@ static PyObject *SpanKeys_commit(SpanKeysObject *self, PyObject *unused) {
         }
     }
     sk_discard(self);
+    Py_END_ALLOW_THREADS
+    self->busy = 0;
     Py_RETURN_NONE;
 }
 
 static PyObject *SpanKeys_discard(SpanKeysObject *self, PyObject *unused) {
     (void)unused;
+    if (!sk_claim(self))
+        return NULL;
     sk_discard(self);
+    self->busy = 0;
     Py_RETURN_NONE;
 }
 
