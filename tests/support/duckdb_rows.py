@@ -9,20 +9,7 @@ import duckdb
 
 from obsvty.adapters.storage.duckdb_schema import LOG_SEQ_COLUMN
 from obsvty.adapters.storage.typed_json import loads_value
-
-JSON_COLUMNS = frozenset(
-    {
-        "resource_attributes",
-        "scope_attributes",
-        "attributes",
-        "events",
-        "links",
-        "body",
-        "exemplars",
-        "quantile_values",
-        "metric_metadata",
-    }
-)
+from obsvty.domain.arrow_batch import JSON_COLUMNS
 
 ORDER = {
     "spans": "start_time_unix_nano, span_id",

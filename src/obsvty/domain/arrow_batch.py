@@ -125,6 +125,21 @@ point type does not have are null (or an empty list), as in ``MetricBatch``."""
 
 SCHEMAS[Signal.METRICS] = METRIC_SCHEMA
 
+JSON_COLUMNS = frozenset(
+    {
+        "resource_attributes",
+        "scope_attributes",
+        "attributes",
+        "events",
+        "links",
+        "body",
+        "exemplars",
+        "quantile_values",
+        "metric_metadata",
+    }
+)
+"""The columns of these schemas whose strings are JSON (typed JSON values, or the document form)."""
+
 
 DOCUMENT_FORM = {b"obsvty.json": b"documents"}
 """The schema metadata of a batch whose JSON columns are in the document form, the compiled

@@ -14,29 +14,17 @@ machine where it could not be built.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from types import ModuleType
 from typing import Any, cast
 
 import pyarrow as pa
 
+from obsvty.adapters import extension
 from obsvty.application.ingest import DecodedRequest
 from obsvty.domain.arrow_batch import DOCUMENT_FORM, SCHEMAS, ArrowBatch
 from obsvty.domain.model import Signal
 
-
-def _load() -> ModuleType | None:
-    if os.environ.get("OBSVTY_NO_EXTENSIONS"):
-        return None
-    try:
-        from obsvty import _native
-    except ImportError:  # pragma: no cover - a build without a C compiler
-        return None
-    return _native
-
-
-_NATIVE = _load()
+_NATIVE = extension.load()
 
 AVAILABLE = _NATIVE is not None
 """Whether the compiled decoder is in use."""

@@ -37,7 +37,7 @@ import pyarrow.compute as pc
 from bson.decimal128 import Decimal128
 
 from obsvty.adapters.storage.typed_json import loads_attributes, loads_value
-from obsvty.domain.arrow_batch import ArrowBatch
+from obsvty.domain.arrow_batch import JSON_COLUMNS, ArrowBatch
 from obsvty.domain.batches import LogBatch, MetricBatch, SpanBatch
 from obsvty.domain.model import (
     Attributes,
@@ -304,20 +304,6 @@ _BYTES_TAG = "$bytes"
 _BIG_ENDIAN_DOUBLE = struct.Struct(">d")
 _DELTA = dt.timedelta
 
-_JSON_COLUMNS = frozenset(
-    {
-        "attributes",
-        "events",
-        "links",
-        "body",
-        "exemplars",
-        "quantile_values",
-        "metric_metadata",
-        "resource_attributes",
-        "scope_attributes",
-    }
-)
-
 
 def _untag(value: Any) -> Any:
     """A parsed document-form value with its tags replaced by the values they stand for."""
@@ -380,7 +366,7 @@ def timestamps(times: list[int]) -> list[dt.datetime]:
 
 def _arrow_columns(batch: ArrowBatch) -> dict[str, list[Any]]:
     table = batch.table
-    return {name: _values(table.column(name), name in _JSON_COLUMNS) for name in table.column_names}
+    return {name: _values(table.column(name), name in JSON_COLUMNS) for name in table.column_names}
 
 
 def _rows(names: list[str], columns: dict[str, list[Any]]) -> Iterator[Document]:

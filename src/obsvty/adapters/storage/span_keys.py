@@ -32,6 +32,8 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
+from obsvty.adapters import extension
+
 BYTES_PER_KEY = 24 + 8 * 2
 """The compiled set's memory per key of capacity: the key's 24 bytes in the ring, and two 8-byte
 slots of the hash table (kept at most half full; up to four when the capacity is just past a power
@@ -138,17 +140,7 @@ def _string_buffers(array: pa.Array) -> tuple[pa.Buffer | None, pa.Buffer | None
     return validity, offsets, data if data is not None else pa.py_buffer(b""), array.offset
 
 
-def _load_native() -> Any | None:
-    if os.environ.get("OBSVTY_NO_EXTENSIONS"):
-        return None
-    try:
-        from obsvty import _native
-    except ImportError:  # pragma: no cover - a build without a C compiler
-        return None
-    return _native
-
-
-_NATIVE = _load_native()
+_NATIVE = extension.load()
 
 
 def _bitmap(bits: bytes, length: int) -> pa.Array:
