@@ -132,6 +132,11 @@ bench-ui: venv ## browser benchmark: the trace view rendering a 1,000-span trace
 bench-query: venv ## query benchmark: trace search and loading on 1,000,000 stored spans
 	$(BIN)/python -m bench.query --with-ingest $(BENCH_ARGS)
 
+.PHONY: bench-query-http
+bench-query-http: venv ## query benchmark over HTTP on a DuckDB file: make bench-query-http DB=FILE (docs/PERFORMANCE.md)
+	@test -n "$(DB)" || { echo "bench-query-http: give the file, DB=FILE (how to make one: docs/PERFORMANCE.md)"; exit 2; }
+	$(BIN)/python -m bench.query_http http --db $(DB) $(BENCH_ARGS)
+
 .PHONY: soak
 soak: venv ## soak benchmark: 10 min at half the max load, RSS/latency/throughput over time (not in CI)
 	$(BIN)/python -m bench.soak $(SOAK_ARGS)
