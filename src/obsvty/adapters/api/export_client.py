@@ -54,41 +54,38 @@ class QueryApiClient:
     def get(self, path: str, params: Sequence[tuple[str, str]] = ()) -> tuple[bytes, Any]:
         """The body and headers of a 200 answer; :class:`ExportError` otherwise."""
         url = self.base_url + path + ("?" + urllib.parse.urlencode(params) if params else "")
-        request = urllib.request.Request(url, headers=self._headers)  # noqa: S310 - scheme checked
-        try:
-            # B310: the base URL scheme is checked to be http or https in __init__
-            with urllib.request.urlopen(request, timeout=self._timeout) as answer:  # noqa: S310 # nosec B310
-                return answer.read(), answer.headers
-        except urllib.error.HTTPError as exc:
-            detail = exc.read().decode("utf-8", "replace")[:500]
-            raise ExportError(f"GET {url} answered HTTP {exc.code}: {detail}") from None
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise ExportError(
-                f"cannot reach the obsvty query API at {self.base_url}: {reason} "
-                "(is obsvty running? set --api-url)"
-            ) from None
+        return self._send(urllib.request.Request(url, headers=self._headers))  # noqa: S310
 
     def post_json(self, path: str, doc: Any) -> Any:
         """POST ``doc`` as JSON; the JSON of a 200 answer, :class:`ExportError` otherwise (an
         admin change: the client is also the ``obsvty dead-letters`` command's)."""
         url = self.base_url + path
         headers = {**self._headers, "Content-Type": "application/json"}
-        body = json.dumps(doc).encode()
-        request = urllib.request.Request(url, body, headers, method="POST")  # noqa: S310
+        request = urllib.request.Request(url, json.dumps(doc).encode(), headers, method="POST")  # noqa: S310
+        body, _ = self._send(request)
         try:
+            return json.loads(body)
+        except ValueError:
+            raise ExportError(f"POST {url}: the answer is not JSON") from None
+
+    def _send(self, request: urllib.request.Request) -> tuple[bytes, Any]:
+        """Send ``request``: the body and headers of a 200 answer, :class:`ExportError` for an
+        error answer or an unreachable API."""
+        try:
+            # B310: the base URL scheme is checked to be http or https in __init__
             with urllib.request.urlopen(request, timeout=self._timeout) as answer:  # noqa: S310 # nosec B310
-                return json.loads(answer.read())
+                return answer.read(), answer.headers
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode("utf-8", "replace")[:500]
-            raise ExportError(f"POST {url} answered HTTP {exc.code}: {detail}") from None
+            raise ExportError(
+                f"{request.get_method()} {request.full_url} answered HTTP {exc.code}: {detail}"
+            ) from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise ExportError(
-                f"cannot reach the obsvty query API at {self.base_url}: {reason}"
+                f"cannot reach the obsvty query API at {self.base_url}: {reason} "
+                "(is obsvty running? set --api-url)"
             ) from None
-        except ValueError:
-            raise ExportError(f"POST {url}: the answer is not JSON") from None
 
     def get_json(self, path: str, params: Sequence[tuple[str, str]] = ()) -> Any:
         body, _ = self.get(path, params)
