@@ -45,17 +45,22 @@ def _mock(*, answer_index_setup: bool = True) -> MockupDB:
             OpMsg("listIndexes", name),
             cursor={"id": 0, "ns": f"telemetry.{name}", "firstBatch": []},
         )
-    mock.autoresponds(OpMsg("endSessions"))
+    # close() ends the pooled sessions; OpMsg("endSessions") would only match {"endSessions": 1}
+    mock.autoresponds(lambda request: request.command_name == "endSessions" and request.ok())
     mock.run()
     return mock
 
 
-def _settings(mock: MockupDB) -> MongoSettings:
+def _settings(mock: MockupDB, *, timeout_ms: int = 5_000) -> MongoSettings:
+    # A retry after a dropped connection or a step-down first waits for the server to be
+    # selected again, and pymongo re-checks a server at most every 500 ms: a selection budget of
+    # 500 ms raced that re-check (a retry never sent on a loaded machine). Only the test of a
+    # server that never answers needs a short socket timeout, and builds its own store.
     return MongoSettings(
         f"mongodb://{mock.address_string}/?directConnection=true",
         "telemetry",
         write_concern="1",
-        timeout_ms=500,
+        timeout_ms=timeout_ms,
     )
 
 
@@ -224,10 +229,11 @@ def test_store_write_connection_dropped_once_is_retried(
     done()
 
 
-def test_store_write_server_never_answers_raises_store_error(
-    server: MockupDB, store: MongoDBStore
-) -> None:
-    # Act: the write and its retry are received and never answered (socketTimeoutMS: 500 ms)
+def test_store_write_server_never_answers_raises_store_error(server: MockupDB) -> None:
+    # Arrange: socketTimeoutMS 500 ms
+    store = MongoDBStore(_settings(server, timeout_ms=500))
+
+    # Act: the write and its retry are received and never answered
     done = go(store.write, [log_batch(1)])
     _insert(server)
     _insert(server)
@@ -235,3 +241,4 @@ def test_store_write_server_never_answers_raises_store_error(
     # Assert
     with pytest.raises(StoreError, match="timed out"):
         done()
+    store.close()
