@@ -104,14 +104,13 @@ class Settings(BaseSettings):
         description="Spans whose (trace_id, span_id) the DuckDB store keeps in memory: a span "
         "re-sent (a client's retry) within the last this many spans stored is stored once.",
     )
-    # Measured before the compiled decoder (docs/PERFORMANCE.md as of 86330de), 9 alternated
-    # pairs on 2 cores: the same throughput at saturation (23.7k vs 23.5k spans/s on average),
-    # 2.4x fewer retryable refusals, but ~25% more CPU per span and ~120 MiB more memory; so it
-    # is not the default.
+    # The DuckDB store in a process of its own was removed once the compiled decoder made it
+    # slower than the store in obsvty's process (docs/PERFORMANCE.md); the name is still read so
+    # that a configuration that sets it starts, with a warning.
     duckdb_process: bool = Field(
         False,
-        description="Run the DuckDB store in a process of its own (writes, queries, retention): "
-        "fewer refusals at saturation, for more CPU and memory.",
+        description="Removed, ignored: the DuckDB store runs in obsvty's process. "
+        "Setting it true logs a warning.",
     )
 
     # --- mongodb (storage backend, cloud replica, sync service)

@@ -27,7 +27,6 @@ from obsvty.adapters.otlp import grpc_bind, grpc_receiver, http_receiver
 from obsvty.adapters.otlp.codec import SignalCodec
 from obsvty.adapters.security.policy import SecurityPolicy, is_loopback, open_query_api_refusal
 from obsvty.adapters.storage.dead_letter_files import DeadLetterFiles
-from obsvty.adapters.storage.duckdb_process import DuckDBProcessStore, ProcessQuery
 from obsvty.adapters.storage.duckdb_query import DuckDBQuery
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
 from obsvty.adapters.storage.mongodb_query import MongoDBQuery
@@ -114,7 +113,6 @@ class Application:
             watermark=self.watermark,
             eager=durable,
             gather=DURABLE_GATHER_SECONDS if durable else 0.0,
-            writes_in_flight=_writes_in_flight(self.store, durable=durable),
             dead_letters=self.dead_letters if settings.flush_max_attempts else None,
             max_attempts=settings.flush_max_attempts,
         )
@@ -352,21 +350,10 @@ def _self_tracing(settings: Settings) -> SelfTracing | None:
     )
 
 
-def _writes_in_flight(store: object, *, durable: bool) -> int:
-    """Buffered mode on the DuckDB process: one write commits there while the next is pickled
-    and sent (gRPC, 16 in flight: about half the retryable refusals of one write at a time;
-    throughput within the runs' noise). Durable mode keeps one: its commits are small and each
-    has a fixed cost (~8-15 ms), so a second, early one costs more than it overlaps (8 in
-    flight: 16.3k spans/s with one, 12.5k with two starting as soon as anything waits)."""
-    return 2 if isinstance(store, DuckDBProcessStore) and not durable else 1
-
-
 def _query_port(store: object) -> TelemetryQueryPort | None:
     """The read side of ``store``."""
     if isinstance(store, DuckDBStore):
         return DuckDBQuery(store)
-    if isinstance(store, DuckDBProcessStore):
-        return ProcessQuery(store)
     if isinstance(store, MongoDBStore):
         return MongoDBQuery(store.db)
     return None

@@ -10,11 +10,6 @@ from pathlib import Path
 
 from obsvty.adapters.redaction_rules import build_policy
 from obsvty.adapters.storage.duckdb_memory import DuckDBMemory
-from obsvty.adapters.storage.duckdb_process import (
-    DuckDBProcessStore,
-    ProcessMemory,
-    ProcessRetention,
-)
 from obsvty.adapters.storage.duckdb_retention import DuckDBRetention
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
 from obsvty.adapters.storage.typed_json import dumps as typed_json
@@ -104,12 +99,10 @@ class Operations:
         def store_size() -> int:
             return file_size(db_path)
 
-        memory: DuckDBMemory | ProcessMemory | None = None
-        retention_store: DuckDBRetention | ProcessRetention | None = None
+        memory: DuckDBMemory | None = None
+        retention_store: DuckDBRetention | None = None
         if isinstance(store, DuckDBStore):
             memory, retention_store = DuckDBMemory(store), DuckDBRetention(store)
-        elif isinstance(store, DuckDBProcessStore):
-            memory, retention_store = ProcessMemory(store), ProcessRetention(store)
         is_duckdb = retention_store is not None
         self.health.register(BufferHealth(buffer))
         self.health.register(StoreHealth(flusher, store_size=store_size if is_duckdb else None))

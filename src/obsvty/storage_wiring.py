@@ -6,18 +6,17 @@ primary store, whichever it is, to a cloud MongoDB.
 
 from __future__ import annotations
 
-from obsvty.adapters.storage.duckdb_process import (
-    DuckDBProcessConfig,
-    DuckDBProcessStore,
-    ProcessSyncSource,
-)
+import logging
+
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
 from obsvty.adapters.storage.mongodb_store import MongoDBStore, MongoSettings
 from obsvty.application.sync import CircuitBreaker, SyncService
 from obsvty.config import Settings, parse_size
 from obsvty.ports.store import StoreError
 
-PrimaryStore = DuckDBStore | DuckDBProcessStore | MongoDBStore
+log = logging.getLogger(__name__)
+
+PrimaryStore = DuckDBStore | MongoDBStore
 
 
 def _retention_days(settings: Settings) -> float | None:
@@ -50,40 +49,27 @@ def build_store(settings: Settings) -> PrimaryStore:
         return MongoDBStore(
             mongo_settings(settings), publish_watermark=bool(settings.mongodb_cloud_uri)
         )
-    if not settings.duckdb_process:
-        return DuckDBStore(
-            settings.obsvty_db_path,
-            threads=settings.duckdb_threads,
-            memory_limit=parse_size(settings.duckdb_memory_limit),
-            dedupe_window=settings.duckdb_dedupe_window,
-        )
-    return DuckDBProcessStore(
-        DuckDBProcessConfig(
-            str(settings.obsvty_db_path),
-            threads=settings.duckdb_threads,
-            memory_limit=parse_size(settings.duckdb_memory_limit),
-            dedupe_window=settings.duckdb_dedupe_window,
-            sync=bool(settings.mongodb_cloud_uri),
-            log_level=settings.log_level,
-            log_format=settings.log_format,
-        )
+    if settings.duckdb_process:
+        log.warning("DUCKDB_PROCESS is removed and ignored: the DuckDB store runs in this process")
+    return DuckDBStore(
+        settings.obsvty_db_path,
+        threads=settings.duckdb_threads,
+        memory_limit=parse_size(settings.duckdb_memory_limit),
+        dedupe_window=settings.duckdb_dedupe_window,
     )
 
 
 def build_cloud_sync(settings: Settings, store: PrimaryStore) -> SyncService | None:
     """The sync service when ``MONGODB_CLOUD_URI`` is set (not started). Must run before the
-    flusher writes: a DuckDB source adds its ``sync_seq`` columns here (in the DuckDB process,
-    ``build_store`` already opened it)."""
+    flusher writes: a DuckDB source adds its ``sync_seq`` columns here."""
     if not settings.mongodb_cloud_uri:
         return None
     from obsvty.adapters.storage.duckdb_sync import DuckDBSyncSource
     from obsvty.adapters.storage.mongodb_sync import MongoSyncSource, MongoSyncTarget
 
-    source: DuckDBSyncSource | ProcessSyncSource | MongoSyncSource
+    source: DuckDBSyncSource | MongoSyncSource
     if isinstance(store, DuckDBStore):
         source = DuckDBSyncSource(store.cursor())
-    elif isinstance(store, DuckDBProcessStore):
-        source = ProcessSyncSource(store)
     else:
         source = MongoSyncSource(store.db)
     return SyncService(

@@ -14,11 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from obsvty.adapters.storage.duckdb_process import (
-    DuckDBProcessConfig,
-    DuckDBProcessStore,
-    ProcessQuery,
-)
 from obsvty.adapters.storage.duckdb_query import DuckDBQuery
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
 from obsvty.adapters.storage.mongodb_query import MongoDBQuery
@@ -80,16 +75,6 @@ def duckdb_stores(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[St
 
 
 @contextmanager
-def duckdb_process_stores(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Stores]:
-    """The same adapters in a process of their own, as ``obsvty serve`` runs them."""
-    store = DuckDBProcessStore(DuckDBProcessConfig(str(tmp_path / "contract.duckdb"), threads=1))
-    try:
-        yield store, ProcessQuery(store)
-    finally:
-        store.close()
-
-
-@contextmanager
 def mongodb_stores(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Stores]:
     """A database of its own on the session's MongoDB (secantusdb, or OBSVTY_TEST_MONGODB_URI)."""
     uri = request.getfixturevalue("mongodb_uri")
@@ -103,7 +88,6 @@ def mongodb_stores(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[S
 
 STORE_FACTORIES: dict[str, StoreFactory] = {
     "duckdb": duckdb_stores,
-    "duckdb-process": duckdb_process_stores,
     "mongodb": mongodb_stores,
 }
 

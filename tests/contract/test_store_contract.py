@@ -24,7 +24,6 @@ from typing import Any
 import pytest
 
 from obsvty.adapters.otlp import native
-from obsvty.adapters.storage.duckdb_process import DuckDBProcessConfig, DuckDBProcessStore
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
 from obsvty.adapters.storage.mongodb_query import (
     log_from_document,
@@ -201,18 +200,8 @@ def duckdb_store(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Sto
 
 
 @contextmanager
-def duckdb_process_store(
-    tmp_path: Path, request: pytest.FixtureRequest
-) -> Iterator[StoreUnderTest]:
-    """The same store in a process of its own, as ``obsvty serve`` runs it."""
-    config = DuckDBProcessConfig(str(tmp_path / "contract.duckdb"), threads=1)
-    with _duckdb_store_under_test(DuckDBProcessStore(config)) as sut:
-        yield sut
-
-
-@contextmanager
 def _duckdb_store_under_test(
-    store: DuckDBStore | DuckDBProcessStore,
+    store: DuckDBStore,
 ) -> Iterator[StoreUnderTest]:
     def read_back(signal: Signal) -> Batch:
         table, to_batch = _DUCKDB_TABLES[signal]
@@ -284,7 +273,6 @@ def mongodb_native_store(
 
 STORE_FACTORIES: list[StoreFactory] = [
     duckdb_store,
-    duckdb_process_store,
     mongodb_store,
     mongodb_native_store,
 ]

@@ -56,16 +56,16 @@ def _dead_letter_gauge(server: RunningObsvty) -> str:
     )
 
 
-@pytest.mark.parametrize("own_process", [False, True], ids=["in-process", "duckdb-process"])
 def test_admin_dead_letters_listed_counted_retried_and_purged(
-    tmp_path: Path, otlp_examples: Path, cloud: tuple[str, str], own_process: bool
+    tmp_path: Path,
+    otlp_examples: Path,
+    cloud: tuple[str, str],
 ) -> None:
     # Arrange: one record the cloud refuses, one it takes (the sync's source is the DuckDB file,
-    # read in obsvty's process or in the DuckDB process)
+    # read in obsvty's process)
     uri, cloud_db = cloud
     with running_obsvty(
         tmp_path,
-        duckdb_process=own_process,
         mongodb_cloud_uri=uri,
         mongodb_cloud_database=cloud_db,
         obsvty_query_tokens=TOKEN,

@@ -13,7 +13,6 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from prometheus_client.parser import text_string_to_metric_families
 
-from obsvty.adapters.storage.duckdb_process import DuckDBProcessStore
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
 from tests.support.server import RunningObsvty, running_obsvty
 
@@ -40,12 +39,9 @@ def _send_spans(server: RunningObsvty, count: int) -> None:
     provider.shutdown()  # exports what is left
 
 
-@pytest.mark.parametrize("own_process", [False, True], ids=["in-process", "duckdb-process"])
-def test_metrics_report_duckdb_memory_on_both_listeners(tmp_path: Path, own_process: bool) -> None:
+def test_metrics_report_duckdb_memory_on_both_listeners(tmp_path: Path) -> None:
     # Arrange
-    with running_obsvty(
-        tmp_path, duckdb_memory_limit="300MB", duckdb_process=own_process
-    ) as server:
+    with running_obsvty(tmp_path, duckdb_memory_limit="300MB") as server:
         _send_spans(server, 500)
         server.flush()
 
@@ -53,7 +49,7 @@ def test_metrics_report_duckdb_memory_on_both_listeners(tmp_path: Path, own_proc
         on_http = _gauges(server.http_url)
         on_api = _gauges(server.api_url)
         store = server.app.store
-        assert isinstance(store, DuckDBProcessStore if own_process else DuckDBStore)
+        assert isinstance(store, DuckDBStore)
         limit = store.cursor().execute("SELECT current_setting('memory_limit')").fetchone()
         stored = store.cursor().execute("SELECT count(*) FROM spans").fetchone()
 

@@ -14,7 +14,6 @@ from prometheus_client import CollectorRegistry, generate_latest
 from obsvty import cli
 from obsvty.adapters.otlp.codec import TRACES
 from obsvty.adapters.storage.duckdb_memory import DuckDBMemory, MemoryUsage
-from obsvty.adapters.storage.duckdb_process import DuckDBProcessStore
 from obsvty.adapters.storage.duckdb_store import DuckDBStore
 from obsvty.adapters.telemetry.metrics import StateCollector, StateSources
 from obsvty.config import MIN_DUCKDB_MEMORY_LIMIT, SettingsError, load_settings, parse_size
@@ -23,7 +22,7 @@ from obsvty.storage_wiring import build_store
 pytestmark = pytest.mark.unit
 
 
-def _memory_limit(store: DuckDBStore | DuckDBProcessStore) -> str:
+def _memory_limit(store: DuckDBStore) -> str:
     row = store.cursor().execute("SELECT current_setting('memory_limit')").fetchone()
     assert row is not None
     return str(row[0])
@@ -154,16 +153,13 @@ def test_duckdb_store_memory_limit_is_applied_and_read_back(tmp_path: Path) -> N
         fresh.close()
 
 
-@pytest.mark.parametrize("own_process", [False, True], ids=["in-process", "duckdb-process"])
 def test_build_store_applies_the_setting_and_spills_beside_the_db_file(
-    tmp_path: Path, own_process: bool
+    tmp_path: Path,
 ) -> None:
     # Arrange
     path = tmp_path / "obsvty.duckdb"
-    default_settings = load_settings(obsvty_db_path=path, duckdb_process=own_process)
-    configured = load_settings(
-        obsvty_db_path=tmp_path / "c.duckdb", duckdb_memory_limit="1GiB", duckdb_process=own_process
-    )
+    default_settings = load_settings(obsvty_db_path=path)
+    configured = load_settings(obsvty_db_path=tmp_path / "c.duckdb", duckdb_memory_limit="1GiB")
 
     # Act
     default_store = build_store(default_settings)
@@ -171,9 +167,8 @@ def test_build_store_applies_the_setting_and_spills_beside_the_db_file(
 
     # Assert
     try:
-        expected = DuckDBProcessStore if own_process else DuckDBStore
-        assert isinstance(default_store, expected)
-        assert isinstance(configured_store, expected)
+        assert isinstance(default_store, DuckDBStore)
+        assert isinstance(configured_store, DuckDBStore)
         assert _memory_limit(default_store) == "244.1 MiB"  # 256MB
         assert _memory_limit(configured_store) == "1.0 GiB"
         temp = default_store.cursor().execute("SELECT current_setting('temp_directory')")

@@ -188,12 +188,9 @@ def test_duckdb_store_past_the_window_a_resent_span_is_stored_again(tmp_path: Pa
     store.close()
 
 
-@pytest.mark.parametrize("own_process", [False, True], ids=["in-process", "duckdb-process"])
-def test_build_store_applies_the_dedupe_window_setting(tmp_path: Path, own_process: bool) -> None:
+def test_build_store_applies_the_dedupe_window_setting(tmp_path: Path) -> None:
     # Arrange
-    settings = load_settings(
-        obsvty_db_path=tmp_path / "w.duckdb", duckdb_dedupe_window=2, duckdb_process=own_process
-    )
+    settings = load_settings(obsvty_db_path=tmp_path / "w.duckdb", duckdb_dedupe_window=2)
     store = build_store(settings)
     try:
         for number in range(3):

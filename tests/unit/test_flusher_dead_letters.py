@@ -237,30 +237,6 @@ def test_flusher_durable_watermark_passes_poison_only_once_its_letter_is_on_disk
     assert sorted(span_numbers(store.committed)) == [*range(5), *range(10, 20)]
 
 
-def test_flusher_pipelined_poison_is_parked_and_later_writes_complete_in_order(
-    tmp_path: Path,
-) -> None:
-    # Arrange: writes of 4 requests each, two in flight; one request is poison
-    buffer, watermark = MemoryBuffer(1000), CommitWatermark()
-    store, letters = PoisonInjector({3 * PER_REQUEST + 1}), DeadLetterFiles(tmp_path / "dl")
-    flusher = _flusher(
-        buffer, store, letters, watermark, batch_size=4 * PER_REQUEST, writes_in_flight=2
-    )
-    sequences = _requests(buffer, 12)
-    flusher.start()
-
-    # Act
-    try:
-        reached = wait_until(lambda: watermark.committed >= sequences[-1])
-    finally:
-        flusher.stop(10)
-
-    # Assert
-    assert reached
-    assert _parked_numbers(letters) == list(range(15, 20))
-    assert sorted(span_numbers(store.committed)) == sorted(set(range(60)) - set(range(15, 20)))
-
-
 def test_flusher_store_still_failing_at_shutdown_parks_what_is_left_instead_of_losing_it(
     tmp_path: Path,
 ) -> None:
@@ -334,30 +310,6 @@ def test_flusher_poison_sent_again_behind_itself_waits_for_good_data_then_both_a
     assert parked_before_good_data == 0
     assert _parked_numbers(letters) == [*range(5), *range(1000, 1005)]
     assert span_numbers(store.committed) == list(range(100, 105))
-
-
-def test_flusher_pipelined_lone_poison_write_is_parked_on_the_next_write_in_flight(
-    tmp_path: Path,
-) -> None:
-    # Arrange: each write holds one request; the first is poison
-    buffer, watermark = MemoryBuffer(1000), CommitWatermark()
-    store, letters = PoisonInjector({0}), DeadLetterFiles(tmp_path / "dl")
-    flusher = _flusher(
-        buffer, store, letters, watermark, batch_size=PER_REQUEST, writes_in_flight=2
-    )
-    sequences = _requests(buffer, 4)
-    flusher.start()
-
-    # Act
-    try:
-        reached = wait_until(lambda: watermark.committed >= sequences[-1])
-    finally:
-        flusher.stop(10)
-
-    # Assert
-    assert reached
-    assert _parked_numbers(letters) == list(range(5))
-    assert sorted(span_numbers(store.committed)) == list(range(5, 20))
 
 
 def test_flusher_poison_parked_last_leaves_the_store_reported_writable(tmp_path: Path) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from obsvty.application.commit_watermark import CommitWatermark
@@ -18,8 +16,7 @@ from obsvty.ports.store_dead_letters import StoreDeadLetterError, StoreDeadLette
 log = logging.getLogger(__name__)
 
 _POLL_SECONDS = 0.05
-_PIPELINE_POLL_SECONDS = 0.002
-"""While a write is in flight: how often to look for a full next batch or the write's end."""
+"""While waiting for work: how often to look again whether the flusher is stopping."""
 
 
 @dataclass(slots=True)
@@ -80,12 +77,6 @@ class Flusher:
     Writes are serialised (one take-and-write at a time), so the watermark only moves forward over
     committed data, even when :meth:`flush_once` is called from another thread.
 
-    ``writes_in_flight`` > 1 pipelines the writes, for a store that commits in another process:
-    while one write commits, the next full batch is already handed to the store (which then
-    prepares it, e.g. sends it over, in parallel). Writes still complete in the order they were
-    taken: the watermark and the statistics move in that order, and a write that failed is
-    retried (with backoff) before any later one counts as done.
-
     With ``dead_letters``, a write that failed ``max_attempts`` times is *isolated* (see
     :meth:`_isolate`): what can never be stored is parked there, everything else is stored, and
     the flusher moves on. A part is only parked on evidence that the store is up (another write
@@ -106,7 +97,6 @@ class Flusher:
         watermark: CommitWatermark | None = None,
         eager: bool = False,
         gather: float = 0.0,
-        writes_in_flight: int = 1,
         dead_letters: StoreDeadLetterPort | None = None,
         max_attempts: int = 4,
     ) -> None:
@@ -119,14 +109,10 @@ class Flusher:
         self._watermark = watermark
         self._eager = eager
         self._gather = gather
-        self._writes_in_flight = writes_in_flight
         self._dead_letters = dead_letters
         self._max_attempts = max_attempts
         self._successes = 0
-        """Successful writes since start (pipelined ones as soon as they commit): the evidence
-        that the store is up."""
-        self._successes_lock = threading.Lock()
-        self._gave_up = False
+        """Successful writes since start: the evidence that the store is up."""
         self._stopping = threading.Event()
         self._write_lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -162,97 +148,11 @@ class Flusher:
             self._store.write(batches)
 
     def _run(self) -> None:
-        if self._writes_in_flight > 1:
-            self._run_pipelined()
         while not self._stopping.is_set():
             self._wait_for_work()
             self.flush_once()
         while self.flush_once():
             pass
-
-    def _run_pipelined(self) -> None:
-        """Until stopped: keep up to ``writes_in_flight`` writes going, completing them in order.
-        Holds the write lock while anything is in flight (so :meth:`flush_once` from another
-        thread cannot publish past a write that is not committed yet)."""
-        in_flight: deque[tuple[TakenBatches, float, Future[None]]] = deque()
-        with ThreadPoolExecutor(
-            self._writes_in_flight, thread_name_prefix="obsvty-store-write"
-        ) as writers:
-
-            def submit() -> bool:
-                taken = self._buffer.take_tracked(self._batch_size, timeout=0)
-                if not taken.batches:
-                    return False
-                started = time.monotonic()
-                future = writers.submit(self._write_in_flight, taken.batches)
-                in_flight.append((taken, started, future))
-                return True
-
-            try:
-                while not self._stopping.is_set() or in_flight:
-                    if not in_flight:
-                        self._wait_for_work()
-                        if self._stopping.is_set():
-                            break  # the synchronous drain takes over
-                        self._write_lock.acquire()
-                        if not submit():
-                            self._write_lock.release()
-                        continue
-                    if (
-                        len(in_flight) < self._writes_in_flight
-                        and not self._stopping.is_set()
-                        and self._buffer.wait_until_size(self._batch_size, _PIPELINE_POLL_SECONDS)
-                        and submit()
-                    ):
-                        continue
-                    if self._complete_oldest(in_flight) and not in_flight:
-                        self._write_lock.release()
-            finally:
-                if in_flight:  # pragma: no cover - only when a write raised a non-store error
-                    self._write_lock.release()
-
-    def _complete_oldest(self, in_flight: deque[tuple[TakenBatches, float, Future[None]]]) -> bool:
-        """Wait briefly for the oldest write; once it is done (or, failed, settled), publish it
-        and return ``True``.
-
-        A failed write stops the pipeline: the writes after it finish, and what failed of them
-        all is then settled as one synchronous write (retries, isolation, probes: nothing is in
-        flight any more), so the watermark moves past them only together."""
-        taken, started, future = in_flight[0]
-        try:
-            future.result(timeout=_PIPELINE_POLL_SECONDS)
-        except TimeoutError:
-            return False
-        except StoreError as exc:
-            self._note_failure(exc, started)
-            log.warning("store write failed, retrying: %s", exc)
-            in_flight.popleft()
-            failed = list(taken.batches)
-            through = taken.completes_through
-            while in_flight:
-                later, later_started, later_future = in_flight.popleft()
-                try:
-                    later_future.result()
-                except StoreError as later_exc:
-                    self._note_failure(later_exc, later_started)
-                    failed.extend(later.batches)
-                else:
-                    self._note_success(later.batches, later_started)
-                through = later.completes_through
-            time.sleep(0.1)
-            settled = self._write_until_stored(TakenBatches(failed, through), first_error=exc)
-            stored = settled is not None
-            through = settled.completes_through if settled is not None else through
-        else:
-            self._note_success(taken.batches, started)
-            in_flight.popleft()
-            stored = True
-            through = taken.completes_through
-        # after a write given up on (at shutdown), no later one may move the watermark past it
-        self._gave_up = self._gave_up or not stored
-        if not self._gave_up and self._watermark is not None:
-            self._watermark.publish(through)
-        return True
 
     def _wait_for_work(self) -> None:
         threshold = 1 if self._eager else self._batch_size
@@ -436,19 +336,13 @@ class Flusher:
         """One write; the store's error when it failed."""
         started = time.monotonic()
         try:
-            self._write_in_flight(batches)
+            self._store.write(batches)
         except StoreError as exc:
             self._note_failure(exc, started)
             return exc
+        self._successes += 1
         self._note_success(batches, started)
         return None
-
-    def _write_in_flight(self, batches: list[Batch]) -> None:
-        """The store's write, counted as evidence that the store is up as soon as it commits
-        (a pipelined one before its turn to complete comes)."""
-        self._store.write(batches)
-        with self._successes_lock:
-            self._successes += 1
 
     def _note_failure(self, exc: StoreError, started: float) -> None:
         stats = self.stats
