@@ -31,8 +31,8 @@ from typing import Any
 
 from bench.payloads import SIGNALS, factory_for
 from obsvty.adapters.otlp.codec import CODECS
-from obsvty.adapters.storage import mongodb_store
-from obsvty.adapters.storage.duckdb_store import log_table, metric_table, span_table
+from obsvty.adapters.storage.duckdb.store import log_table, metric_table, span_table
+from obsvty.adapters.storage.mongodb import store as mongodb_store
 from obsvty.domain.arrow_batch import ArrowBatch
 from obsvty.domain.batches import LogBatch, MetricBatch, SpanBatch
 from obsvty.domain.model import Signal

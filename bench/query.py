@@ -22,9 +22,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from obsvty.adapters.storage import duckdb_schema
-from obsvty.adapters.storage.duckdb_query import DuckDBQuery
-from obsvty.adapters.storage.duckdb_store import DuckDBStore
+from obsvty.adapters.storage.duckdb import schema as duckdb_schema
+from obsvty.adapters.storage.duckdb.query import DuckDBQuery
+from obsvty.adapters.storage.duckdb.store import DuckDBStore
 from obsvty.config import Settings, parse_size
 from obsvty.domain.batches import SpanBatch
 from obsvty.domain.model import InstrumentationScope, Resource

@@ -238,8 +238,8 @@ def run_layers(args: argparse.Namespace) -> None:
 
     from obsvty.adapters.api import jaeger
     from obsvty.adapters.api.query_api import create_query_app
-    from obsvty.adapters.storage.duckdb_query import DuckDBQuery
-    from obsvty.adapters.storage.duckdb_store import DuckDBStore
+    from obsvty.adapters.storage.duckdb.query import DuckDBQuery
+    from obsvty.adapters.storage.duckdb.store import DuckDBStore
     from obsvty.application.query import QueryService
     from obsvty.config import Settings, parse_size
 
@@ -410,7 +410,7 @@ def run_ingest(args: argparse.Namespace) -> None:
 def run_prepare(args: argparse.Namespace) -> None:
     """Adds one trace of ``--big-trace`` spans (typed attributes, an event on every 4th span)
     through the store's write path, its spans starting over 10 s in the middle of the data."""
-    from obsvty.adapters.storage.duckdb_store import DuckDBStore
+    from obsvty.adapters.storage.duckdb.store import DuckDBStore
     from obsvty.domain.batches import SpanBatch
     from obsvty.domain.model import InstrumentationScope, Resource, SpanEvent
 

@@ -29,9 +29,9 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from bench.decode import _table, per_item_us
 from bench.payloads import SIGNALS, factory_for
+from obsvty.adapters.encoding.typed_json import dumps
 from obsvty.adapters.otlp.codec import CODECS
 from obsvty.adapters.redaction_rules import build_policy
-from obsvty.adapters.storage.typed_json import dumps
 from obsvty.application.redaction import Redactor
 from obsvty.domain.model import Signal
 from obsvty.domain.redaction import RedactionPolicy

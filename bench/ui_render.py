@@ -24,8 +24,8 @@ from tests.support.records import span_batch
 
 from obsvty.adapters.api.jaeger import create_jaeger_router
 from obsvty.adapters.api.ui import mount_ui
-from obsvty.adapters.storage.duckdb_query import DuckDBQuery
-from obsvty.adapters.storage.duckdb_store import DuckDBStore
+from obsvty.adapters.storage.duckdb.query import DuckDBQuery
+from obsvty.adapters.storage.duckdb.store import DuckDBStore
 from obsvty.domain.model import InstrumentationScope, Resource, Span, SpanEvent, StatusCode
 
 BASE_NS = 1_704_880_800_000_000_000

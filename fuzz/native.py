@@ -45,7 +45,7 @@ with atheris.instrument_imports(include=["obsvty"]):  # Python coverage: referen
     if os.environ.get("OBSVTY_FUZZ_EXTENSION_DIR"):  # looked up before src/obsvty/_native*.so
         obsvty.__path__.insert(0, str(Path(os.environ["OBSVTY_FUZZ_EXTENSION_DIR"], "obsvty")))
     from obsvty.adapters.otlp import codec, native, to_domain
-    from obsvty.adapters.storage import span_keys
+    from obsvty.adapters.storage.duckdb import span_keys
     from obsvty.domain import validation
 
 from bench.payloads import LogsPayloadFactory, MetricsPayloadFactory, PayloadFactory

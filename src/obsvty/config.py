@@ -95,8 +95,9 @@ class Settings(BaseSettings):
         description="Memory DuckDB may use (caches, rows not yet checkpointed, queries), e.g. "
         "512MB, 1GB; past it, DuckDB evicts and spills to <db file>.tmp (0/off: 80% of RAM).",
     )
-    # 40 bytes per span of memory (obsvty.adapters.storage.span_keys); the default, ~40 MB, covers
-    # a minute of retries (OpenTelemetry SDKs) at 16,000 spans/s, five (the Collector) at 3,300.
+    # 40 bytes per span of memory (adapters/storage/duckdb/span_keys.py); the default, ~40 MB,
+    # covers a minute of retries (OpenTelemetry SDKs) at 16,000 spans/s, five (the Collector) at
+    # 3,300.
     duckdb_dedupe_window: int = Field(
         1_000_000,
         gt=0,

@@ -27,10 +27,10 @@ from obsvty.adapters.otlp import grpc_bind, grpc_receiver, http_receiver
 from obsvty.adapters.otlp.codec import SignalCodec
 from obsvty.adapters.security.policy import SecurityPolicy, is_loopback, open_query_api_refusal
 from obsvty.adapters.storage.dead_letter_files import DeadLetterFiles
-from obsvty.adapters.storage.duckdb_query import DuckDBQuery
-from obsvty.adapters.storage.duckdb_store import DuckDBStore
-from obsvty.adapters.storage.mongodb_query import MongoDBQuery
-from obsvty.adapters.storage.mongodb_store import MongoDBStore
+from obsvty.adapters.storage.duckdb.query import DuckDBQuery
+from obsvty.adapters.storage.duckdb.store import DuckDBStore
+from obsvty.adapters.storage.mongodb.query import MongoDBQuery
+from obsvty.adapters.storage.mongodb.store import MongoDBStore
 from obsvty.adapters.telemetry.http_endpoints import operability_routes
 from obsvty.adapters.telemetry.metrics import MeteredStore, ObsvtyMetrics
 from obsvty.application.commit_watermark import CommitWatermark

@@ -8,11 +8,11 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+from obsvty.adapters.encoding.typed_json import dumps as typed_json
 from obsvty.adapters.redaction_rules import build_policy
-from obsvty.adapters.storage.duckdb_memory import DuckDBMemory
-from obsvty.adapters.storage.duckdb_retention import DuckDBRetention
-from obsvty.adapters.storage.duckdb_store import DuckDBStore
-from obsvty.adapters.storage.typed_json import dumps as typed_json
+from obsvty.adapters.storage.duckdb.memory import DuckDBMemory
+from obsvty.adapters.storage.duckdb.retention import DuckDBRetention
+from obsvty.adapters.storage.duckdb.store import DuckDBStore
 from obsvty.adapters.telemetry.metrics import (
     ObsvtyMetrics,
     StateSources,

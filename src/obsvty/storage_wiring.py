@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 
-from obsvty.adapters.storage.duckdb_store import DuckDBStore
-from obsvty.adapters.storage.mongodb_store import MongoDBStore, MongoSettings
+from obsvty.adapters.storage.duckdb.store import DuckDBStore
+from obsvty.adapters.storage.mongodb.store import MongoDBStore, MongoSettings
 from obsvty.application.sync import CircuitBreaker, SyncService
 from obsvty.config import Settings, parse_size
 from obsvty.ports.store import StoreError
@@ -64,8 +64,8 @@ def build_cloud_sync(settings: Settings, store: PrimaryStore) -> SyncService | N
     flusher writes: a DuckDB source adds its ``sync_seq`` columns here."""
     if not settings.mongodb_cloud_uri:
         return None
-    from obsvty.adapters.storage.duckdb_sync import DuckDBSyncSource
-    from obsvty.adapters.storage.mongodb_sync import MongoSyncSource, MongoSyncTarget
+    from obsvty.adapters.storage.duckdb.sync import DuckDBSyncSource
+    from obsvty.adapters.storage.mongodb.sync import MongoSyncSource, MongoSyncTarget
 
     source: DuckDBSyncSource | MongoSyncSource
     if isinstance(store, DuckDBStore):

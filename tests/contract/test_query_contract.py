@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from obsvty.adapters.storage.duckdb_query import DuckDBQuery
-from obsvty.adapters.storage.duckdb_store import DuckDBStore
-from obsvty.adapters.storage.mongodb_query import MongoDBQuery
-from obsvty.adapters.storage.mongodb_store import MongoDBStore, MongoSettings
+from obsvty.adapters.storage.duckdb.query import DuckDBQuery
+from obsvty.adapters.storage.duckdb.store import DuckDBStore
+from obsvty.adapters.storage.mongodb.query import MongoDBQuery
+from obsvty.adapters.storage.mongodb.store import MongoDBStore, MongoSettings
 from obsvty.application.query import QueryService, SeriesMode, SeriesRequest
 from obsvty.domain.model import (
     LogRecord,

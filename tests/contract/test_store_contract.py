@@ -24,13 +24,13 @@ from typing import Any
 import pytest
 
 from obsvty.adapters.otlp import native
-from obsvty.adapters.storage.duckdb_store import DuckDBStore
-from obsvty.adapters.storage.mongodb_query import (
+from obsvty.adapters.storage.duckdb.store import DuckDBStore
+from obsvty.adapters.storage.mongodb.query import (
     log_from_document,
     metric_point_from_document,
     span_from_document,
 )
-from obsvty.adapters.storage.mongodb_store import MongoDBStore, MongoSettings
+from obsvty.adapters.storage.mongodb.store import MongoDBStore, MongoSettings
 from obsvty.domain.batches import Batch, LogBatch, MetricBatch, MetricDescriptor, SpanBatch
 from obsvty.domain.model import (
     Exemplar,

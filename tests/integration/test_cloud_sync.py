@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from obsvty.adapters.storage import mongodb_documents as docs
-from obsvty.adapters.storage.duckdb_store import DuckDBStore
-from obsvty.adapters.storage.duckdb_sync import DuckDBSyncSource
-from obsvty.adapters.storage.mongodb_store import INGEST_ID, MongoDBStore, MongoSettings, connect
-from obsvty.adapters.storage.mongodb_sync import MongoSyncSource, MongoSyncTarget
+from obsvty.adapters.storage.duckdb.store import DuckDBStore
+from obsvty.adapters.storage.duckdb.sync import DuckDBSyncSource
+from obsvty.adapters.storage.mongodb import documents as docs
+from obsvty.adapters.storage.mongodb.store import INGEST_ID, MongoDBStore, MongoSettings, connect
+from obsvty.adapters.storage.mongodb.sync import MongoSyncSource, MongoSyncTarget
 from obsvty.application.sync import CircuitBreaker, SyncService
 from obsvty.domain.batches import LogBatch
 from obsvty.ports.sync import TargetUnavailableError

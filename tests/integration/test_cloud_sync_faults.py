@@ -13,11 +13,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from obsvty.adapters.storage import mongodb_documents as docs
-from obsvty.adapters.storage.duckdb_store import DuckDBStore
-from obsvty.adapters.storage.duckdb_sync import DuckDBSyncSource
-from obsvty.adapters.storage.mongodb_store import INGEST_ID, MongoSettings, connect
-from obsvty.adapters.storage.mongodb_sync import MongoSyncTarget
+from obsvty.adapters.storage.duckdb.store import DuckDBStore
+from obsvty.adapters.storage.duckdb.sync import DuckDBSyncSource
+from obsvty.adapters.storage.mongodb import documents as docs
+from obsvty.adapters.storage.mongodb.store import INGEST_ID, MongoSettings, connect
+from obsvty.adapters.storage.mongodb.sync import MongoSyncTarget
 from obsvty.application.sync import BreakerState, CircuitBreaker, SyncService
 from tests.support.mongodb import real_mongodb_uri, scratch_database
 from tests.support.mongodb_data import log_batch, span_batch

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from pymongo import MongoClient
 
-from obsvty.adapters.storage.duckdb_store import DuckDBStore
-from obsvty.adapters.storage.duckdb_sync import DuckDBSyncSource
-from obsvty.adapters.storage.mongodb_store import MongoDBStore, MongoSettings
-from obsvty.adapters.storage.mongodb_sync import MongoDeadLetters, MongoSyncSource, MongoSyncTarget
+from obsvty.adapters.storage.duckdb.store import DuckDBStore
+from obsvty.adapters.storage.duckdb.sync import DuckDBSyncSource
+from obsvty.adapters.storage.mongodb.store import MongoDBStore, MongoSettings
+from obsvty.adapters.storage.mongodb.sync import MongoDeadLetters, MongoSyncSource, MongoSyncTarget
 from obsvty.application.sync import SyncService
 from obsvty.ports.sync import Refusal, SyncSourcePort
 from tests.support.mongodb import scratch_database

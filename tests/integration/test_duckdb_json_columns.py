@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from obsvty.adapters.storage import duckdb_schema
-from obsvty.adapters.storage.duckdb_query import DuckDBQuery
-from obsvty.adapters.storage.duckdb_store import DuckDBStore, open_duckdb
+from obsvty.adapters.storage.duckdb import schema as duckdb_schema
+from obsvty.adapters.storage.duckdb.query import DuckDBQuery
+from obsvty.adapters.storage.duckdb.store import DuckDBStore, open_duckdb
 from obsvty.domain.model import InstrumentationScope, Resource, Span, SpanEvent
 from obsvty.ports.query import AttributeFilter, TraceQuery
 from tests.support.records import span_batch

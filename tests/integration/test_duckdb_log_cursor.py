@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from obsvty.adapters.storage.duckdb_query import DuckDBQuery
-from obsvty.adapters.storage.duckdb_retention import DuckDBRetention
-from obsvty.adapters.storage.duckdb_store import DuckDBStore
+from obsvty.adapters.storage.duckdb.query import DuckDBQuery
+from obsvty.adapters.storage.duckdb.retention import DuckDBRetention
+from obsvty.adapters.storage.duckdb.store import DuckDBStore
 from obsvty.domain.model import InstrumentationScope, LogRecord, Resource
 from obsvty.ports.query import LogQuery
 from tests.support.records import log_batch

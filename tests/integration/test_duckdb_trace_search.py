@@ -12,10 +12,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from obsvty.adapters.storage import duckdb_schema
-from obsvty.adapters.storage.duckdb_query import DuckDBQuery, trace_key
-from obsvty.adapters.storage.duckdb_retention import DuckDBRetention
-from obsvty.adapters.storage.duckdb_store import DuckDBStore
+from obsvty.adapters.storage.duckdb import schema as duckdb_schema
+from obsvty.adapters.storage.duckdb.query import DuckDBQuery, trace_key
+from obsvty.adapters.storage.duckdb.retention import DuckDBRetention
+from obsvty.adapters.storage.duckdb.store import DuckDBStore
 from obsvty.domain.model import InstrumentationScope, Resource, Span, StatusCode
 from obsvty.ports.query import AttributeFilter, TraceQuery, TraceSummary
 from tests.support.records import span_batch

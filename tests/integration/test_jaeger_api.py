@@ -43,7 +43,7 @@ import pytest
 from fastapi import FastAPI
 
 from obsvty.adapters.api.jaeger import create_jaeger_router
-from obsvty.adapters.storage.duckdb_query import DuckDBQuery
+from obsvty.adapters.storage.duckdb.query import DuckDBQuery
 from tests.support.asgi_server import serving
 from tests.support.sample_trace import (
     BASE_NS,

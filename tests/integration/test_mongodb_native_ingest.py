@@ -38,8 +38,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from obsvty.adapters.otlp import native
-from obsvty.adapters.storage import mongodb_documents as docs
-from obsvty.adapters.storage.mongodb_store import INGEST_ID
+from obsvty.adapters.storage.mongodb import documents as docs
+from obsvty.adapters.storage.mongodb.store import INGEST_ID
 from obsvty.domain.arrow_batch import ArrowBatch, in_document_form
 from obsvty.domain.batches import Batch
 from obsvty.domain.model import Signal

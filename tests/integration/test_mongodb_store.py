@@ -9,8 +9,8 @@ import pytest
 from pymongo import MongoClient
 
 from obsvty.adapters.otlp import native
-from obsvty.adapters.storage import mongodb_documents as docs
-from obsvty.adapters.storage.mongodb_store import (
+from obsvty.adapters.storage.mongodb import documents as docs
+from obsvty.adapters.storage.mongodb.store import (
     INGEST_ID,
     SYNC_STATE,
     WATERMARK_ID,

@@ -26,7 +26,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from pymongo import MongoClient
 
 from obsvty import cli
-from obsvty.adapters.storage.duckdb_store import DuckDBStore
+from obsvty.adapters.storage.duckdb.store import DuckDBStore
 from obsvty.adapters.telemetry.metrics import MeteredStore, ObsvtyMetrics
 from obsvty.config import load_settings
 from obsvty.dead_letters_command import run_dead_letters

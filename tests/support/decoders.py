@@ -22,8 +22,8 @@ from google.protobuf import json_format
 
 from obsvty.adapters.otlp import native
 from obsvty.adapters.otlp.codec import CODECS, PayloadError
-from obsvty.adapters.storage.duckdb_store import log_table, metric_table, span_table
-from obsvty.adapters.storage.mongodb_documents import (
+from obsvty.adapters.storage.duckdb.store import log_table, metric_table, span_table
+from obsvty.adapters.storage.mongodb.documents import (
     Document,
     arrow_documents,
     log_documents,

@@ -7,8 +7,8 @@ from typing import Any
 
 import duckdb
 
-from obsvty.adapters.storage.duckdb_schema import LOG_SEQ_COLUMN
-from obsvty.adapters.storage.typed_json import loads_value
+from obsvty.adapters.encoding.typed_json import loads_value
+from obsvty.adapters.storage.duckdb.schema import LOG_SEQ_COLUMN
 from obsvty.domain.arrow_batch import JSON_COLUMNS
 
 ORDER = {

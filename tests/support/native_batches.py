@@ -9,7 +9,7 @@ from dataclasses import fields
 from typing import Any
 
 from obsvty.adapters.otlp import export, native
-from obsvty.adapters.storage.mongodb_store import MongoDBStore
+from obsvty.adapters.storage.mongodb.store import MongoDBStore
 from obsvty.domain.arrow_batch import ArrowBatch, in_document_form
 from obsvty.domain.batches import Batch, ListBatch, LogBatch, MetricBatch, SpanBatch
 from obsvty.domain.model import LogRecord, MetricPoint, Span

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from obsvty.adapters.encoding.typed_json import dumps
 from obsvty.adapters.otlp import native
 from obsvty.adapters.otlp.codec import CODECS
-from obsvty.adapters.storage.typed_json import dumps
 from obsvty.application.redaction import Redactor
 from obsvty.domain.arrow_batch import ArrowBatch
 from obsvty.domain.model import Signal

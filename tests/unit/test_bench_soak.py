@@ -10,7 +10,7 @@ from bench.soak import add_cpu_per_span, judge, parser, server_gauges, server_se
 from bench.verify import StoreCheck
 from prometheus_client import CollectorRegistry, generate_latest
 
-from obsvty.adapters.storage.duckdb_memory import MemoryUsage
+from obsvty.adapters.storage.duckdb.memory import MemoryUsage
 from obsvty.adapters.telemetry.metrics import StateCollector, StateSources
 
 pytestmark = pytest.mark.unit

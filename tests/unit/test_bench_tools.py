@@ -25,7 +25,7 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from obsvty.adapters.otlp.codec import CODECS, LOGS, METRICS, TRACES
-from obsvty.adapters.storage.duckdb_store import DuckDBStore
+from obsvty.adapters.storage.duckdb.store import DuckDBStore
 from obsvty.domain.model import Signal as ObsvtySignal
 
 pytestmark = pytest.mark.unit

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from obsvty import __version__, cli
-from obsvty.adapters.storage.duckdb_store import DuckDBStore
+from obsvty.adapters.storage.duckdb.store import DuckDBStore
 
 pytestmark = pytest.mark.unit
 

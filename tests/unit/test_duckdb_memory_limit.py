@@ -13,8 +13,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from obsvty import cli
 from obsvty.adapters.otlp.codec import TRACES
-from obsvty.adapters.storage.duckdb_memory import DuckDBMemory, MemoryUsage
-from obsvty.adapters.storage.duckdb_store import DuckDBStore
+from obsvty.adapters.storage.duckdb.memory import DuckDBMemory, MemoryUsage
+from obsvty.adapters.storage.duckdb.store import DuckDBStore
 from obsvty.adapters.telemetry.metrics import StateCollector, StateSources
 from obsvty.config import MIN_DUCKDB_MEMORY_LIMIT, SettingsError, load_settings, parse_size
 from obsvty.storage_wiring import build_store

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from obsvty.adapters.storage.duckdb_store import DuckDBStore
+from obsvty.adapters.storage.duckdb.store import DuckDBStore
 from obsvty.config import load_settings
 from obsvty.domain.batches import LogBatch, SpanBatch
 from obsvty.ports.store import StoreError

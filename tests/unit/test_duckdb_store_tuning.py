@@ -12,7 +12,7 @@ import pytest
 from bench.payloads import PayloadFactory
 
 from obsvty.adapters.otlp.codec import TRACES
-from obsvty.adapters.storage.duckdb_store import DuckDBStore, default_threads, open_duckdb
+from obsvty.adapters.storage.duckdb.store import DuckDBStore, default_threads, open_duckdb
 from obsvty.domain.batches import SpanBatch
 
 pytestmark = pytest.mark.unit

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from obsvty.adapters.storage.duckdb_store import DuckDBStore
-from obsvty.adapters.storage.gil_handoff import HANDOFF_INTERVAL_S, short_switch_interval
+from obsvty.adapters.storage.duckdb.gil_handoff import HANDOFF_INTERVAL_S, short_switch_interval
+from obsvty.adapters.storage.duckdb.store import DuckDBStore
 from obsvty.domain.batches import LogBatch
 from obsvty.domain.model import InstrumentationScope, Resource
 

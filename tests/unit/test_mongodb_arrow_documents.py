@@ -33,11 +33,11 @@ from opentelemetry.proto.metrics.v1.metrics_pb2 import (
 )
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
+from obsvty.adapters.encoding.stored_rows import list_batch
 from obsvty.adapters.otlp import native
 from obsvty.adapters.otlp.codec import CODECS
-from obsvty.adapters.storage.mongodb_documents import arrow_documents, timestamp, timestamps
-from obsvty.adapters.storage.mongodb_store import documents
-from obsvty.adapters.storage.stored_rows import list_batch
+from obsvty.adapters.storage.mongodb.documents import arrow_documents, timestamp, timestamps
+from obsvty.adapters.storage.mongodb.store import documents
 from obsvty.domain.arrow_batch import ArrowBatch, in_document_form
 from obsvty.domain.model import Signal
 from tests.conftest import OTLP_EXAMPLES

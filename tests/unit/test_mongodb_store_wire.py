@@ -16,9 +16,9 @@ import pytest
 from mockupdb import MockupDB, OpMsg, go, going
 from pymongo import MongoClient
 
-from obsvty.adapters.storage.mongodb_documents import COLLECTIONS
-from obsvty.adapters.storage.mongodb_store import INGEST_ID, MongoDBStore, MongoSettings
-from obsvty.adapters.storage.mongodb_sync import MongoSyncTarget
+from obsvty.adapters.storage.mongodb.documents import COLLECTIONS
+from obsvty.adapters.storage.mongodb.store import INGEST_ID, MongoDBStore, MongoSettings
+from obsvty.adapters.storage.mongodb.sync import MongoSyncTarget
 from obsvty.ports.store import StoreError
 from tests.support.mongodb_data import log_batch
 

@@ -20,9 +20,9 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 
+from obsvty.adapters.encoding.stored_rows import list_batch
 from obsvty.adapters.otlp import native
 from obsvty.adapters.otlp.codec import CODECS
-from obsvty.adapters.storage.stored_rows import list_batch
 from obsvty.domain.arrow_batch import LOG_SCHEMA, ArrowBatch
 from obsvty.domain.model import Signal
 from tests.conftest import OTLP_EXAMPLES

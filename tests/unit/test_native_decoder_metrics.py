@@ -154,8 +154,8 @@ def test_native_metrics_batch_has_the_store_schema() -> None:
 def test_native_metrics_list_batch_makes_the_reference_documents(source: str) -> None:
     """MongoDB builds its documents from the list form of a native batch (stored_rows): the same
     documents, content ids included, as from the reference batch."""
-    from obsvty.adapters.storage.mongodb_documents import metric_documents
-    from obsvty.adapters.storage.stored_rows import list_batch
+    from obsvty.adapters.encoding.stored_rows import list_batch
+    from obsvty.adapters.storage.mongodb.documents import metric_documents
     from obsvty.domain.arrow_batch import ArrowBatch
     from obsvty.domain.batches import MetricBatch
 
@@ -392,7 +392,7 @@ def _every_point_type() -> list[Metric]:
 def test_native_metrics_batch_stored_in_duckdb_next_to_a_reference_batch(tmp_path: Any) -> None:
     """One write of a native batch and the reference one of the same request: both tables have
     METRIC_SCHEMA (so they concatenate), and DuckDB stores the same rows from each."""
-    from obsvty.adapters.storage.duckdb_store import DuckDBStore
+    from obsvty.adapters.storage.duckdb.store import DuckDBStore
     from obsvty.domain.arrow_batch import ArrowBatch
 
     payload = _request(*_every_point_type())

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from obsvty.adapters.storage.duckdb_query import DuckDBQuery
-from obsvty.adapters.storage.duckdb_store import DuckDBStore
+from obsvty.adapters.storage.duckdb.query import DuckDBQuery
+from obsvty.adapters.storage.duckdb.store import DuckDBStore
 from obsvty.application.query import (
     NotFoundError,
     QueryError,

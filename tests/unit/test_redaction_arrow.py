@@ -23,10 +23,10 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
+from obsvty.adapters.encoding.typed_json import dumps
 from obsvty.adapters.otlp import native
 from obsvty.adapters.otlp.codec import CODECS
 from obsvty.adapters.redaction_rules import build_policy
-from obsvty.adapters.storage.typed_json import dumps
 from obsvty.application.redaction import Redactor
 from obsvty.application.redaction_prefilter import _UPPER_TO_ASCII, Prefilters
 from obsvty.domain.arrow_batch import ArrowBatch

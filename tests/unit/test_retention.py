@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from obsvty.adapters.storage.duckdb_retention import DuckDBRetention
-from obsvty.adapters.storage.duckdb_store import DuckDBStore
+from obsvty.adapters.storage.duckdb.retention import DuckDBRetention
+from obsvty.adapters.storage.duckdb.store import DuckDBStore
 from obsvty.application.retention import RetentionService
 from tests.support.mongodb_data import log_batch, metric_batch, span_batch
 

@@ -1,4 +1,4 @@
-"""The span key set (``adapters/storage/span_keys.py``): the compiled set gives the same answers as
+"""The span key set (``adapters/storage/duckdb/span_keys.py``): the compiled set answers as
 the pure-Python reference, keys become members only on commit, the oldest leave past capacity,
 and malformed Arrow buffers are refused rather than read out of bounds."""
 
@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from obsvty.adapters.storage import span_keys
-from obsvty.adapters.storage.span_keys import ReferenceSpanKeys, SpanKeys
+from obsvty.adapters.storage.duckdb import span_keys
+from obsvty.adapters.storage.duckdb.span_keys import ReferenceSpanKeys, SpanKeys
 
 pytestmark = pytest.mark.unit
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from obsvty.adapters.encoding.stored_rows import list_batch
 from obsvty.adapters.otlp.codec import CODECS
 from obsvty.adapters.storage.dead_letter_files import (
     REPLAYING,
@@ -18,7 +19,6 @@ from obsvty.adapters.storage.dead_letter_files import (
     DeadLetterFiles,
     request_json,
 )
-from obsvty.adapters.storage.stored_rows import list_batch
 from obsvty.application.dead_letter_replay import drop, replay
 from obsvty.domain.arrow_batch import ArrowBatch
 from obsvty.domain.batches import Batch, ListBatch

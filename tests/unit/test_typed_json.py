@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from obsvty.adapters.storage.typed_json import dumps, loads_attributes, loads_value
+from obsvty.adapters.encoding.typed_json import dumps, loads_attributes, loads_value
 
 pytestmark = pytest.mark.unit
 

@@ -1,5 +1,5 @@
 /* ExportLogsServiceRequest -> the columns of obsvty's `logs` table (see
- * obsvty/adapters/storage/duckdb_schema.py), validating each record as
+ * obsvty/adapters/storage/duckdb/schema.py), validating each record as
  * obsvty/domain/validation.py does (log_problem) and in the same order, with the same reasons.
  *
  * The reference decoder parses logs with the official message classes, so every field of every

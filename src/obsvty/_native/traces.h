@@ -1,5 +1,5 @@
 /* ExportTraceServiceRequest -> the columns of obsvty's `spans` table (see
- * obsvty/adapters/storage/duckdb_schema.py), validating each span as
+ * obsvty/adapters/storage/duckdb/schema.py), validating each span as
  * obsvty/domain/validation.py does and in the same order, with the same reasons. */
 #ifndef OBSVTY_TRACES_H
 #define OBSVTY_TRACES_H

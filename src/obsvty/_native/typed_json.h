@@ -1,5 +1,5 @@
 /* OTLP attribute values (AnyValue, KeyValue lists) straight from protobuf bytes to the typed
- * JSON obsvty stores (see obsvty/adapters/storage/typed_json.py): byte for byte what orjson
+ * JSON obsvty stores (see obsvty/adapters/encoding/typed_json.py): byte for byte what orjson
  * writes for the Python values the reference decoder builds. Strings as JSON strings (only '"',
  * '\\' and control characters escaped), integers in decimal, doubles in their shortest
  * round-trip form laid out as orjson does, NaN and infinities as null, bytes as
@@ -10,7 +10,7 @@
  * merges them), nesting deeper than MAX_DEPTH.
  *
  * The document form (asked per call, for the MongoDB store: obsvty.adapters.storage.
- * mongodb_documents) loses nothing and is already the documents' layout: an attribute map (a
+ * mongodb/documents.py) loses nothing and is already the documents' layout: an attribute map (a
  * key-value list at depth 0) is [{"k":key,"v":value},...], a NaN or infinity is
  * {"$double":"<its 8 bytes in big-endian hex>"}, bytes stay {"$bytes":"<base64>"}. So that a
  * tag is never a user's map, a nested map whose only key is "$double" or "$bytes" is left to

@@ -40,7 +40,7 @@ from obsvty.domain.model import (
 from obsvty.domain.redaction import RedactionPolicy
 
 Dumps = Callable[[Any], str]
-"""The typed JSON encoder (``obsvty.adapters.storage.typed_json.dumps``)."""
+"""The typed JSON encoder (``obsvty.adapters.encoding.typed_json.dumps``)."""
 
 _STR = pa.string()
 _BYTES_KEY = "$bytes"

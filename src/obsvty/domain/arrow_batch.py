@@ -2,7 +2,7 @@
 
 An :class:`ArrowBatch` holds one signal's items as an Arrow table in the stored row form: ids as
 lower-case hex (``''`` when absent), attributes, events, links and log bodies as typed JSON text
-(see ``obsvty.adapters.storage.typed_json``), resources and scopes as dictionary columns. It flows
+(see ``obsvty.adapters.encoding.typed_json``), resources and scopes as dictionary columns. It flows
 through the buffer and the flusher like the list-based batches of :mod:`obsvty.domain.batches`
 (length, slices, concatenation), with no Python object per item.
 """
@@ -88,7 +88,7 @@ _F64 = pa.float64()
 
 METRIC_SCHEMA = pa.schema(
     [
-        # what every point of one metric shares (duckdb_store.metric_table's descriptor columns)
+        # what every point of one metric shares (duckdb.store.metric_table's descriptor columns)
         ("metric_name", _shared(_STR)),
         ("metric_description", _shared(_STR)),
         ("metric_unit", _shared(_STR)),
@@ -120,7 +120,7 @@ METRIC_SCHEMA = pa.schema(
         *RESOURCE_SCOPE_FIELDS,
     ]
 )
-"""The columns of a metric data point, in the order of ``duckdb_store.metric_table``; the fields a
+"""The columns of a metric data point, in the order of ``duckdb.store.metric_table``; the fields a
 point type does not have are null (or an empty list), as in ``MetricBatch``."""
 
 SCHEMAS[Signal.METRICS] = METRIC_SCHEMA
@@ -144,7 +144,7 @@ JSON_COLUMNS = frozenset(
 DOCUMENT_FORM = {b"obsvty.json": b"documents"}
 """The schema metadata of a batch whose JSON columns are in the document form, the compiled
 decoder's lossless option for the MongoDB store (see ``_native/typed_json.h`` and
-``mongodb_documents``): attribute maps as ``[{"k": key, "v": value}, ...]``, NaN and infinities
+``mongodb.documents``): attribute maps as ``[{"k": key, "v": value}, ...]``, NaN and infinities
 as ``{"$double": "<hex bits>"}``. Without it they are the typed JSON DuckDB stores."""
 
 

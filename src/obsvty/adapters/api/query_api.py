@@ -35,8 +35,8 @@ from starlette.types import ASGIApp
 
 from obsvty import __version__
 from obsvty.adapters.api.api_docs import mount_api_docs
+from obsvty.adapters.encoding.typed_json import dumps
 from obsvty.adapters.otlp import export
-from obsvty.adapters.storage.typed_json import dumps
 from obsvty.application.query import (
     DEFAULT_PERCENTILES,
     NotFoundError,

@@ -30,7 +30,7 @@ from opentelemetry.proto.metrics.v1 import metrics_pb2
 from opentelemetry.proto.resource.v1 import resource_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
 
-from obsvty.adapters.storage.typed_json import dumps
+from obsvty.adapters.encoding.typed_json import dumps
 from obsvty.domain.model import (
     Attributes,
     AttributeValue,

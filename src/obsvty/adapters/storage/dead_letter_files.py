@@ -26,9 +26,9 @@ from typing import Any
 
 import orjson
 
+from obsvty.adapters.encoding.stored_rows import list_batch
 from obsvty.adapters.otlp import export
 from obsvty.adapters.otlp.codec import CODECS, PayloadError
-from obsvty.adapters.storage.stored_rows import list_batch
 from obsvty.domain.arrow_batch import ArrowBatch
 from obsvty.domain.batches import Batch, ListBatch, LogBatch, MetricBatch, SpanBatch
 from obsvty.domain.model import LogRecord, MetricPoint, Signal, Span

@@ -14,7 +14,7 @@ import logging
 
 import duckdb
 
-from obsvty.adapters.storage.duckdb_store import DuckDBStore
+from obsvty.adapters.storage.duckdb.store import DuckDBStore
 
 log = logging.getLogger(__name__)
 

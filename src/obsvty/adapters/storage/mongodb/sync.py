@@ -22,8 +22,8 @@ from pymongo import ASCENDING, MongoClient
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, PyMongoError
 
-from obsvty.adapters.storage import mongodb_documents as docs
-from obsvty.adapters.storage.mongodb_store import (
+from obsvty.adapters.storage.mongodb import documents as docs
+from obsvty.adapters.storage.mongodb.store import (
     DUPLICATE_KEY,
     INGEST_ID,
     SYNC_STATE,

@@ -17,8 +17,8 @@ from typing import Any
 import bson
 import duckdb
 
-from obsvty.adapters.storage import mongodb_documents as docs
-from obsvty.adapters.storage.mongodb_sync import document_key
+from obsvty.adapters.storage.mongodb import documents as docs
+from obsvty.adapters.storage.mongodb.sync import document_key
 from obsvty.ports.sync import DeadLetter, Pending, Refusal
 
 SEQ_COLUMN = "sync_seq"

@@ -20,9 +20,9 @@ from typing import Any, cast
 
 import duckdb
 
-from obsvty.adapters.storage import duckdb_schema
-from obsvty.adapters.storage.duckdb_store import DuckDBStore
-from obsvty.adapters.storage.typed_json import dumps, loads_attributes, loads_value
+from obsvty.adapters.encoding.typed_json import dumps, loads_attributes, loads_value
+from obsvty.adapters.storage.duckdb import schema as duckdb_schema
+from obsvty.adapters.storage.duckdb.store import DuckDBStore
 from obsvty.domain.model import (
     Exemplar,
     InstrumentationScope,

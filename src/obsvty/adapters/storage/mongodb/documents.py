@@ -1,6 +1,6 @@
 """The MongoDB document model: one document per span, log record and metric data point.
 
-Field names are the DuckDB column names (see ``duckdb_schema``), so both stores answer the same
+Field names are the DuckDB column names (see ``duckdb.schema``), so both stores answer the same
 queries with the same names and a DuckDB row becomes a document without a mapping table. Values
 are native BSON, never JSON text: int64, double, string, bool, binary (bytes), arrays and
 subdocuments, so an attribute read back is the same Python value (``1`` stays an int, ``1.0`` a
@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from bson.decimal128 import Decimal128
 
-from obsvty.adapters.storage.typed_json import loads_attributes, loads_value
+from obsvty.adapters.encoding.typed_json import loads_attributes, loads_value
 from obsvty.domain.arrow_batch import JSON_COLUMNS, ArrowBatch
 from obsvty.domain.batches import LogBatch, MetricBatch, SpanBatch
 from obsvty.domain.model import (

@@ -106,7 +106,7 @@ TRACE_KEY = "COALESCE(TRY_CAST('0x' || right(trace_id, 14) AS BIGINT), -1)"
 integer: looking up ``trace_times`` by it reads an integer column instead of every 32-character
 id (on 1M rows, ~5 instead of ~37 ms of CPU). Two traces may share a key; a lookup by key then
 returns both traces' rows, which can only widen a range, never hide a span.
-``duckdb_query.trace_key`` computes the same in Python."""
+``duckdb.query.trace_key`` computes the same in Python."""
 
 TRACE_TIMES = """
 CREATE TABLE IF NOT EXISTS trace_times (
@@ -143,7 +143,7 @@ LOG_SEQ_COLUMN = "sync_seq"
 """Each log record's insert number, from a sequence: unique, growing in commit order, and never
 renumbered (unlike DuckDB's ``rowid``, which a checkpoint after deletes can renumber). The log
 cursor's tie breaker. The cloud sync numbers every table the same way with the same column and
-sequence names (``duckdb_sync``), so on ``logs`` it finds them in place and both share one
+sequence names (``duckdb.sync``), so on ``logs`` it finds them in place and both share one
 number per record."""
 
 LOG_SEQ = (

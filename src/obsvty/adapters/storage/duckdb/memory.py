@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import duckdb
 
-from obsvty.adapters.storage.duckdb_store import DuckDBStore
+from obsvty.adapters.storage.duckdb.store import DuckDBStore
 
 log = logging.getLogger(__name__)
 

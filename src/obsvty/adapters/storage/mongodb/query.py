@@ -1,4 +1,4 @@
-"""The query port on the MongoDB store: the same answers as ``duckdb_query``, from documents.
+"""The query port on the MongoDB store: the same answers as ``duckdb.query``, from documents.
 
 Every call is one or two commands on the database (pymongo's pool makes the client safe to share
 between the API's worker threads); nothing is kept in the process, so any instance of a scaled-out
@@ -24,9 +24,9 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
-from obsvty.adapters.storage import mongodb_documents as docs
-from obsvty.adapters.storage.mongodb_documents import decode_attributes
-from obsvty.adapters.storage.mongodb_store import INGEST_ID
+from obsvty.adapters.storage.mongodb import documents as docs
+from obsvty.adapters.storage.mongodb.documents import decode_attributes
+from obsvty.adapters.storage.mongodb.store import INGEST_ID
 from obsvty.domain.model import (
     AttributeValue,
     Exemplar,

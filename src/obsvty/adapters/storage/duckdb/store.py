@@ -20,10 +20,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from obsvty.adapters.storage import duckdb_schema
-from obsvty.adapters.storage.gil_handoff import short_switch_interval
-from obsvty.adapters.storage.span_keys import SpanKeys
-from obsvty.adapters.storage.typed_json import dumps
+from obsvty.adapters.encoding.typed_json import dumps
+from obsvty.adapters.storage.duckdb import schema as duckdb_schema
+from obsvty.adapters.storage.duckdb.gil_handoff import short_switch_interval
+from obsvty.adapters.storage.duckdb.span_keys import SpanKeys
 from obsvty.domain.arrow_batch import LOG_SCHEMA, METRIC_SCHEMA, SPAN_SCHEMA, ArrowBatch
 from obsvty.domain.batches import Batch, LogBatch, MetricBatch, SpanBatch
 from obsvty.domain.model import (

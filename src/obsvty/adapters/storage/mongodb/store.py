@@ -2,7 +2,7 @@
 
 It runs in the flusher thread, so it uses pymongo's synchronous client (connection pooling,
 timeouts and retryable writes come from the settings). Each write turns the columnar batches into
-documents (see ``mongodb_documents``) and inserts them with ``insert_many(ordered=False)`` in
+documents (see ``mongodb.documents``) and inserts them with ``insert_many(ordered=False)`` in
 chunks. Every document has a deterministic ``_id``, so the write is idempotent: duplicate-key
 errors mean "already stored" and are not failures, and a write that failed half-way is retried by
 the flusher without storing anything twice. Any other failure raises :class:`StoreError`.
@@ -26,8 +26,8 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, PyMongoError
 
-from obsvty.adapters.storage import mongodb_documents as docs
-from obsvty.adapters.storage.stored_rows import list_batch
+from obsvty.adapters.encoding.stored_rows import list_batch
+from obsvty.adapters.storage.mongodb import documents as docs
 from obsvty.domain.arrow_batch import ArrowBatch, in_document_form
 from obsvty.domain.batches import Batch, LogBatch, MetricBatch, SpanBatch
 from obsvty.domain.model import Signal

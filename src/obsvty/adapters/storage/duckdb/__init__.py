@@ -1,0 +1,1 @@
+"""The DuckDB storage backend: the embedded file obsvty stores in by default."""

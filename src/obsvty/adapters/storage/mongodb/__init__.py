@@ -1,0 +1,1 @@
+"""The MongoDB storage backend: a local or shared deployment, and the cloud sync's target."""
