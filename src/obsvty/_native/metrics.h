@@ -1,6 +1,6 @@
 /* ExportMetricsServiceRequest -> the columns of obsvty's `metric_points` table (see
- * obsvty/adapters/storage/duckdb/schema.py and duckdb/store.py metric_table), validating each metric
- * and data point as obsvty/adapters/otlp/to_domain.py (metrics, _metric_points, _append_point,
+ * obsvty/adapters/storage/duckdb/schema.py and duckdb/store.py metric_table), validating each
+ * metric and data point as obsvty/adapters/otlp/to_domain.py (metrics, _metric_points, _append_point,
  * _exemplars) and obsvty/domain/validation.py do, in the same order, with the same reasons.
  *
  * The reference parses the request with the official message classes, so protobuf checks every
@@ -8,7 +8,11 @@
  * is read and checked (attributes by writing their JSON, taken back when the point is not
  * stored), and anything malformed answers FALLBACK. Reasons name the metric through Python's
  * repr: written here for names of printable ASCII without quotes or backslashes ('name'), and
- * left to the reference (FALLBACK) when the first reason would name any other. */
+ * left to the reference (FALLBACK) when the first reason would name any other.
+ *
+ * Longer than the project's ~450-line bound on purpose: five point kinds share one walk over a
+ * metric and one validation order, which splitting would duplicate.
+ */
 #ifndef OBSVTY_METRICS_H
 #define OBSVTY_METRICS_H
 

@@ -14,8 +14,14 @@
  * commit() makes the staged keys members (after the transaction committed), discard() forgets
  * them. A row whose ids are not 32 and 16 lower-case hex characters (or null) is "odd": neither
  * kept nor dropped here, flagged in a second bitmap for the caller to handle. Every offset is
- * checked against its buffer. Runs with the GIL held (it is short, and the store's lock already
- * serialises its callers), so the object needs no lock of its own. */
+ * checked against its buffer. stage() and commit() work on plain memory without the GIL (a
+ * large write's lookups would otherwise stall the receivers' event loop); a busy flag, set and
+ * cleared with the GIL held, refuses a second caller meanwhile (the store's lock already
+ * serialises its callers, so none is expected), and the object needs no lock of its own.
+ *
+ * Longer than the project's ~450-line bound on purpose: the set, its SipHash and the Arrow
+ * buffer checks are one unit whose invariants (staged vs member keys, ring vs table) read together.
+ */
 #ifndef OBSVTY_SPAN_KEYS_H
 #define OBSVTY_SPAN_KEYS_H
 
