@@ -18,9 +18,9 @@ from obsvty.application.query import (
     SeriesRequest,
 )
 from obsvty.domain.model import InstrumentationScope as Scope
-from obsvty.domain.model import MetricDescriptor, MetricPoint, MetricType, Resource
+from obsvty.domain.model import MetricDescriptor, MetricPoint, MetricType, Resource, Span, SpanKind
 from obsvty.ports.query import AttributeFilter, TraceQuery
-from tests.support.records import metric_batch
+from tests.support.records import metric_batch, span_batch
 
 pytestmark = pytest.mark.unit
 
@@ -151,3 +151,92 @@ def test_series_truncated_when_more_points_than_allowed(service: QueryService) -
     # Assert
     assert result.truncated
     assert [s.value for s in result.series[0].samples] == [10, 40]
+
+
+# ------------------------------------------------------------- what the Jaeger API asks
+
+TRACE_1 = b"\x01" * 16
+TRACE_2 = b"\x02" * 16
+
+
+def _span(trace_id: bytes, span_id: int, parent: int, service: str, name: str) -> Span:
+    return Span(
+        trace_id,
+        span_id.to_bytes(8, "big"),
+        parent.to_bytes(8, "big") if parent else b"",
+        name,
+        SpanKind.SERVER,
+        span_id * S,
+        span_id * S + S // 2,
+        Resource({"service.name": service}),
+        SC,
+    )
+
+
+@pytest.fixture
+def traces(tmp_path: Path) -> Iterator[QueryService]:
+    store = DuckDBStore(tmp_path / "traces.duckdb", threads=1)
+    spans = [
+        _span(TRACE_1, 1, 0, "frontend", "GET /"),
+        _span(TRACE_1, 2, 1, "backend", "query"),
+        _span(TRACE_2, 3, 0, "frontend", "GET /home"),
+        _span(TRACE_2, 4, 3, "frontend", "GET /home"),
+    ]
+    store.write([span_batch(spans)])
+    try:
+        yield QueryService(DuckDBQuery(store))
+    finally:
+        store.close()
+
+
+def test_query_service_operation_names_each_once_sorted(traces: QueryService) -> None:
+    # Act
+    names = traces.operation_names("frontend")
+
+    # Assert
+    assert names == ["GET /", "GET /home"]
+
+
+def test_query_service_get_traces_unknown_ids_left_out_in_asked_order(
+    traces: QueryService,
+) -> None:
+    # Act
+    found = traces.get_traces([TRACE_2, b"\x09" * 16, TRACE_1])
+
+    # Assert
+    assert [spans[0].trace_id for spans in found] == [TRACE_2, TRACE_1]
+
+
+def test_query_service_dependencies_of_a_service_only_its_links(traces: QueryService) -> None:
+    # Act
+    everything = traces.dependencies()
+    of_backend = traces.dependencies(service="backend")
+    of_db = traces.dependencies(service="db")
+
+    # Assert
+    assert [(x.parent, x.child) for x in everything] == [("frontend", "backend")]
+    assert of_backend == everything
+    assert of_db == []
+
+
+def test_query_service_find_trace_spans_inverted_range_finds_nothing(
+    traces: QueryService,
+) -> None:
+    # Arrange
+    inverted = TraceQuery(start_unix_nano=10 * S, end_unix_nano=S)
+
+    # Act
+    found = traces.find_trace_spans(inverted)
+
+    # Assert: the Jaeger searches answer it empty; the native search refuses it
+    assert found == []
+    with pytest.raises(QueryError, match="'start'"):
+        traces.find_traces(inverted)
+
+
+def test_query_service_find_trace_spans_whole_traces_newest_first(traces: QueryService) -> None:
+    # Act
+    found = traces.find_trace_spans(TraceQuery(service="frontend"))
+
+    # Assert
+    assert [[s.span_id[-1] for s in spans] for spans in found] == [[3, 4], [1, 2]]
