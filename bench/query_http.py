@@ -251,7 +251,7 @@ def run_layers(args: argparse.Namespace) -> None:
         store = DuckDBStore(path, memory_limit=limit)
         port = DuckDBQuery(store)
         service = QueryService(port)
-        app = create_query_app(service, routers={"/jaeger": jaeger.create_jaeger_router(port)})
+        app = create_query_app(service, routers={"/jaeger": jaeger.create_jaeger_router(service)})
         client = TestClient(app)
         print(f"load average before: {os.getloadavg()}")
         print(f"{'query':52} {'store':>8} {'usecase':>8} {'in-proc':>8}  (p50 ms)")
@@ -267,9 +267,7 @@ def run_layers(args: argparse.Namespace) -> None:
 
 def _layers(q: Query, port: Any, service: Any, client: Any) -> list[Callable[[], object]]:
     """Store call, use case (the route's work before encoding), whole route in process."""
-    from obsvty.adapters.api import jaeger
-    from obsvty.adapters.api.jaeger_params import ParameterError  # noqa: F401
-    from obsvty.application.query import parse_trace_id
+    from obsvty.adapters.api.query_params import parse_trace_id
 
     whole = lambda: client.get(q.path, params=q.params).raise_for_status()  # noqa: E731
     if q.path.count("/") > 3 and "/traces/" in q.path:
@@ -277,13 +275,12 @@ def _layers(q: Query, port: Any, service: Any, client: Any) -> list[Callable[[],
         return [lambda: port.get_trace(trace_id), lambda: service.get_trace(trace_id), whole]
     query = _trace_query(q)
     if q.path.startswith("/jaeger"):
-        queries = jaeger.JaegerQueries(port)
-        return [lambda: port.find_traces(query), lambda: queries.traces(query), whole]
+        return [lambda: port.find_traces(query), lambda: service.find_trace_spans(query), whole]
     return [lambda: port.find_traces(query), lambda: service.find_traces(query), whole]
 
 
 def _trace_query(q: Query) -> Any:
-    from obsvty.application.query import parse_attribute_filter, parse_duration
+    from obsvty.adapters.api.query_params import parse_attribute_filter, parse_duration
     from obsvty.ports.query import TraceQuery
 
     p = dict(q.params)

@@ -26,6 +26,7 @@ from obsvty.adapters.api.jaeger import create_jaeger_router
 from obsvty.adapters.api.ui import mount_ui
 from obsvty.adapters.storage.duckdb.query import DuckDBQuery
 from obsvty.adapters.storage.duckdb.store import DuckDBStore
+from obsvty.application.query import QueryService
 from obsvty.domain.model import InstrumentationScope, Resource, Span, SpanEvent, StatusCode
 
 BASE_NS = 1_704_880_800_000_000_000
@@ -92,7 +93,9 @@ def main() -> None:
         try:
             store.write([span_batch(spans)])
             app = FastAPI()
-            app.include_router(create_jaeger_router(DuckDBQuery(store)), prefix="/jaeger")
+            app.include_router(
+                create_jaeger_router(QueryService(DuckDBQuery(store))), prefix="/jaeger"
+            )
             mount_ui(app)
             with serving(app) as url, chromium() as browser:
                 page = browser.new_page(viewport={"width": 1400, "height": 900})

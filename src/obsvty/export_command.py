@@ -8,7 +8,8 @@ import time
 from typing import BinaryIO, TextIO
 
 from obsvty.adapters.api.export_client import ExportError, QueryApiClient, export
-from obsvty.application.query import QueryError, parse_duration, parse_time
+from obsvty.adapters.api.query_params import parse_duration, parse_time
+from obsvty.application.query import QueryError
 from obsvty.domain.model import Signal
 
 EXIT_FAILED = 1

@@ -253,7 +253,7 @@ class Application:
         from obsvty.adapters.api.jaeger import create_jaeger_router
         from obsvty.adapters.api.ui import mount_ui
 
-        routers = {"/jaeger": create_jaeger_router(self.query_port)}
+        routers = {"/jaeger": create_jaeger_router(self.query)}
         retention = self.operations.retention
         extras: list[Callable[[], Mapping[str, Any]]] = [
             lambda: {"retention": None if retention is None else retention.snapshot()}

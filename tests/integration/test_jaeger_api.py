@@ -44,6 +44,7 @@ from fastapi import FastAPI
 
 from obsvty.adapters.api.jaeger import create_jaeger_router
 from obsvty.adapters.storage.duckdb.query import DuckDBQuery
+from obsvty.application.query import QueryService
 from tests.support.asgi_server import serving
 from tests.support.sample_trace import (
     BASE_NS,
@@ -78,7 +79,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningOb
 def jaeger(served: tuple[RunningObsvty, SampleTrace]) -> Iterator[httpx.Client]:
     server, _ = served
     app = FastAPI()
-    app.include_router(create_jaeger_router(DuckDBQuery(server.app.store)), prefix="/jaeger")
+    app.include_router(
+        create_jaeger_router(QueryService(DuckDBQuery(server.app.store))), prefix="/jaeger"
+    )
     with serving(app) as url, httpx.Client(base_url=f"{url}/jaeger", timeout=10) as client:
         yield client
 

@@ -1,5 +1,5 @@
-"""Query use cases: parameter parsing, log cursors, and series aggregation on the reference
-(in-process DuckDB) store."""
+"""Query use cases on the reference (in-process DuckDB) store: series aggregation, the business
+rules of a request, and what the Jaeger API asks of them."""
 
 from __future__ import annotations
 
@@ -16,105 +16,15 @@ from obsvty.application.query import (
     QueryService,
     SeriesMode,
     SeriesRequest,
-    decode_cursor,
-    encode_cursor,
-    parse_attribute_filter,
-    parse_duration,
-    parse_limit,
-    parse_severity,
-    parse_span_kind,
-    parse_time,
-    parse_trace_id,
 )
 from obsvty.domain.model import InstrumentationScope as Scope
-from obsvty.domain.model import MetricDescriptor, MetricPoint, MetricType, Resource
-from obsvty.ports.query import AttributeFilter, LogCursor, TraceQuery
-from tests.support.records import metric_batch
+from obsvty.domain.model import MetricDescriptor, MetricPoint, MetricType, Resource, Span, SpanKind
+from obsvty.ports.query import AttributeFilter, TraceQuery
+from tests.support.records import metric_batch, span_batch
 
 pytestmark = pytest.mark.unit
 
 S = 1_000_000_000
-
-
-@pytest.mark.parametrize(
-    ("text", "ns"),
-    [("250ms", 250_000_000), ("1.5s", 1_500_000_000), ("1h30m", 5400 * S), ("100us", 100_000)],
-)
-def test_parse_duration_units(text: str, ns: int) -> None:
-    assert parse_duration("d", text) == ns
-
-
-@pytest.mark.parametrize("text", ["", "fast", "1x", "-1s", "1s2"])
-def test_parse_duration_invalid_names_parameter(text: str) -> None:
-    with pytest.raises(QueryError, match="'min_duration'"):
-        parse_duration("min_duration", text)
-
-
-def test_parse_time_forms() -> None:
-    now = 1_700_000_000 * S
-    assert parse_time("t", "now", now) == now
-    assert parse_time("t", "now-1m", now) == now - 60 * S
-    assert parse_time("t", "2024-01-10T10:00:00Z") == 1_704_880_800 * S
-    assert parse_time("t", "2024-01-10T10:00:00.5") == 1_704_880_800 * S + S // 2
-    assert parse_time("t", "123") == 123
-    with pytest.raises(QueryError, match="'t'"):
-        parse_time("t", "yesterday")
-
-
-def test_parse_trace_id_hex_padding_and_errors() -> None:
-    assert parse_trace_id("id", "AB" * 16) == bytes.fromhex("ab" * 16)
-    assert parse_trace_id("id", "00000000000000ff") == bytes(15) + b"\xff"
-    for bad in ("0" * 32, "zz" * 16, "abc"):
-        with pytest.raises(QueryError):
-            parse_trace_id("id", bad)
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("http.status_code=200", AttributeFilter("http.status_code", 200)),
-        ("ratio=1.5", AttributeFilter("ratio", 1.5)),
-        ("ok=true", AttributeFilter("ok", True)),
-        ('code="200"', AttributeFilter("code", "200")),
-        ("name=checkout", AttributeFilter("name", "checkout")),
-        ("q=a=b", AttributeFilter("q", "a=b")),
-        ("empty=", AttributeFilter("empty", "")),
-        ("arr=[1]", AttributeFilter("arr", "[1]")),
-    ],
-)
-def test_parse_attribute_filter_typed_values(text: str, expected: AttributeFilter) -> None:
-    assert parse_attribute_filter("attr", text) == expected
-
-
-def test_parse_attribute_filter_without_key_rejected() -> None:
-    for bad in ("novalue", "=1"):
-        with pytest.raises(QueryError, match="'attr'"):
-            parse_attribute_filter("attr", bad)
-
-
-def test_parse_limit_severity_span_kind() -> None:
-    assert parse_limit("limit", None, 20) == 20
-    assert parse_limit("limit", "1000", 20) == 1000
-    for bad in ("0", "1001", "x"):
-        with pytest.raises(QueryError):
-            parse_limit("limit", bad, 20)
-    assert parse_severity("s", "warn") == 13
-    assert parse_severity("s", "21") == 21
-    assert parse_span_kind("k", "SPAN_KIND_CLIENT") == 3
-    assert parse_span_kind("k", "5") == 5
-    for bad in ("25", "loud"):
-        with pytest.raises(QueryError):
-            parse_severity("s", bad)
-    with pytest.raises(QueryError):
-        parse_span_kind("k", "9")
-
-
-def test_cursor_round_trip_and_garbage_rejected() -> None:
-    cursor = LogCursor(1_700_000_000_123_456_789, 42)
-    assert decode_cursor("cursor", encode_cursor(cursor)) == cursor
-    for bad in ("!!", "", "bnVsbA", "WzEsIngiXQ"):  # invalid, empty, null, [1,"x"]
-        with pytest.raises(QueryError, match="'cursor'"):
-            decode_cursor("cursor", bad)
 
 
 def test_attribute_filter_reference_semantics() -> None:
@@ -241,3 +151,92 @@ def test_series_truncated_when_more_points_than_allowed(service: QueryService) -
     # Assert
     assert result.truncated
     assert [s.value for s in result.series[0].samples] == [10, 40]
+
+
+# ------------------------------------------------------------- what the Jaeger API asks
+
+TRACE_1 = b"\x01" * 16
+TRACE_2 = b"\x02" * 16
+
+
+def _span(trace_id: bytes, span_id: int, parent: int, service: str, name: str) -> Span:
+    return Span(
+        trace_id,
+        span_id.to_bytes(8, "big"),
+        parent.to_bytes(8, "big") if parent else b"",
+        name,
+        SpanKind.SERVER,
+        span_id * S,
+        span_id * S + S // 2,
+        Resource({"service.name": service}),
+        SC,
+    )
+
+
+@pytest.fixture
+def traces(tmp_path: Path) -> Iterator[QueryService]:
+    store = DuckDBStore(tmp_path / "traces.duckdb", threads=1)
+    spans = [
+        _span(TRACE_1, 1, 0, "frontend", "GET /"),
+        _span(TRACE_1, 2, 1, "backend", "query"),
+        _span(TRACE_2, 3, 0, "frontend", "GET /home"),
+        _span(TRACE_2, 4, 3, "frontend", "GET /home"),
+    ]
+    store.write([span_batch(spans)])
+    try:
+        yield QueryService(DuckDBQuery(store))
+    finally:
+        store.close()
+
+
+def test_query_service_operation_names_each_once_sorted(traces: QueryService) -> None:
+    # Act
+    names = traces.operation_names("frontend")
+
+    # Assert
+    assert names == ["GET /", "GET /home"]
+
+
+def test_query_service_get_traces_unknown_ids_left_out_in_asked_order(
+    traces: QueryService,
+) -> None:
+    # Act
+    found = traces.get_traces([TRACE_2, b"\x09" * 16, TRACE_1])
+
+    # Assert
+    assert [spans[0].trace_id for spans in found] == [TRACE_2, TRACE_1]
+
+
+def test_query_service_dependencies_of_a_service_only_its_links(traces: QueryService) -> None:
+    # Act
+    everything = traces.dependencies()
+    of_backend = traces.dependencies(service="backend")
+    of_db = traces.dependencies(service="db")
+
+    # Assert
+    assert [(x.parent, x.child) for x in everything] == [("frontend", "backend")]
+    assert of_backend == everything
+    assert of_db == []
+
+
+def test_query_service_find_trace_spans_inverted_range_finds_nothing(
+    traces: QueryService,
+) -> None:
+    # Arrange
+    inverted = TraceQuery(start_unix_nano=10 * S, end_unix_nano=S)
+
+    # Act
+    found = traces.find_trace_spans(inverted)
+
+    # Assert: the Jaeger searches answer it empty; the native search refuses it
+    assert found == []
+    with pytest.raises(QueryError, match="'start'"):
+        traces.find_traces(inverted)
+
+
+def test_query_service_find_trace_spans_whole_traces_newest_first(traces: QueryService) -> None:
+    # Act
+    found = traces.find_trace_spans(TraceQuery(service="frontend"))
+
+    # Assert
+    assert [[s.span_id[-1] for s in spans] for spans in found] == [[3, 4], [1, 2]]

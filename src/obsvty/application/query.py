@@ -1,43 +1,22 @@
-"""Query use cases: parameters from text, log cursors, and store-independent series aggregation.
+"""Query use cases: what the native API, the Jaeger API and the CLI ask of a store.
 
-Adapters (the native API, the CLI) turn raw text parameters into values with the ``parse_*``
-functions, which raise :class:`QueryError` naming the bad parameter. :class:`QueryService` asks the
-store (any :class:`TelemetryQueryPort`) and turns metric points into series with
-``metric_series`` (one line per stream; rates and histogram percentiles from the increases between
-consecutive points; breaks where a line has no data).
+:class:`QueryService` runs every read on any store (a :class:`TelemetryQueryPort`): it checks the
+business rules of a request (a range ends after it starts, a series has not too many steps),
+raising :class:`QueryError` naming the parameter, or :class:`NotFoundError`, and turns metric
+points into series (``metric_series``). Turning request text into values is the adapters' job
+(``adapters/api/query_params.py``, ``adapters/api/jaeger_params.py``).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import re
-import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
-import orjson
-
-from obsvty.application.metric_series import (
-    MetricSeries,
-    Series,
-    SeriesMode,
-    SeriesSample,
-    build_series,
-    percentile_key,
-)
-from obsvty.domain.model import (
-    MetricPoint,
-    MetricType,
-    Signal,
-    Span,
-    SpanKind,
-)
+from obsvty.application.metric_series import MetricSeries, SeriesMode, build_series
+from obsvty.domain.model import MetricPoint, MetricType, Signal, Span
 from obsvty.ports.query import (
     AttributeFilter,
     DependencyLink,
-    LogCursor,
     LogPage,
     LogQuery,
     MetricInfo,
@@ -49,8 +28,16 @@ from obsvty.ports.query import (
     TraceSummary,
 )
 
-NS_PER_S = 1_000_000_000
-MAX_LIMIT = 1000
+__all__ = [
+    "DEFAULT_PERCENTILES",
+    "MetricSeries",
+    "NotFoundError",
+    "QueryError",
+    "QueryService",
+    "SeriesMode",
+    "SeriesRequest",
+]
+
 MAX_SERIES_STEPS = 11_000
 MAX_METRIC_POINTS = 200_000
 DEFAULT_PERCENTILES = (50.0, 90.0, 95.0, 99.0)
@@ -69,158 +56,10 @@ class NotFoundError(LookupError):
     """What was asked for (a trace, a metric) is not stored."""
 
 
-# ----------------------------------------------------------------------- parameter parsing
-
-_UNITS_NS = {
-    "ns": 1,
-    "us": 1_000,
-    "µs": 1_000,
-    "ms": 1_000_000,
-    "s": NS_PER_S,
-    "m": 60 * NS_PER_S,
-    "h": 3600 * NS_PER_S,
-    "d": 86400 * NS_PER_S,
-}
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d)")
-_SEVERITIES = {"TRACE": 1, "DEBUG": 5, "INFO": 9, "WARN": 13, "WARNING": 13, "ERROR": 17}
-_SEVERITIES["FATAL"] = 21
-
-
-def parse_duration(parameter: str, text: str) -> int:
-    """``1h30m``, ``250ms``, ``1.5s``, ``100us``, ``2d`` (Go style), or integer nanoseconds."""
-    text = text.strip()
-    if text.isdigit():
-        return int(text)
-    total = 0.0
-    at = 0
-    for match in _DURATION_PART.finditer(text):
-        if match.start() != at:
-            break
-        total += float(match.group(1)) * _UNITS_NS[match.group(2)]
-        at = match.end()
-    if at == 0 or at != len(text):
-        raise QueryError(
-            parameter, f"{text!r} is not a duration (e.g. 250ms, 1.5s, 1h30m, or nanoseconds)"
-        )
-    return round(total)
-
-
-def parse_time(parameter: str, text: str, now_ns: int | None = None) -> int:
-    """Unix nanoseconds from ``now``, ``now-15m``, an RFC 3339 time (``2024-01-10T10:00:00Z``;
-    no offset means UTC) or an integer of unix nanoseconds."""
-    text = text.strip()
-    now = time.time_ns() if now_ns is None else now_ns
-    if text.lstrip("-").isdigit():
-        return int(text)
-    if text == "now":
-        return now
-    if text.startswith("now-"):
-        return now - parse_duration(parameter, text[4:])
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise QueryError(
-            parameter,
-            f"{text!r} is not a time (RFC 3339, now, now-1h, or unix nanoseconds)",
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86400 + delta.seconds) * NS_PER_S + delta.microseconds * 1000
-
-
-def parse_trace_id(parameter: str, text: str) -> bytes:
-    """A trace id as 32 hex digits (16 are accepted and zero-padded, as Jaeger writes them)."""
-    text = text.strip().lower()
-    if len(text) not in (16, 32) or not all(c in "0123456789abcdef" for c in text):
-        raise QueryError(parameter, f"{text!r} is not a trace id (32 hex digits)")
-    trace_id = bytes.fromhex(text.rjust(32, "0"))
-    if not any(trace_id):
-        raise QueryError(parameter, "the all-zero trace id is invalid")
-    return trace_id
-
-
-def parse_attribute_filter(parameter: str, text: str) -> AttributeFilter:
-    """``key=value``; the value is a JSON literal when it is one (``200`` an int, ``1.5`` a
-    double, ``true`` a boolean, ``"200"`` a string), otherwise the text itself."""
-    key, sep, raw = text.partition("=")
-    key = key.strip()
-    if not sep or not key:
-        raise QueryError(parameter, f"{text!r} is not key=value")
-    try:
-        value = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        value = raw
-    if not isinstance(value, str | bool | int | float):
-        value = raw  # null, arrays and objects: compare as text
-    return AttributeFilter(key, value)
-
-
-def parse_limit(parameter: str, text: str | None, default: int, maximum: int = MAX_LIMIT) -> int:
-    if text is None:
-        return default
-    try:
-        limit = int(text)
-    except ValueError:
-        raise QueryError(parameter, f"{text!r} is not an integer") from None
-    if not 1 <= limit <= maximum:
-        raise QueryError(parameter, f"must be between 1 and {maximum}")
-    return limit
-
-
-def parse_severity(parameter: str, text: str) -> int:
-    """A severity number 1-24 or a name: TRACE, DEBUG, INFO, WARN, ERROR, FATAL."""
-    upper = text.strip().upper()
-    if upper in _SEVERITIES:
-        return _SEVERITIES[upper]
-    if upper.isdigit() and 0 <= int(upper) <= 24:
-        return int(upper)
-    raise QueryError(parameter, f"{text!r} is not a severity (1-24, or TRACE..FATAL)")
-
-
-def parse_span_kind(parameter: str, text: str) -> int:
-    """A span kind by name (``server``, ``SPAN_KIND_SERVER``) or number (0-5)."""
-    name = text.strip().upper().removeprefix("SPAN_KIND_")
-    if name in SpanKind.__members__:
-        return int(SpanKind[name])
-    if name.isdigit() and int(name) in SpanKind._value2member_map_:
-        return int(name)
-    raise QueryError(parameter, f"{text!r} is not a span kind (server, client, internal, ...)")
-
-
 def check_range(start: int | None, end: int | None) -> None:
+    """A time range must end after it starts."""
     if start is not None and end is not None and start >= end:
         raise QueryError("start", "must be before end")
-
-
-def encode_cursor(cursor: LogCursor) -> str:
-    """An opaque, URL-safe text for a log cursor."""
-    # the text form of the numbers: a tie breaker may exceed 64 bits (MongoDB: a 96-bit ObjectId)
-    raw = f"[{cursor.time_unix_nano},{cursor.tiebreak}]".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(parameter: str, text: str) -> LogCursor:
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        t, tiebreak = json.loads(raw)
-        if not (isinstance(t, int) and isinstance(tiebreak, int)):
-            raise TypeError
-    except (binascii.Error, ValueError, TypeError):
-        raise QueryError(parameter, "not a cursor returned by a previous page") from None
-    return LogCursor(t, tiebreak)
-
-
-# ---------------------------------------------------------------------------------- series
-# The series math lives in ``metric_series``; its types are re-exported here for the adapters.
-
-__all__ = [
-    "MetricSeries",
-    "Series",
-    "SeriesMode",
-    "SeriesSample",
-    "percentile_key",
-]
 
 
 # --------------------------------------------------------------------------------- service
@@ -228,6 +67,9 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class SeriesRequest:
+    """A metric as series: its points within the range, from one service if given, matching
+    every attribute filter; ``step_ns`` groups samples (``None``: one per point)."""
+
     name: str
     start_unix_nano: int | None = None
     end_unix_nano: int | None = None
@@ -239,19 +81,30 @@ class SeriesRequest:
 
 
 class QueryService:
-    """The read use cases, on any store."""
+    """The read use cases, on any store; the native API, the Jaeger API and the CLI call these,
+    never the store directly."""
 
     def __init__(self, store: TelemetryQueryPort, *, max_points: int = MAX_METRIC_POINTS) -> None:
         self.store = store
         self.max_points = max_points
 
+    # ------------------------------------------------------------------------------ traces
+
     def services(self, signal: Signal = Signal.TRACES) -> list[str]:
+        """Every service with stored items of ``signal``, sorted."""
         return self.store.services(signal)
 
     def operations(self, service: str, span_kind: int | None = None) -> list[Operation]:
+        """The (span name, span kind) pairs of ``service``, optionally of one kind."""
         return self.store.operations(service, span_kind)
 
+    def operation_names(self, service: str) -> list[str]:
+        """The span names of ``service``, each once, sorted (whatever their kinds)."""
+        return sorted({op.name for op in self.store.operations(service)})
+
     def find_traces(self, query: TraceQuery) -> list[TraceSummary]:
+        """The traces matching ``query``, summarised; the range and the duration bounds must
+        not be inverted."""
         check_range(query.start_unix_nano, query.end_unix_nano)
         if (
             query.min_duration_ns is not None
@@ -261,41 +114,59 @@ class QueryService:
             raise QueryError("min_duration", "must not exceed max_duration")
         return self.store.find_traces(query)
 
+    def find_trace_spans(self, query: TraceQuery) -> list[list[Span]]:
+        """The traces matching ``query``, each whole (the Jaeger searches). An inverted range or
+        duration bounds find nothing rather than fail: the Jaeger APIs have always answered
+        them so."""
+        return self.store.find_trace_spans(query)
+
     def get_trace(self, trace_id: bytes) -> list[Span]:
+        """Every span of one trace; :class:`NotFoundError` when none is stored."""
         spans = self.store.get_trace(trace_id)
         if not spans:
             raise NotFoundError(f"trace {trace_id.hex()} not found")
         return spans
 
+    def get_traces(self, trace_ids: Sequence[bytes]) -> list[list[Span]]:
+        """The stored ones of several traces, in the order asked, in one read; unknown ids are
+        left out."""
+        return [spans for spans in self.store.get_traces(trace_ids) if spans]
+
     def dependencies(
-        self, start_unix_nano: int | None = None, end_unix_nano: int | None = None
+        self,
+        start_unix_nano: int | None = None,
+        end_unix_nano: int | None = None,
+        service: str | None = None,
     ) -> list[DependencyLink]:
+        """The calls between services within the range; with ``service``, only those to or
+        from it."""
         check_range(start_unix_nano, end_unix_nano)
-        return self.store.dependencies(start_unix_nano, end_unix_nano)
+        links = self.store.dependencies(start_unix_nano, end_unix_nano)
+        if service:
+            links = [link for link in links if service in (link.parent, link.child)]
+        return links
+
+    # -------------------------------------------------------------------- logs and metrics
 
     def find_logs(self, query: LogQuery) -> LogPage:
+        """One page of matching log records, newest first."""
         check_range(query.start_unix_nano, query.end_unix_nano)
         return self.store.find_logs(query)
 
     def metrics(self, service: str | None = None) -> list[MetricInfo]:
+        """Every metric name and type stored, optionally from one service."""
         return self.store.metric_descriptors(service)
 
     def metric_points(self, query: MetricQuery) -> list[MetricPoint]:
+        """The raw points of one metric, oldest first."""
         check_range(query.start_unix_nano, query.end_unix_nano)
         return self.store.metric_points(query)
 
     def metric_series(self, request: SeriesRequest) -> MetricSeries:
+        """One metric as series (``metric_series``), from at most ``max_points`` points
+        (``truncated`` says when more matched); :class:`NotFoundError` for an unknown name."""
         r = request
-        check_range(r.start_unix_nano, r.end_unix_nano)
-        if r.step_ns is not None:
-            if r.step_ns <= 0:
-                raise QueryError("step", "must be positive")
-            if r.start_unix_nano is not None and r.end_unix_nano is not None:
-                steps = (r.end_unix_nano - r.start_unix_nano) // r.step_ns
-                if steps > MAX_SERIES_STEPS:
-                    raise QueryError("step", f"too small: more than {MAX_SERIES_STEPS} steps")
-        if any(not 0 <= q <= 100 for q in r.percentiles):
-            raise QueryError("percentiles", "each must be between 0 and 100")
+        _check_series(r)
         info = next((i for i in self.metrics() if i.name == r.name), None)
         if info is None:
             raise NotFoundError(f"metric {r.name!r} not found")
@@ -339,4 +210,19 @@ class QueryService:
         )
 
     def stats(self) -> StoreStats:
+        """Counts and time ranges per signal, and the store's size."""
         return self.store.stats()
+
+
+def _check_series(r: SeriesRequest) -> None:
+    """A series' range, step and percentiles must make sense, and not ask for too many steps."""
+    check_range(r.start_unix_nano, r.end_unix_nano)
+    if r.step_ns is not None:
+        if r.step_ns <= 0:
+            raise QueryError("step", "must be positive")
+        if r.start_unix_nano is not None and r.end_unix_nano is not None:
+            steps = (r.end_unix_nano - r.start_unix_nano) // r.step_ns
+            if steps > MAX_SERIES_STEPS:
+                raise QueryError("step", f"too small: more than {MAX_SERIES_STEPS} steps")
+    if any(not 0 <= q <= 100 for q in r.percentiles):
+        raise QueryError("percentiles", "each must be between 0 and 100")

@@ -36,8 +36,9 @@ found, newest first. Fetching one trace ignores ``start``/``end`` (classic) and 
 ``end_time`` (v3): a trace id is unique here, and Grafana sends the classic ones in milliseconds
 where Jaeger documents microseconds, so honouring them would hide traces.
 
-Every route is a plain ``def``: FastAPI runs it in its thread pool, off the event loop, and the
-query port is safe to call from several threads.
+Every route calls the same use cases as the native API (:class:`QueryService`). Every route is a
+plain ``def``: FastAPI runs it in its thread pool, off the event loop, and the use cases are safe
+to call from several threads.
 """
 
 from __future__ import annotations
@@ -55,8 +56,9 @@ from obsvty.adapters.api import jaeger_json
 from obsvty.adapters.api import jaeger_params as params
 from obsvty.adapters.api.jaeger_params import ParameterError
 from obsvty.adapters.otlp.export import traces_to_otlp_dict
+from obsvty.application.query import NotFoundError, QueryError, QueryService
 from obsvty.domain.model import Span
-from obsvty.ports.query import TelemetryQueryPort, TraceQuery
+from obsvty.ports.query import TraceQuery
 
 DEFAULT_LIMIT = 20
 DEFAULT_DEPENDENCY_LOOKBACK_NS = 24 * 3600 * 1_000_000_000  # Jaeger's default
@@ -87,25 +89,14 @@ def _v3_error(status: int, message: str) -> Response:
 def _answer(build: Callable[[], Response], error: Callable[[int, str], Response]) -> Response:
     try:
         return build()
-    except ParameterError as exc:
+    except (ParameterError, QueryError) as exc:
         return error(400, str(exc))
-
-
-class JaegerQueries:
-    """What both API generations ask of the query port, in Jaeger's terms."""
-
-    def __init__(self, store: TelemetryQueryPort) -> None:
-        self.store = store
-
-    def traces(self, query: TraceQuery) -> list[list[Span]]:
-        return self.store.find_trace_spans(query)
-
-    def trace(self, trace_id: bytes) -> list[Span]:
-        return self.store.get_trace(trace_id)
+    except NotFoundError:
+        return error(404, "trace not found")
 
 
 def _classic_search(
-    queries: JaegerQueries,
+    queries: QueryService,
     service: str | None,
     operation: str | None,
     tags: str | None,
@@ -120,7 +111,7 @@ def _classic_search(
 ) -> Response:
     if trace_ids:
         ids = [params.trace_id("traceID", t) for t in trace_ids]
-        found = [spans for spans in queries.store.get_traces(ids) if spans]
+        found = queries.get_traces(ids)
         return _json(jaeger_json.envelope(jaeger_json.encode_trace(s) for s in found))
     tag_map = params.json_tags("tags", tags) if tags else {}
     tag_map.update(params.colon_tags("tag", list(tag)))
@@ -142,18 +133,17 @@ def _classic_search(
         attributes=filters.attributes,
         limit=params.positive_int("limit", limit, MAX_LIMIT) if limit else DEFAULT_LIMIT,
     )
-    traces = queries.traces(query)
+    traces = queries.find_trace_spans(query)
     return _json(jaeger_json.envelope(jaeger_json.encode_trace(spans) for spans in traces))
 
 
 def _dependencies(
-    store: TelemetryQueryPort, end_ts: str | None, lookback: str | None, service: str | None
+    queries: QueryService, end_ts: str | None, lookback: str | None, service: str | None
 ) -> Response:
     end_ns = params.millis_ns("endTs", end_ts) if end_ts else time.time_ns()
     span = params.millis_ns("lookback", lookback) if lookback else DEFAULT_DEPENDENCY_LOOKBACK_NS
-    links = store.dependencies(max(0, end_ns - span), end_ns + 1)  # endTs inclusive, as Jaeger
-    if service:
-        links = [link for link in links if service in (link.parent, link.child)]
+    # endTs inclusive, as Jaeger
+    links = queries.dependencies(max(0, end_ns - span), end_ns + 1, service or None)
     data = [{"parent": x.parent, "child": x.child, "callCount": x.call_count} for x in links]
     return _json(jaeger_json.envelope(data))
 
@@ -168,7 +158,7 @@ def _v3_attributes(request: Request) -> dict[str, str]:
     return tags
 
 
-def _v3_search(queries: JaegerQueries, request: Request) -> Response:
+def _v3_search(queries: QueryService, request: Request) -> Response:
     q = request.query_params
     filters = params.SpanTagFilters("query.attributes", _v3_attributes(request))
     start = q.get("query.start_time_min")
@@ -194,7 +184,7 @@ def _v3_search(queries: JaegerQueries, request: Request) -> Response:
         if depth
         else DEFAULT_LIMIT,
     )
-    spans = [span for trace in queries.traces(query) for span in trace]
+    spans = [span for trace in queries.find_trace_spans(query) for span in trace]
     return _otlp_result(spans)
 
 
@@ -204,20 +194,18 @@ def _otlp_result(spans: list[Span]) -> Response:
     return _json({"result": document})
 
 
-def create_jaeger_router(store: TelemetryQueryPort) -> APIRouter:
+def create_jaeger_router(queries: QueryService) -> APIRouter:
     """The Jaeger API routes, relative: include them with ``prefix="/jaeger"``."""
-    queries = JaegerQueries(store)
     router = APIRouter(tags=["jaeger"])
 
     # ----------------------------------------------------------------- classic JSON API
     @router.get("/api/services", summary="Service names (Jaeger classic)")
     def services() -> Response:
-        return _json(jaeger_json.envelope(store.services()))
+        return _json(jaeger_json.envelope(queries.services()))
 
     @router.get("/api/services/{service}/operations", summary="Operation names (Jaeger classic)")
     def service_operations(service: str) -> Response:
-        names = sorted({op.name for op in store.operations(service)})
-        return _json(jaeger_json.envelope(names))
+        return _json(jaeger_json.envelope(queries.operation_names(service)))
 
     @router.get("/api/operations", summary="Operations with span kind (Jaeger classic)")
     def operations(service: str = "", spanKind: OptionalText = None) -> Response:
@@ -225,7 +213,7 @@ def create_jaeger_router(store: TelemetryQueryPort) -> APIRouter:
             if not service:
                 raise ParameterError("service", "required")
             kind = params.span_kind("spanKind", spanKind) if spanKind else None
-            ops = store.operations(service, kind)
+            ops = queries.operations(service, kind)
             data = [{"name": o.name, "spanKind": params.span_kind_text(o.span_kind)} for o in ops]
             return _json(jaeger_json.envelope(data))
 
@@ -266,9 +254,7 @@ def create_jaeger_router(store: TelemetryQueryPort) -> APIRouter:
     @router.get("/api/traces/{trace_id}", summary="One trace (Jaeger classic)")
     def trace(trace_id: str) -> Response:
         def build() -> Response:
-            spans = queries.trace(params.trace_id("traceID", trace_id))
-            if not spans:
-                return _classic_error(404, "trace not found")
+            spans = queries.get_trace(params.trace_id("traceID", trace_id))
             return _json(jaeger_json.envelope([jaeger_json.encode_trace(spans)]))
 
         return _answer(build, _classic_error)
@@ -277,12 +263,12 @@ def create_jaeger_router(store: TelemetryQueryPort) -> APIRouter:
     def dependencies(
         endTs: OptionalText = None, lookback: OptionalText = None, service: OptionalText = None
     ) -> Response:
-        return _answer(lambda: _dependencies(store, endTs, lookback, service), _classic_error)
+        return _answer(lambda: _dependencies(queries, endTs, lookback, service), _classic_error)
 
     # ------------------------------------------------------------------------- API v3
     @router.get("/api/v3/services", summary="Service names (Jaeger API v3)")
     def v3_services() -> Response:
-        return _json({"services": store.services()})
+        return _json({"services": queries.services()})
 
     @router.get("/api/v3/operations", summary="Operations (Jaeger API v3)")
     def v3_operations(service: str = "", span_kind: OptionalText = None) -> Response:
@@ -292,7 +278,7 @@ def create_jaeger_router(store: TelemetryQueryPort) -> APIRouter:
             kind = params.span_kind("span_kind", span_kind) if span_kind else None
             ops = [
                 {"name": o.name, "spanKind": params.span_kind_text(o.span_kind)}
-                for o in store.operations(service, kind)
+                for o in queries.operations(service, kind)
             ]
             return _json({"operations": ops})
 
@@ -305,10 +291,7 @@ def create_jaeger_router(store: TelemetryQueryPort) -> APIRouter:
     @router.get("/api/v3/traces/{trace_id}", summary="One trace (Jaeger API v3, OTLP/JSON)")
     def v3_trace(trace_id: str) -> Response:
         def build() -> Response:
-            spans = queries.trace(params.trace_id("trace_id", trace_id))
-            if not spans:
-                return _v3_error(404, "trace not found")
-            return _otlp_result(spans)
+            return _otlp_result(queries.get_trace(params.trace_id("trace_id", trace_id)))
 
         return _answer(build, _v3_error)
 

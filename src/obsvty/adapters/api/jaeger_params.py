@@ -3,8 +3,8 @@
 Every parser raises :class:`ParameterError` naming the parameter, which the router answers with
 400. The formats are those Jaeger's own query service accepts, plus the quirks of its clients:
 
-- durations are Go duration strings (``100ms``, ``1.5s``, ``1h30m``, ``250us``/``250µs``); the v3
-  API's protobuf form (``0.1s``) is one of them;
+- durations are Go duration strings (``100ms``, ``1.5s``, ``1h30m``, ``250us``/``250µs``; read by
+  :mod:`obsvty.domain.duration`); the v3 API's protobuf form (``0.1s``) is one of them;
 - classic times are unix microseconds (the dependencies' ``endTs`` and ``lookback``: milliseconds,
   as Jaeger reads them); v3 times are RFC 3339 with up to nanosecond precision.
   Grafana appends v3 times to the URL without percent-encoding them, so a ``+02:00`` offset
@@ -19,22 +19,12 @@ from calendar import timegm
 
 import orjson
 
-from obsvty.application.query import QueryError, parse_limit, parse_span_kind
+from obsvty.adapters.api.query_params import parse_limit, parse_span_kind
+from obsvty.application.query import QueryError
+from obsvty.domain.duration import parse_duration_ns
 from obsvty.domain.model import SpanKind, StatusCode
 from obsvty.ports.query import AttributeFilter, FilterValue
 
-_NS_PER_UNIT = {
-    "ns": 1,
-    "us": 1_000,
-    "µs": 1_000,  # micro sign
-    "μs": 1_000,  # greek mu
-    "ms": 1_000_000,
-    "s": 1_000_000_000,
-    "m": 60 * 1_000_000_000,
-    "h": 3600 * 1_000_000_000,
-    "d": 86_400 * 1_000_000_000,  # lookback values such as "2d" (not a Go unit)
-}
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h|d)")
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
     r"(?:([Zz])|([+\- ])(\d{2}):(\d{2}))"
@@ -67,24 +57,14 @@ class ParameterError(ValueError):
 
 
 def duration_ns(name: str, text: str) -> int:
-    """A Go duration string in nanoseconds (``100ms`` -> 100_000_000)."""
-    text = text.strip()
-    sign = 1
-    if text[:1] in "+-" and text:
-        sign = -1 if text[0] == "-" else 1
-        text = text[1:]
-    if text == "0":
-        return 0
-    total = 0.0
-    position = 0
-    for match in _DURATION_PART.finditer(text):
-        if match.start() != position:
-            break
-        total += float(match.group(1)) * _NS_PER_UNIT[match.group(2)]
-        position = match.end()
-    if not text or position != len(text):
-        raise ParameterError(name, f"{text!r} is not a duration such as 100ms, 1.5s or 2m")
-    return sign * round(total)
+    """A Go duration string in nanoseconds (``100ms`` -> 100_000_000); also ``2d`` (lookbacks).
+    Go refuses a number without a unit (but ``0``) and spaces inside, and so does this."""
+    try:
+        return parse_duration_ns(text)
+    except ValueError:
+        raise ParameterError(
+            name, f"{text.strip()!r} is not a duration such as 100ms, 1.5s or 2m"
+        ) from None
 
 
 def micros_ns(name: str, text: str) -> int:
