@@ -3,7 +3,8 @@
 Every store (DuckDB, MongoDB, ...) implements :class:`TelemetryQueryPort` with *the same results*
 for the same data; the contract suite in ``tests/contract/test_query_contract.py`` checks that.
 Stores do what they do fast (filtering, sorting, limits, grouping by trace); aggregation that does
-not depend on the store (rates, percentiles, steps) lives in ``application/query.py``.
+not depend on the store (rates, percentiles, steps) lives in ``application/metric_series.py`` and
+``application/metric_histograms.py``.
 
 Conventions shared by every query:
 
