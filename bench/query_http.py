@@ -14,6 +14,9 @@ with absolute times, so a file measured today answers the same tomorrow.
     python -m bench.query_http layers --db FILE
     # ingestion at a fixed rate alone, then with HTTP queries back to back
     python -m bench.query_http ingest --db FILE --rate 250 --duration 20
+
+Longer than the project's ~450-line bound: one command whose query list, HTTP timing and
+per-layer timing must name the same queries.
 """
 
 from __future__ import annotations
