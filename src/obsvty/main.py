@@ -11,50 +11,37 @@ import asyncio
 import logging
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from obsvty.adapters.buffer.pipeline import build_pipeline
 from obsvty.adapters.gc_tuning import tune_gc
-from obsvty.adapters.otlp.codec import SignalCodec
-from obsvty.adapters.otlp.receivers import OtlpReceivers
+from obsvty.adapters.otlp.receivers import OtlpReceivers, receiver_codecs
 from obsvty.adapters.query_listener import QueryApiListener, QueryApiParts
 from obsvty.adapters.security.policy import SecurityPolicy, open_query_api_refusal
 from obsvty.adapters.storage.dead_letter_files import DeadLetterFiles
+from obsvty.adapters.storage.duckdb.backend import duckdb_backend
+from obsvty.adapters.storage.mongodb.backend import mongodb_backend
 from obsvty.adapters.storage.mongodb.cloud_sync import cloud_sync
 from obsvty.adapters.telemetry.metrics import ObsvtyMetrics
 from obsvty.adapters.telemetry.operations import Operations, build_redactor, start_self_tracing
 from obsvty.application.ingest import AckMode
 from obsvty.application.query import QueryService
 from obsvty.config import Settings, SettingsError, store_dead_letter_dir
-from obsvty.domain.model import Signal
-from obsvty.ports.storage_backend import BatchForm, StorageBackend
+from obsvty.ports.storage_backend import StorageBackend
 
 log = logging.getLogger("obsvty")
 
 
-def _duckdb(settings: Settings) -> StorageBackend:
-    from obsvty.adapters.storage.duckdb.backend import duckdb_backend
-
-    if settings.duckdb_process:
-        log.warning("DUCKDB_PROCESS is removed and ignored: the DuckDB store runs in this process")
-    return duckdb_backend(settings.duckdb())
-
-
-def _mongodb(settings: Settings) -> StorageBackend:
-    from obsvty.adapters.storage.mongodb.backend import mongodb_backend
-
-    return mongodb_backend(settings.mongodb())
-
-
 STORAGE_BACKENDS: dict[str, Callable[[Settings], StorageBackend]] = {
-    "duckdb": _duckdb,
-    "mongodb": _mongodb,
+    "duckdb": lambda settings: duckdb_backend(settings.duckdb()),
+    "mongodb": lambda settings: mongodb_backend(settings.mongodb()),
 }
-"""``OBSVTY_STORAGE`` -> the factory of that backend's bundle."""
+"""``OBSVTY_STORAGE`` -> the bundle of that backend, built from its settings group."""
 
 
 def build_storage(settings: Settings) -> StorageBackend:
+    if settings.duckdb_process and settings.obsvty_storage == "duckdb":
+        log.warning("DUCKDB_PROCESS is removed and ignored: the DuckDB store runs in this process")
     return STORAGE_BACKENDS[settings.obsvty_storage](settings)
 
 
@@ -65,7 +52,6 @@ class Endpoints:
     grpc: str = ""
     http: str = ""
     api: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 class Application:
@@ -119,16 +105,6 @@ class Application:
     def request_stop(self) -> None:
         self._stop.set()
 
-    def _codecs(self) -> dict[Signal, SignalCodec[Any]]:
-        """The receivers' codecs, input limits applied, decoding into the form the store's
-        bundle asks for (the document form only without redaction, which does not read it)."""
-        codecs = self.security.codecs()
-        if self.backend.batch_form is BatchForm.DOCUMENTS:
-            if self.redactor is None:
-                return {signal: codec.document_form() for signal, codec in codecs.items()}
-            codecs = {signal: codec.reference() for signal, codec in codecs.items()}
-        return codecs
-
     async def run(self) -> None:
         """Serve until :meth:`request_stop` (or SIGTERM / SIGINT), then shut down gracefully."""
         s = self.settings
@@ -142,7 +118,10 @@ class Application:
         if self.cloud_sync is not None:
             self.cloud_sync.start()
         try:
-            await self.receivers.start(self.ingest, self._codecs(), self.metrics, self.health)
+            codecs = receiver_codecs(
+                self.security, self.backend.batch_form, redacting=self.redactor is not None
+            )
+            await self.receivers.start(self.ingest, codecs, self.metrics, self.health)
             self.endpoints.grpc = self.receivers.grpc_endpoint
             self.endpoints.http = self.receivers.http_endpoint
             log.info(

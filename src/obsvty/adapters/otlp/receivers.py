@@ -19,6 +19,7 @@ from obsvty.adapters.telemetry.metrics import ObsvtyMetrics
 from obsvty.application.health import HealthRegistry
 from obsvty.application.ingest import IngestService
 from obsvty.domain.model import Signal
+from obsvty.ports.storage_backend import BatchForm
 
 log = logging.getLogger("obsvty")
 
@@ -35,6 +36,22 @@ class ReceiverSettings:
     http_max_request_size: int = 4 * MiB
     http_max_compressed_request_size: int = 4 * MiB
     shutdown_timeout_s: float = 30.0
+
+
+def receiver_codecs(
+    security: SecurityPolicy, form: BatchForm, *, redacting: bool
+) -> dict[Signal, SignalCodec[Any]]:
+    """The receivers' codecs, input limits applied, decoding into the form the store asks for.
+    The compiled decoder's Arrow batches hold typed JSON, which DuckDB stores as it is and
+    redaction works on, or the lossless document form MongoDB's documents are built from;
+    redaction does not read the document form, so with redaction that store gets batches
+    decoded the reference way."""
+    codecs = security.codecs()
+    if form is BatchForm.DOCUMENTS:
+        if not redacting:
+            return {signal: codec.document_form() for signal, codec in codecs.items()}
+        return {signal: codec.reference() for signal, codec in codecs.items()}
+    return codecs
 
 
 class OtlpReceivers:
