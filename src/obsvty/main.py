@@ -32,16 +32,20 @@ from obsvty.ports.storage_backend import StorageBackend
 log = logging.getLogger("obsvty")
 
 
+def _duckdb(settings: Settings) -> StorageBackend:
+    if settings.duckdb_process:  # still read, so that a configuration setting it starts
+        log.warning("DUCKDB_PROCESS is removed and ignored: the DuckDB store runs in this process")
+    return duckdb_backend(settings.duckdb())
+
+
 STORAGE_BACKENDS: dict[str, Callable[[Settings], StorageBackend]] = {
-    "duckdb": lambda settings: duckdb_backend(settings.duckdb()),
+    "duckdb": _duckdb,
     "mongodb": lambda settings: mongodb_backend(settings.mongodb()),
 }
 """``OBSVTY_STORAGE`` -> the bundle of that backend, built from its settings group."""
 
 
 def build_storage(settings: Settings) -> StorageBackend:
-    if settings.duckdb_process and settings.obsvty_storage == "duckdb":
-        log.warning("DUCKDB_PROCESS is removed and ignored: the DuckDB store runs in this process")
     return STORAGE_BACKENDS[settings.obsvty_storage](settings)
 
 
