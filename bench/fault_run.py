@@ -91,13 +91,13 @@ class PoisonInjector:
 
 def install_poison_injector() -> None:
     """Make the next :class:`obsvty.main.Application` write through a :class:`PoisonInjector`."""
-    import obsvty.main
+    import obsvty.adapters.buffer.pipeline
     from obsvty.adapters.telemetry.metrics import MeteredStore, ObsvtyMetrics
 
     def metered(store: TelemetryStorePort, metrics: ObsvtyMetrics) -> MeteredStore:
         return MeteredStore(PoisonInjector(store), metrics)
 
-    obsvty.main.MeteredStore = metered  # type: ignore[misc,assignment]
+    obsvty.adapters.buffer.pipeline.MeteredStore = metered  # type: ignore[misc,assignment]
 
 
 def poison_spans_request(count: int) -> bytes:

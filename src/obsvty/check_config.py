@@ -59,12 +59,12 @@ def check_config(
     err = err if err is not None else sys.stderr
     try:
         settings = load_settings()
-        from obsvty.operability import build_redactor
+        from obsvty.adapters.telemetry.operations import build_redactor
 
-        build_redactor(settings)
+        build_redactor(settings.operations().redaction)
         from obsvty.adapters.security.policy import open_query_api_refusal
 
-        refusal = open_query_api_refusal(settings)
+        refusal = open_query_api_refusal(settings.security(), settings.obsvty_api_host)
         if refusal is not None:
             raise SettingsError(refusal)
     except (SettingsError, RedactionConfigError) as exc:

@@ -33,9 +33,8 @@ def open_store(settings: Settings) -> TelemetryStorePort:
     """The store the settings name, opened in this process (no DuckDB subprocess)."""
     if settings.obsvty_storage == "mongodb":
         from obsvty.adapters.storage.mongodb.store import MongoDBStore
-        from obsvty.storage_wiring import mongo_settings
 
-        return MongoDBStore(mongo_settings(settings))
+        return MongoDBStore(settings.mongodb().connection)
     from obsvty.adapters.storage.duckdb.store import DuckDBStore
 
     return DuckDBStore(settings.obsvty_db_path, threads=settings.duckdb_threads)

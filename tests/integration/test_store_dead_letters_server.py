@@ -42,7 +42,7 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningO
     def metered(store: TelemetryStorePort, metrics: ObsvtyMetrics) -> MeteredStore:
         return MeteredStore(PoisonInjector(store), metrics)
 
-    monkeypatch.setattr("obsvty.main.MeteredStore", metered)
+    monkeypatch.setattr("obsvty.adapters.buffer.pipeline.MeteredStore", metered)
     with running_obsvty(
         tmp_path, ack_mode="durable", flush_max_attempts=2, durable_ack_timeout_s=30
     ) as running:
@@ -132,7 +132,7 @@ def test_server_replay_after_stop_stores_the_poison_exactly_once(
     def metered(store: TelemetryStorePort, metrics: ObsvtyMetrics) -> MeteredStore:
         return MeteredStore(PoisonInjector(store), metrics)
 
-    monkeypatch.setattr("obsvty.main.MeteredStore", metered)
+    monkeypatch.setattr("obsvty.adapters.buffer.pipeline.MeteredStore", metered)
     with running_obsvty(
         tmp_path, ack_mode="durable", flush_max_attempts=2, durable_ack_timeout_s=30
     ) as server:
@@ -169,7 +169,7 @@ def test_server_on_mongodb_parks_poison_logs_and_replay_stores_them_exactly_once
     def metered(store: TelemetryStorePort, metrics: ObsvtyMetrics) -> MeteredStore:
         return MeteredStore(PoisonInjector(store), metrics)
 
-    monkeypatch.setattr("obsvty.main.MeteredStore", metered)
+    monkeypatch.setattr("obsvty.adapters.buffer.pipeline.MeteredStore", metered)
     settings = {
         "obsvty_storage": "mongodb",
         "mongodb_uri": mongodb_uri,
@@ -216,7 +216,7 @@ def test_server_replay_through_the_admin_api_while_serving_stores_the_poison_onc
         injectors.append(PoisonInjector(store))
         return MeteredStore(injectors[-1], metrics)
 
-    monkeypatch.setattr("obsvty.main.MeteredStore", metered)
+    monkeypatch.setattr("obsvty.adapters.buffer.pipeline.MeteredStore", metered)
     with running_obsvty(
         tmp_path, ack_mode="durable", flush_max_attempts=2, durable_ack_timeout_s=30
     ) as server:

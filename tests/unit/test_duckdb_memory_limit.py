@@ -13,11 +13,11 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from obsvty import cli
 from obsvty.adapters.otlp.codec import TRACES
+from obsvty.adapters.storage.duckdb.backend import duckdb_backend
 from obsvty.adapters.storage.duckdb.memory import DuckDBMemory, MemoryUsage
 from obsvty.adapters.storage.duckdb.store import DuckDBStore
 from obsvty.adapters.telemetry.metrics import StateCollector, StateSources
 from obsvty.config import MIN_DUCKDB_MEMORY_LIMIT, SettingsError, load_settings, parse_size
-from obsvty.storage_wiring import build_store
 
 pytestmark = pytest.mark.unit
 
@@ -153,7 +153,7 @@ def test_duckdb_store_memory_limit_is_applied_and_read_back(tmp_path: Path) -> N
         fresh.close()
 
 
-def test_build_store_applies_the_setting_and_spills_beside_the_db_file(
+def test_duckdb_backend_applies_the_setting_and_spills_beside_the_db_file(
     tmp_path: Path,
 ) -> None:
     # Arrange
@@ -162,8 +162,8 @@ def test_build_store_applies_the_setting_and_spills_beside_the_db_file(
     configured = load_settings(obsvty_db_path=tmp_path / "c.duckdb", duckdb_memory_limit="1GiB")
 
     # Act
-    default_store = build_store(default_settings)
-    configured_store = build_store(configured)
+    default_store = duckdb_backend(default_settings.duckdb()).store
+    configured_store = duckdb_backend(configured.duckdb()).store
 
     # Assert
     try:

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from obsvty.adapters.storage.duckdb.backend import duckdb_backend
 from obsvty.adapters.storage.duckdb.store import DuckDBStore
 from obsvty.config import load_settings
 from obsvty.domain.batches import LogBatch, SpanBatch
 from obsvty.ports.store import StoreError
-from obsvty.storage_wiring import build_store
 from tests.support.reliability import BASE_TIME, RESOURCE, SCOPE, span_batch
 
 pytestmark = pytest.mark.unit
@@ -188,10 +188,10 @@ def test_duckdb_store_past_the_window_a_resent_span_is_stored_again(tmp_path: Pa
     store.close()
 
 
-def test_build_store_applies_the_dedupe_window_setting(tmp_path: Path) -> None:
+def test_duckdb_backend_applies_the_dedupe_window_setting(tmp_path: Path) -> None:
     # Arrange
     settings = load_settings(obsvty_db_path=tmp_path / "w.duckdb", duckdb_dedupe_window=2)
-    store = build_store(settings)
+    store = duckdb_backend(settings.duckdb()).store
     try:
         for number in range(3):
             store.write([span_batch(number, 1)])

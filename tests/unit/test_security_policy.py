@@ -36,7 +36,7 @@ def test_open_query_api_refusal_non_loopback_without_tokens_refuses_naming_the_w
     settings = load_settings(obsvty_api_host="0.0.0.0")  # noqa: S104 - nothing binds
 
     # Act
-    refusal = open_query_api_refusal(settings)
+    refusal = open_query_api_refusal(settings.security(), settings.obsvty_api_host)
 
     # Assert
     assert refusal is not None
@@ -59,8 +59,11 @@ def test_open_query_api_refusal_non_loopback_without_tokens_refuses_naming_the_w
 def test_open_query_api_refusal_loopback_tokens_or_opt_in_allows(
     settings: dict[str, object],
 ) -> None:
+    # Arrange
+    configured = load_settings(**settings)
+
     # Act
-    refusal = open_query_api_refusal(load_settings(**settings))
+    refusal = open_query_api_refusal(configured.security(), configured.obsvty_api_host)
 
     # Assert
     assert refusal is None
@@ -76,7 +79,7 @@ def test_open_query_api_refusal_tokens_file_counts_only_when_it_holds_a_token(
     settings = load_settings(obsvty_api_host="10.0.0.5", obsvty_query_tokens_file=tokens)
 
     # Act
-    refusal = open_query_api_refusal(settings)
+    refusal = open_query_api_refusal(settings.security(), settings.obsvty_api_host)
 
     # Assert
     assert (refusal is not None) is refused
@@ -84,7 +87,7 @@ def test_open_query_api_refusal_tokens_file_counts_only_when_it_holds_a_token(
 
 def test_exposure_warnings_name_each_open_listener_and_never_loopback() -> None:
     # Arrange
-    policy = SecurityPolicy.from_settings(load_settings())
+    policy = SecurityPolicy.from_settings(load_settings().security())
 
     # Act
     warnings = policy.exposure_warnings(
@@ -102,7 +105,9 @@ def test_exposure_warnings_name_each_open_listener_and_never_loopback() -> None:
 
 def test_exposure_warnings_with_tokens_but_no_tls_warn_of_clear_text() -> None:
     # Arrange
-    policy = SecurityPolicy.from_settings(load_settings(obsvty_ingest_tokens="tok-s3cret"))
+    policy = SecurityPolicy.from_settings(
+        load_settings(obsvty_ingest_tokens="tok-s3cret").security()
+    )
 
     # Act
     warnings = policy.exposure_warnings({"OTLP/HTTP": "0.0.0.0"}, {})  # noqa: S104
@@ -115,7 +120,7 @@ def test_exposure_warnings_with_tokens_but_no_tls_warn_of_clear_text() -> None:
 
 def test_policy_from_default_settings_adds_nothing_to_the_hot_path() -> None:
     # Arrange
-    policy = SecurityPolicy.from_settings(load_settings())
+    policy = SecurityPolicy.from_settings(load_settings().security())
     app = object()
 
     # Act / Assert
@@ -145,7 +150,7 @@ def test_policy_from_settings_builds_rates_limits_and_tls(tmp_path: Path) -> Non
     )
 
     # Act
-    policy = SecurityPolicy.from_settings(settings)
+    policy = SecurityPolicy.from_settings(settings.security())
 
     # Assert
     assert policy.limiter.limits(Signal.LOGS)

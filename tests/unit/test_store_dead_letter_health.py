@@ -13,13 +13,23 @@ from prometheus_client.parser import text_string_to_metric_families
 from obsvty.adapters.buffer.memory import MemoryBuffer
 from obsvty.adapters.storage.dead_letter_files import DeadLetterFiles
 from obsvty.adapters.telemetry.metrics import ObsvtyMetrics
+from obsvty.adapters.telemetry.operations import Operations, OperationsSettings
 from obsvty.application.flush import Flusher
 from obsvty.application.health import HealthRegistry, StoreDeadLetterHealth
-from obsvty.config import load_settings
-from obsvty.operability import Operations
+from obsvty.ports.storage_backend import StorageBackend
+from obsvty.ports.sync import SyncSourcePort
 from tests.support.reliability import RecordingStore, span_batch
 
 pytestmark = pytest.mark.unit
+
+
+def _backend() -> StorageBackend:
+    """A store with nothing but writes: no retention, size or memory gauges."""
+
+    def no_sync() -> SyncSourcePort:
+        raise AssertionError("no cloud sync in these tests")
+
+    return StorageBackend(store=RecordingStore(), sync_source=no_sync)
 
 
 @pytest.fixture
@@ -84,12 +94,11 @@ def test_operations_metrics_count_parked_letters_and_show_those_waiting(
 ) -> None:
     # Arrange
     metrics = ObsvtyMetrics()
-    settings = load_settings(obsvty_db_path=tmp_path / "obsvty.duckdb")
     buffer = MemoryBuffer(10)
     Operations(
-        settings,
+        OperationsSettings(),
         metrics,
-        store=RecordingStore(),
+        backend=_backend(),
         buffer=buffer,
         flusher=flusher,
         redactor=None,
@@ -124,9 +133,9 @@ def test_operations_metrics_leave_out_the_waiting_gauge_when_the_directory_is_un
     blocked.write_text("")
     metrics = ObsvtyMetrics()
     Operations(
-        load_settings(obsvty_db_path=tmp_path / "obsvty.duckdb"),
+        OperationsSettings(),
         metrics,
-        store=RecordingStore(),
+        backend=_backend(),
         buffer=MemoryBuffer(10),
         flusher=flusher,
         redactor=None,

@@ -1,14 +1,13 @@
-"""The security policy, built once from the settings: what the composition root plugs into the
-receivers and apps (token sets, TLS, rate limiter, input limits, interceptors, middleware), and the
-start-up warnings about listeners exposed without protection."""
+"""The security policy, built once from the security settings group: what the composition root
+plugs into the receivers and apps (token sets, TLS, rate limiter, input limits, interceptors,
+middleware), and the start-up warnings about listeners exposed without protection."""
 
 from __future__ import annotations
 
 import ipaddress
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import grpc
 from starlette.types import ASGIApp
@@ -23,12 +22,10 @@ from obsvty.adapters.security.http_guard import (
     secure_query_app,
 )
 from obsvty.adapters.security.limits import ItemLimits, LimitCounters, limited_codec
-from obsvty.adapters.security.ratelimit import Rate, RateLimiter
+from obsvty.adapters.security.ratelimit import RateLimiter
+from obsvty.adapters.security.settings import SecuritySettings
 from obsvty.adapters.security.tls import TlsFiles
 from obsvty.domain.model import Signal
-
-if TYPE_CHECKING:
-    from obsvty.config import Settings
 
 GuardRefusal = Callable[[str, str, "Signal | None"], None]
 """Told of every request a guard refuses: the listener (``grpc``, ``http``, ``api``), the reason
@@ -45,32 +42,22 @@ def is_loopback(host: str) -> bool:
         return False  # a host name: assume it can be reached from elsewhere
 
 
-def open_query_api_refusal(settings: Settings) -> str | None:
-    """Why the query API must not start, in one line, or None: on a non-loopback address
-    without query tokens it would let anyone who reaches it read every stored record, so that
-    needs the explicit ``OBSVTY_ALLOW_UNAUTHENTICATED_QUERY_API=true`` (safe by default)."""
-    host = settings.obsvty_api_host
-    if is_loopback(host) or settings.obsvty_allow_unauthenticated_query_api:
+def open_query_api_refusal(settings: SecuritySettings, api_host: str) -> str | None:
+    """Why the query API must not start on ``api_host``, in one line, or None: on a
+    non-loopback address without query tokens it would let anyone who reaches it read every
+    stored record, so that needs the explicit ``OBSVTY_ALLOW_UNAUTHENTICATED_QUERY_API=true``
+    (safe by default)."""
+    if is_loopback(api_host) or settings.allow_unauthenticated_query_api:
         return None
-    tokens = TokenSet.from_sources(settings.obsvty_query_tokens, settings.obsvty_query_tokens_file)
+    tokens = TokenSet.from_sources(settings.query_tokens, settings.query_tokens_file)
     if tokens.enabled:
         return None
     return (
-        f"the query API would listen on OBSVTY_API_HOST={host}, reachable from other machines, "
-        "WITHOUT authentication (anyone who reaches it reads all telemetry): set "
+        f"the query API would listen on OBSVTY_API_HOST={api_host}, reachable from other "
+        "machines, WITHOUT authentication (anyone who reaches it reads all telemetry): set "
         "OBSVTY_QUERY_TOKENS (or OBSVTY_QUERY_TOKENS_FILE), bind it to 127.0.0.1, or opt in "
         "with OBSVTY_ALLOW_UNAUTHENTICATED_QUERY_API=true"
     )
-
-
-def _rates(settings: Settings) -> dict[Signal, Rate]:
-    rates = {}
-    for signal in Signal:
-        rps: float | None = getattr(settings, f"rate_limit_{signal.value}_rps")
-        if rps is not None:
-            burst: int | None = getattr(settings, f"rate_limit_{signal.value}_burst")
-            rates[signal] = Rate(rps, burst if burst is not None else max(1, math.ceil(rps)))
-    return rates
 
 
 @dataclass
@@ -91,20 +78,16 @@ class SecurityPolicy:
     """Told of every refused request; set it before building servers."""
 
     @classmethod
-    def from_settings(cls, s: Settings) -> SecurityPolicy:
+    def from_settings(cls, s: SecuritySettings) -> SecurityPolicy:
         tls = None
         if s.tls_cert_file is not None and s.tls_key_file is not None:
             tls = TlsFiles(s.tls_cert_file, s.tls_key_file, s.tls_client_ca_file)
         return cls(
-            ingest_tokens=TokenSet.from_sources(
-                s.obsvty_ingest_tokens, s.obsvty_ingest_tokens_file
-            ),
-            query_tokens=TokenSet.from_sources(s.obsvty_query_tokens, s.obsvty_query_tokens_file),
-            metrics_tokens=TokenSet.from_sources(
-                s.obsvty_metrics_tokens, s.obsvty_metrics_tokens_file
-            ),
+            ingest_tokens=TokenSet.from_sources(s.ingest_tokens, s.ingest_tokens_file),
+            query_tokens=TokenSet.from_sources(s.query_tokens, s.query_tokens_file),
+            metrics_tokens=TokenSet.from_sources(s.metrics_tokens, s.metrics_tokens_file),
             tls=tls,
-            limiter=RateLimiter(_rates(s)),
+            limiter=RateLimiter(s.rates),
             limits=ItemLimits(
                 max_items=s.max_items_per_request,
                 max_attributes=s.max_attributes_per_item,

@@ -1,36 +1,31 @@
-"""All of obsvty's settings, in one model, from the environment and an optional ``.env`` file.
+"""Every setting obsvty reads, with its validation: one pydantic-settings model, from the
+environment and an optional ``.env`` file.
 
 Each field's environment variable is its name in upper case (``otlp_grpc_port`` ↔
 ``OTLP_GRPC_PORT``), also accepted with the ``OBSVTY_`` prefix (``OBSVTY_OTLP_GRPC_PORT``); an
 ``OBSVTY_*`` variable that is no setting is reported (:func:`variable_warnings`). Listeners bind
 to loopback by default: nothing is reachable from another machine unless the user says so.
+:class:`~obsvty.config.settings.Settings` adds the per-component groups the factories take.
 """
 
 from __future__ import annotations
 
-import difflib
-import ipaddress
-import os
-import re
-import socket
-from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
-from urllib.parse import urlsplit
+from typing import Literal, Self
 
-from dotenv import dotenv_values
 from pydantic import (
     AliasChoices,
     AliasGenerator,
     Field,
     FilePath,
     SecretStr,
-    ValidationError,
     field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from obsvty.config.values import own_receiver, parse_duration, parse_size
 
 MiB = 1024 * 1024
 MIN_DUCKDB_MEMORY_LIMIT = 64 * 1000 * 1000
@@ -45,7 +40,9 @@ def _names(field: str) -> str | AliasChoices:
     return field if field.startswith(PREFIX) else AliasChoices(field, PREFIX + field)
 
 
-class Settings(BaseSettings):
+class SettingsFields(BaseSettings):
+    """The variables and their checks, in one flat model (the one place they are read)."""
+
     model_config = SettingsConfigDict(
         env_file=".env",
         env_file_encoding="utf-8",
@@ -301,7 +298,7 @@ class Settings(BaseSettings):
     )
 
     @model_validator(mode="after")
-    def _tls_pair(self) -> Settings:
+    def _tls_pair(self) -> Self:
         if (self.tls_cert_file is None) != (self.tls_key_file is None):
             raise ValueError("TLS_CERT_FILE and TLS_KEY_FILE must be set together")
         if self.tls_client_ca_file is not None and self.tls_cert_file is None:
@@ -390,7 +387,7 @@ class Settings(BaseSettings):
     )
 
     @model_validator(mode="after")
-    def _self_tracing_target(self) -> Settings:
+    def _self_tracing_target(self) -> Self:
         if not self.obsvty_self_tracing:
             return self
         endpoint = self.obsvty_self_tracing_endpoint.strip()
@@ -420,157 +417,3 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
-
-
-_DURATION = re.compile(r"(?i)^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
-_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_SIZE = re.compile(r"(?i)^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)\s*$")
-_SIZE_UNITS = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "t": 1000**4}
-
-
-def store_dead_letter_dir(settings: Settings) -> Path:
-    """Where store dead letters wait: ``STORE_DEAD_LETTER_DIR``, else beside the database file
-    (``data/obsvty.duckdb.dead-letters``; with MongoDB too, so it stays on this machine)."""
-    if settings.store_dead_letter_dir is not None:
-        return settings.store_dead_letter_dir
-    db = settings.obsvty_db_path
-    return db.with_name(db.name + ".dead-letters")
-
-
-def parse_duration(text: str) -> timedelta | None:
-    """``72h``, ``7d``, ``90m``, ``30s``, ``2w`` or plain seconds; empty or ``0``/``off``: none."""
-    if text.strip().lower() in ("", "0", "off", "none"):
-        return None
-    m = _DURATION.match(text)
-    if m is None:
-        raise ValueError("use a number with a unit: s, m, h, d or w (e.g. 72h)")
-    return timedelta(seconds=float(m.group(1)) * _DURATION_UNITS[(m.group(2) or "s").lower()])
-
-
-def parse_size(text: str) -> int | None:
-    """``10GB``, ``512MiB``, ``1.5G`` or plain bytes (KB/MB/GB: powers of 1000, KiB/MiB/GiB:
-    of 1024); empty or ``0``/``off``: none."""
-    if text.strip().lower() in ("", "0", "off", "none"):
-        return None
-    m = _SIZE.match(text)
-    if m is None:
-        raise ValueError("use a number with a unit such as 10GB or 512MiB")
-    unit = m.group(2).lower()
-    base = 1024 if "i" in unit else 1000
-    power = "kmgt".find(unit[:1]) + 1 if unit[:1] in "kmgt" and unit else 0
-    return int(float(m.group(1)) * base**power)
-
-
-DEFAULT_OTLP_GRPC_PORT = 4317
-
-
-def endpoint_address(endpoint: str) -> tuple[str, int]:
-    """Host and port of an OTLP endpoint (``http://host:port``, ``host:port``, ``[::1]:4317``);
-    the port is 4317 when not given."""
-    text = endpoint.strip()
-    parsed = urlsplit(text if "://" in text else f"//{text}")
-    try:
-        port = parsed.port
-    except ValueError:
-        port = None
-    return (parsed.hostname or "").lower(), port or DEFAULT_OTLP_GRPC_PORT
-
-
-def is_local_host(host: str, bind_hosts: Iterable[str] = ()) -> bool:
-    """Whether ``host`` names this machine: a loopback or unspecified address, ``localhost``,
-    this host's name, an address a receiver binds, or an address of one of its interfaces
-    (one it can bind a socket to). Host names are not resolved (no DNS at start-up)."""
-    host = host.strip("[]").lower()
-    if host in ("localhost", "ip6-localhost", socket.gethostname().lower()):
-        return True
-    if host in {h.strip("[]").lower() for h in bind_hosts}:
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    if address.is_loopback or address.is_unspecified:
-        return True
-    family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
-    try:
-        with socket.socket(family, socket.SOCK_DGRAM) as probe:
-            probe.bind((host, 0))  # only an address of this machine can be bound
-    except OSError:
-        return False
-    return True
-
-
-def own_receiver(endpoint: str, receivers: Mapping[int, str]) -> bool:
-    """Whether ``endpoint`` reaches one of this process's receivers (``port -> bind host``;
-    port 0, any free port, matches nothing)."""
-    host, port = endpoint_address(endpoint)
-    bind_host = receivers.get(port) if port else None
-    if bind_host is None:
-        return False
-    return is_local_host(host, [bind_host])
-
-
-class SettingsError(ValueError):
-    """A setting is invalid; ``str()`` is one line naming it."""
-
-
-NOT_SETTINGS = frozenset(
-    {"OBSVTY_EXPORT_TOKEN", "OBSVTY_TEST_MONGODB_URI", "OBSVTY_TEST_MONGODB_CLOUD_URI"}
-)
-"""``OBSVTY_*`` variables read elsewhere (``obsvty export``, the test suite), not settings."""
-
-
-def _variables() -> dict[str, str]:
-    """Every variable settings are read from, upper-cased: the ``.env`` file, then the
-    environment (which wins, as in :class:`Settings`)."""
-    values: dict[str, str] = {}
-    env_file = Path(str(Settings.model_config.get("env_file") or ".env"))
-    if env_file.is_file():
-        values.update(
-            {k.upper(): v for k, v in dotenv_values(env_file, encoding="utf-8").items() if v}
-        )
-    values.update({k.upper(): v for k, v in os.environ.items()})
-    return values
-
-
-def variable_warnings() -> list[str]:
-    """One line for each ``OBSVTY_*`` variable that is no setting (it would be ignored), and for
-    each setting set under both its names with different values (the plain name is used).
-    Values are never shown: some are secrets."""
-    variables = _variables()
-    known = {name.upper() for name in Settings.model_fields}
-    known |= {(PREFIX + name).upper() for name in Settings.model_fields}
-    warnings = []
-    for name in sorted(variables):
-        if name.startswith(PREFIX.upper()) and name not in known | NOT_SETTINGS:
-            close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.8)
-            hint = f" (did you mean {close[0]}?)" if close else ""
-            warnings.append(f"unknown setting {name} is ignored{hint}")
-    for field in Settings.model_fields:
-        plain, prefixed = field.upper(), (PREFIX + field).upper()
-        if field.startswith(PREFIX) or plain not in variables or prefixed not in variables:
-            continue
-        if variables[plain] != variables[prefixed]:
-            warnings.append(f"{plain} and {prefixed} are both set, differently: {plain} is used")
-    return warnings
-
-
-def _variable_name(field: str) -> str:
-    """The variable the user set for ``field``: ``OBSVTY_<NAME>`` when only that is set."""
-    plain, prefixed = field.upper(), (PREFIX + field).upper()
-    variables = _variables()
-    return prefixed if prefixed in variables and plain not in variables else plain
-
-
-def load_settings(**overrides: object) -> Settings:
-    """Read the settings, turning pydantic's report into one clear line for the first bad one."""
-    try:
-        return Settings(**overrides)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        if not first["loc"]:  # a rule across settings: its input is every setting, secrets too
-            raise SettingsError(f"invalid settings: {first['msg']}") from None
-        name = _variable_name(str(first["loc"][0]).lower())
-        secret = any(word in name for word in ("TOKEN", "HASH_KEY", "SECRET", "PASSWORD"))
-        value = "<hidden>" if secret else first.get("input")
-        raise SettingsError(f"invalid setting {name}={value!r}: {first['msg']}") from None

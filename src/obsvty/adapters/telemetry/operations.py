@@ -1,18 +1,17 @@
-"""Composition of obsvty's operability parts: redaction from the settings, the health registry
-with its built-in components, retention, and the state metrics read at scrape time."""
+"""Composition of obsvty's operability parts from the operations settings group: redaction, the
+health registry with its built-in components, retention, the state metrics read at scrape time,
+and self-tracing."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from obsvty.adapters.encoding.typed_json import dumps as typed_json
 from obsvty.adapters.redaction_rules import build_policy
-from obsvty.adapters.storage.duckdb.memory import DuckDBMemory
-from obsvty.adapters.storage.duckdb.retention import DuckDBRetention
-from obsvty.adapters.storage.duckdb.store import DuckDBStore
 from obsvty.adapters.telemetry.metrics import (
     ObsvtyMetrics,
     StateSources,
@@ -28,41 +27,64 @@ from obsvty.application.health import (
 )
 from obsvty.application.redaction import Redactor
 from obsvty.application.retention import RetentionService
-from obsvty.config import Settings
 from obsvty.ports.buffer import BufferPort
-from obsvty.ports.store import TelemetryStorePort
+from obsvty.ports.storage_backend import StorageBackend
 from obsvty.ports.store_dead_letters import StoreDeadLetterError, StoreDeadLetterPort
+
+if TYPE_CHECKING:
+    from obsvty.adapters.telemetry.self_tracing import SelfTracing
 
 log = logging.getLogger(__name__)
 
 
-def _keys(text: str) -> list[str]:
-    return [k.strip() for k in text.split(",") if k.strip()]
+@dataclass(frozen=True)
+class RedactionSettings:
+    defaults: bool = False
+    rules_file: Path | None = None
+    drop_keys: list[str] = field(default_factory=list)
+    mask_keys: list[str] = field(default_factory=list)
+    hash_keys: list[str] = field(default_factory=list)
+    patterns: list[str] = field(default_factory=list)
+    hash_key: str = ""
 
 
-def build_redactor(settings: Settings) -> Redactor | None:
+@dataclass(frozen=True)
+class OperationsSettings:
+    retention_age_s: float | None = None
+    max_db_size: int | None = None
+    retention_interval_s: float = 60.0
+    redaction: RedactionSettings = field(default_factory=RedactionSettings)
+    self_tracing_endpoint: str | None = None
+    """Where obsvty's own spans go (OTLP/gRPC); ``None``: self-tracing is off."""
+    self_tracing_sample_ratio: float = 1.0
+
+
+def build_redactor(settings: RedactionSettings) -> Redactor | None:
     """The redactor the settings describe, ``None`` when no rule is configured (zero cost).
     Raises :class:`~obsvty.domain.redaction.RedactionConfigError` for a bad rule."""
-    key = settings.obsvty_redaction_hash_key
     policy = build_policy(
-        defaults=settings.obsvty_redaction_defaults,
-        rules_file=settings.obsvty_redaction_rules_file,
-        drop_keys=_keys(settings.obsvty_redaction_drop_keys),
-        mask_keys=_keys(settings.obsvty_redaction_mask_keys),
-        hash_keys=_keys(settings.obsvty_redaction_hash_keys),
-        patterns=_keys(settings.obsvty_redaction_patterns),
-        hash_key=key.get_secret_value() if key is not None else "",
+        defaults=settings.defaults,
+        rules_file=settings.rules_file,
+        drop_keys=settings.drop_keys,
+        mask_keys=settings.mask_keys,
+        hash_keys=settings.hash_keys,
+        patterns=settings.patterns,
+        hash_key=settings.hash_key,
     )
     return None if policy is None else Redactor(policy, typed_json)
 
 
-def file_size(path: Path) -> int:
-    """Bytes a DuckDB database occupies on disk: its file and its write-ahead log."""
-    total = 0
-    for p in (path, path.with_name(path.name + ".wal")):
-        with contextlib.suppress(OSError):
-            total += p.stat().st_size
-    return total
+def start_self_tracing(settings: OperationsSettings) -> SelfTracing | None:
+    """obsvty's own tracer when self-tracing is on (the settings have checked that the endpoint
+    is not this obsvty); the SDK is loaded only then."""
+    if settings.self_tracing_endpoint is None:
+        return None
+    from obsvty.adapters.telemetry.self_tracing import SelfTracing
+
+    log.info("self-tracing: exporting obsvty's spans to %s", settings.self_tracing_endpoint)
+    return SelfTracing(
+        settings.self_tracing_endpoint, sample_ratio=settings.self_tracing_sample_ratio
+    )
 
 
 def _dead_letter_counts(
@@ -84,49 +106,39 @@ class Operations:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: OperationsSettings,
         metrics: ObsvtyMetrics,
         *,
-        store: TelemetryStorePort,
+        backend: StorageBackend,
         buffer: BufferPort,
         flusher: Flusher,
         redactor: Redactor | None,
         dead_letters: StoreDeadLetterPort | None = None,
     ) -> None:
         self.health = HealthRegistry()
-        db_path = Path(settings.obsvty_db_path)
-
-        def store_size() -> int:
-            return file_size(db_path)
-
-        memory: DuckDBMemory | None = None
-        retention_store: DuckDBRetention | None = None
-        if isinstance(store, DuckDBStore):
-            memory, retention_store = DuckDBMemory(store), DuckDBRetention(store)
-        is_duckdb = retention_store is not None
         self.health.register(BufferHealth(buffer))
-        self.health.register(StoreHealth(flusher, store_size=store_size if is_duckdb else None))
+        self.health.register(StoreHealth(flusher, store_size=backend.store_size))
         if dead_letters is not None:
             self.health.register(StoreDeadLetterHealth(dead_letters, flusher))
         self.retention: RetentionService | None = None
-        retention_age = settings.obsvty_retention
-        if retention_store is not None and (retention_age or settings.obsvty_max_db_size):
+        limited = settings.retention_age_s is not None or settings.max_db_size is not None
+        if backend.retention is not None and limited:
             self.retention = RetentionService(
-                retention_store,
-                max_age_seconds=retention_age.total_seconds() if retention_age else None,
-                max_bytes=settings.obsvty_max_db_size,
+                backend.retention,
+                max_age_seconds=settings.retention_age_s,
+                max_bytes=settings.max_db_size,
                 interval=settings.retention_interval_s,
             )
             self.health.register(self.retention)
-        elif retention_age or settings.obsvty_max_db_size:
+        elif limited:
             log.warning("OBSVTY_RETENTION and OBSVTY_MAX_DB_SIZE apply to the DuckDB store only")
         watch_state(
             metrics,
             StateSources(
                 buffer=buffer,
                 health=self.health,
-                store_size=store_size if is_duckdb else None,
-                duckdb_memory=memory,
+                store_size=backend.store_size,
+                duckdb_memory=backend.memory,
                 redactions=redactor.totals if redactor is not None else None,
                 retention_deleted=self.retention.deleted_totals if self.retention else None,
                 store_dead_letters=_dead_letter_counts(dead_letters, flusher)
