@@ -17,7 +17,7 @@ import duckdb
 
 from obsvty.adapters.storage.duckdb import schema as duckdb_schema
 from obsvty.adapters.storage.duckdb.query_rows import (
-    LOG_SELECT_WITHOUT_KEY,
+    LOG_COLUMNS,
     METRIC_SELECT,
     SPAN_SELECT,
     LogKeyRow,
@@ -52,14 +52,12 @@ from obsvty.ports.query import (
 
 _LOG_SEQ = duckdb_schema.LOG_SEQ_COLUMN  # the log cursor's tie breaker, stable across checkpoints
 _LOG_TIME = "COALESCE(NULLIF(time_unix_nano, 0), observed_time_unix_nano)"
-_LOG_SELECT = (
-    LOG_SELECT_WITHOUT_KEY
-    + ", "
-    + select_list(LogKeyRow, expressions={"log_time": _LOG_TIME, "log_seq": _LOG_SEQ})
+_LOG_PAGE_SELECT = select_list(
+    LOG_COLUMNS, LogKeyRow._fields, expressions={"log_time": _LOG_TIME, "log_seq": _LOG_SEQ}
 )
 _ROOT_FIRST = "ORDER BY parent_span_id <> '', start_time_unix_nano, span_id"
 _SUMMARY_SELECT = select_list(
-    SummaryRow,
+    SummaryRow._fields,
     expressions={
         "root_service": f"first(service_name {_ROOT_FIRST})",
         "root_name": f"first(name {_ROOT_FIRST})",
@@ -185,7 +183,7 @@ class DuckDBQuery:
         decoder = RowDecoder()
         by_trace: dict[bytes, list[Span]] = {bytes.fromhex(t): [] for t in trace_ids}
         for r in rows:
-            span = decoder.span(r)
+            span = decoder.span(*r)
             by_trace[span.trace_id].append(span)
         return list(by_trace.values())
 
@@ -247,13 +245,13 @@ class DuckDBQuery:
                 c.tiebreak,
             )
         rows = self._rows(
-            f"SELECT {_LOG_SELECT} FROM logs "  # noqa: S608
+            f"SELECT {_LOG_PAGE_SELECT} FROM logs "  # noqa: S608
             f"WHERE {where.sql()} ORDER BY log_time DESC, {_LOG_SEQ} DESC LIMIT ?",
             [*where.params, query.limit + 1],
         )
         decoder = RowDecoder()
         page = rows[: query.limit]
-        records: list[LogRecord] = [decoder.log(r) for r in page]
+        records: list[LogRecord] = [decoder.log(*r) for r in page]
         next_cursor = None
         if len(rows) > query.limit:
             last = log_key(page[-1])
@@ -292,7 +290,7 @@ class DuckDBQuery:
             [*where.params, query.limit],
         )
         decoder = RowDecoder()
-        points: list[MetricPoint] = [decoder.metric_point(r) for r in rows]
+        points: list[MetricPoint] = [decoder.metric_point(*r) for r in rows]
         return points
 
     # ---------------------------------------------------------------------------------- stats
