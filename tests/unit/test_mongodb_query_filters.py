@@ -8,7 +8,7 @@ import math
 import pytest
 from bson import ObjectId
 
-from obsvty.adapters.storage.mongodb.query import attribute_filters, cursor_tiebreak
+from obsvty.adapters.storage.mongodb.query_filters import attribute_filters, cursor_tiebreak
 from obsvty.application.query import decode_cursor, encode_cursor
 from obsvty.ports.query import AttributeFilter, LogCursor
 
