@@ -25,7 +25,7 @@ import pytest
 
 from obsvty.adapters.otlp import native
 from obsvty.adapters.storage.duckdb.store import DuckDBStore
-from obsvty.adapters.storage.mongodb.query import (
+from obsvty.adapters.storage.mongodb.query_documents import (
     log_from_document,
     metric_point_from_document,
     span_from_document,

@@ -13,7 +13,8 @@ import duckdb
 import pytest
 
 from obsvty.adapters.storage.duckdb import schema as duckdb_schema
-from obsvty.adapters.storage.duckdb.query import DuckDBQuery, trace_key
+from obsvty.adapters.storage.duckdb.query import DuckDBQuery
+from obsvty.adapters.storage.duckdb.query_trace_search import trace_key
 from obsvty.adapters.storage.duckdb.retention import DuckDBRetention
 from obsvty.adapters.storage.duckdb.store import DuckDBStore
 from obsvty.domain.model import InstrumentationScope, Resource, Span, StatusCode

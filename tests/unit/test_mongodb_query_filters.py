@@ -9,7 +9,7 @@ import pytest
 from bson import ObjectId
 
 from obsvty.adapters.api.query_params import decode_cursor, encode_cursor
-from obsvty.adapters.storage.mongodb.query import attribute_filters, cursor_tiebreak
+from obsvty.adapters.storage.mongodb.query_filters import attribute_filters, cursor_tiebreak
 from obsvty.ports.query import AttributeFilter, LogCursor
 
 pytestmark = pytest.mark.unit

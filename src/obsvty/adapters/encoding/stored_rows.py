@@ -3,14 +3,17 @@ batches of :mod:`obsvty.domain.batches`, for a store that builds its own documen
 values (MongoDB). The inverse of ``duckdb.store.span_table``, ``log_table`` and
 ``metric_table``: hex ids to bytes, typed JSON to values, each distinct resource, scope and metric
 descriptor to one shared object. Typed JSON has no NaN or infinity (they are null, as DuckDB
-stores them), so an exemplar value or a quantile that was one comes back as ``None`` or NaN."""
+stores them), so an exemplar value or a quantile that was one comes back as ``None`` or NaN.
+
+The decoders of the stored parts (events, links, exemplars, quantiles, resources, scopes,
+descriptors: :class:`Shared`, :func:`span_events`, ...) also serve the DuckDB query port, which
+reads the same columns back row by row: one decoder per stored form."""
 
 from __future__ import annotations
 
 import math
-from typing import Any
-
-import orjson
+from collections.abc import Callable, Iterable
+from typing import Any, Generic, TypeVar, cast
 
 from obsvty.adapters.encoding.typed_json import loads_attributes, loads_value
 from obsvty.domain.arrow_batch import ArrowBatch
@@ -25,83 +28,95 @@ from obsvty.domain.model import (
     SpanLink,
 )
 
-
-def _shared(rows: list[tuple[Any, ...]], make: Any) -> list[Any]:
-    """One object per distinct row of shared values, referenced by every row holding it."""
-    made: dict[tuple[Any, ...], Any] = {}
-    out = []
-    for row in rows:
-        obj = made.get(row)
-        if obj is None:
-            obj = made[row] = make(*row)
-        out.append(obj)
-    return out
+T = TypeVar("T")
 
 
-def _resource(attributes: str, dropped: int, schema_url: str) -> Resource:
+class Shared(Generic[T]):
+    """One object per distinct tuple of stored values (a resource's, a scope's, a metric
+    descriptor's), made once and referenced by every row holding it, as on ingest."""
+
+    def __init__(self, make: Callable[..., T]) -> None:
+        self._make = make
+        self._made: dict[tuple[Any, ...], T] = {}
+
+    def get(self, values: tuple[Any, ...]) -> T:
+        found = self._made.get(values)
+        if found is None:
+            found = self._made[values] = self._make(*values)
+        return found
+
+
+def _shared(rows: Iterable[tuple[Any, ...]], make: Callable[..., T]) -> list[T]:
+    shared = Shared(make)
+    return [shared.get(row) for row in rows]
+
+
+def resource(attributes: str, dropped: int, schema_url: str) -> Resource:
+    """A resource from its stored columns, in ``RESOURCE_SCOPE_FIELDS`` order."""
     return Resource(loads_attributes(attributes), dropped, schema_url)
 
 
-def _scope(
+def scope(
     name: str, version: str, attributes: str, dropped: int, schema_url: str
 ) -> InstrumentationScope:
+    """A scope from its stored columns, in ``RESOURCE_SCOPE_FIELDS`` order."""
     return InstrumentationScope(name, version, loads_attributes(attributes), dropped, schema_url)
 
 
-def _events(text: str) -> list[SpanEvent]:
+def _json_list(document: str) -> list[dict[str, Any]]:
+    """A typed-JSON array of objects (events, links, exemplars, quantiles), bytes revived in one
+    pass over the whole document (most hold none and are not walked at all)."""
+    if document == "[]":
+        return []
+    return cast("list[dict[str, Any]]", loads_value(document))
+
+
+def span_events(document: str) -> list[SpanEvent]:
+    """A span's ``events`` column."""
     return [
-        SpanEvent(
-            e["time_unix_nano"],
-            e["name"],
-            loads_attributes(orjson.dumps(e["attributes"])),
-            e["dropped_attributes_count"],
-        )
-        for e in orjson.loads(text)
+        SpanEvent(e["time_unix_nano"], e["name"], e["attributes"], e["dropped_attributes_count"])
+        for e in _json_list(document)
     ]
 
 
-def _links(text: str) -> list[SpanLink]:
+def span_links(document: str) -> list[SpanLink]:
+    """A span's ``links`` column."""
     return [
         SpanLink(
             bytes.fromhex(k["trace_id"]),
             bytes.fromhex(k["span_id"]),
             k["trace_state"],
-            loads_attributes(orjson.dumps(k["attributes"])),
+            k["attributes"],
             k["dropped_attributes_count"],
             k["flags"],
         )
-        for k in orjson.loads(text)
+        for k in _json_list(document)
     ]
+
+
+RESOURCE_COLUMNS = (
+    "resource_attributes",
+    "resource_dropped_attributes_count",
+    "resource_schema_url",
+)
+"""The stored columns of a resource, in :func:`resource`'s order."""
+SCOPE_COLUMNS = (
+    "scope_name",
+    "scope_version",
+    "scope_attributes",
+    "scope_dropped_attributes_count",
+    "scope_schema_url",
+)
+"""The stored columns of a scope, in :func:`scope`'s order."""
 
 
 def _resources_and_scopes(
     c: dict[str, list[Any]],
 ) -> tuple[list[Resource], list[InstrumentationScope]]:
-    resources = _shared(
-        list(
-            zip(
-                c["resource_attributes"],
-                c["resource_dropped_attributes_count"],
-                c["resource_schema_url"],
-                strict=True,
-            )
-        ),
-        _resource,
+    return (
+        _shared(_columns(RESOURCE_COLUMNS, c), resource),
+        _shared(_columns(SCOPE_COLUMNS, c), scope),
     )
-    scopes = _shared(
-        list(
-            zip(
-                c["scope_name"],
-                c["scope_version"],
-                c["scope_attributes"],
-                c["scope_dropped_attributes_count"],
-                c["scope_schema_url"],
-                strict=True,
-            )
-        ),
-        _scope,
-    )
-    return resources, scopes
 
 
 def _ids(hex_ids: list[str]) -> list[bytes]:
@@ -122,9 +137,9 @@ def _spans(c: dict[str, list[Any]]) -> SpanBatch:
         end_time_unix_nano=c["end_time_unix_nano"],
         attributes=[loads_attributes(a) for a in c["attributes"]],
         dropped_attributes_count=c["dropped_attributes_count"],
-        events=[_events(e) if e != "[]" else [] for e in c["events"]],
+        events=[span_events(e) for e in c["events"]],
         dropped_events_count=c["dropped_events_count"],
-        links=[_links(k) if k != "[]" else [] for k in c["links"]],
+        links=[span_links(k) for k in c["links"]],
         dropped_links_count=c["dropped_links_count"],
         status_code=c["status_code"],
         status_message=c["status_message"],
@@ -152,7 +167,7 @@ def _logs(c: dict[str, list[Any]]) -> LogBatch:
     )
 
 
-def _descriptor(
+def metric_descriptor(
     name: str,
     description: str,
     unit: str,
@@ -166,26 +181,30 @@ def _descriptor(
     )
 
 
-def _exemplars(text: str) -> list[Exemplar]:
+def exemplars(document: str) -> list[Exemplar]:
+    """A metric point's ``exemplars`` column (a value that was NaN or infinite is ``None``)."""
     return [
         Exemplar(
             e["time_unix_nano"],
             e["value"],
-            loads_attributes(orjson.dumps(e["filtered_attributes"])),
+            e["filtered_attributes"],
             bytes.fromhex(e["trace_id"]),
             bytes.fromhex(e["span_id"]),
         )
-        for e in orjson.loads(text)
+        for e in _json_list(document)
     ]
 
 
-def _quantiles(text: str) -> list[tuple[float, float]]:
+def quantile_values(document: str) -> list[tuple[Any, Any]]:
+    """A summary point's ``quantile_values`` column as stored: ``None`` where a quantile or its
+    value was NaN (the query port answers so; a batch for another store gets NaN back)."""
+    return [(q["quantile"], q["value"]) for q in _json_list(document)]
+
+
+def _nan_quantiles(document: str) -> list[tuple[float, float]]:
     return [
-        (
-            math.nan if q["quantile"] is None else q["quantile"],
-            math.nan if q["value"] is None else q["value"],
-        )
-        for q in orjson.loads(text)
+        (math.nan if q is None else q, math.nan if v is None else v)
+        for q, v in quantile_values(document)
     ]
 
 
@@ -193,7 +212,7 @@ def _columns(names: tuple[str, ...], c: dict[str, list[Any]]) -> list[tuple[Any,
     return list(zip(*(c[name] for name in names), strict=True))
 
 
-_DESCRIPTOR_COLUMNS = (
+DESCRIPTOR_COLUMNS = (
     "metric_name",
     "metric_description",
     "metric_unit",
@@ -202,6 +221,7 @@ _DESCRIPTOR_COLUMNS = (
     "is_monotonic",
     "metric_metadata",
 )
+"""The stored columns of a metric descriptor, in :func:`metric_descriptor`'s order."""
 _POINT_COLUMNS = (
     "start_time_unix_nano",
     "time_unix_nano",
@@ -227,10 +247,10 @@ _POINT_COLUMNS = (
 def _metrics(c: dict[str, list[Any]]) -> MetricBatch:
     resources, scopes = _resources_and_scopes(c)
     return MetricBatch(
-        metric=_shared(_columns(_DESCRIPTOR_COLUMNS, c), _descriptor),
+        metric=_shared(_columns(DESCRIPTOR_COLUMNS, c), metric_descriptor),
         attributes=[loads_attributes(a) for a in c["attributes"]],
-        exemplars=[_exemplars(e) if e != "[]" else [] for e in c["exemplars"]],
-        quantile_values=[_quantiles(q) if q != "[]" else [] for q in c["quantile_values"]],
+        exemplars=[exemplars(e) for e in c["exemplars"]],
+        quantile_values=[_nan_quantiles(q) for q in c["quantile_values"]],
         resource=resources,
         scope=scopes,
         **{name: c[name] for name in _POINT_COLUMNS},

@@ -106,7 +106,7 @@ TRACE_KEY = "COALESCE(TRY_CAST('0x' || right(trace_id, 14) AS BIGINT), -1)"
 integer: looking up ``trace_times`` by it reads an integer column instead of every 32-character
 id (on 1M rows, ~5 instead of ~37 ms of CPU). Two traces may share a key; a lookup by key then
 returns both traces' rows, which can only widen a range, never hide a span.
-``duckdb.query.trace_key`` computes the same in Python."""
+``duckdb.query_trace_search.trace_key`` computes the same in Python."""
 
 TRACE_TIMES = """
 CREATE TABLE IF NOT EXISTS trace_times (
