@@ -6,19 +6,23 @@ names), in the order of the stored layout; trace and span ids are lower-case hex
 absent); times are integer nanoseconds. What legitimately differs between the outputs is a
 parameter, not a copy:
 
-* ``attributes`` encodes each attribute map. As-is (the default) for the API, the sync records
-  and the DuckDB JSON columns, which turn the whole value into typed JSON afterwards
-  (``typed_json.dumps``: bytes as ``{"$bytes": ..}``); ``mongodb.documents.encode_attributes``
-  for MongoDB (``{"k", "v"}`` pairs, so that dotted keys are not read as paths); the OTLP/JSON
-  ``KeyValue`` list with ``AnyValue`` wrappers for the export.
+* ``attributes`` encodes each attribute map. As-is (the default) for the API and the sync
+  records; ``typed_json.dumps`` for the DuckDB columns of resources, scopes and descriptors
+  (events, links and exemplars are dumped as a whole list, bytes as ``{"$bytes": ..}``);
+  ``mongodb.documents.encode_attributes`` for MongoDB (``{"k", "v"}`` pairs, so that dotted
+  keys are not read as paths); the OTLP/JSON ``KeyValue`` list with ``AnyValue`` wrappers for
+  the export's resource and scope.
 * ``prefix`` names the resource's and scope's fields: ``resource_``/``scope_`` where they sit
-  flat beside a record's own fields (stores, sync), ``""`` where they are a nested object (API).
+  flat beside a record's own fields (stores, sync), ``""`` where they are an object of their
+  own (API, OTLP/JSON).
 
-What stays outside: the OTLP/JSON export renames these fields to lowerCamelCase, leaves out
-defaults and writes 64-bit integers as strings (proto3 JSON, in ``otlp.export``); MongoDB adds
-``_id``, ``ts`` and BSON's Decimal128 for uint64 counts; DuckDB builds whole columns (Arrow)
-rather than a dict per record. A span's own fields are not here: the stores build them column by
-column, and the API's span differs (kind and status by name, resource and scope nested).
+What stays outside, because it differs: the OTLP/JSON export renames fields to lowerCamelCase,
+leaves out defaults and writes 64-bit integers as strings (proto3 JSON, ``otlp.export``), and
+writes a span's events and links itself (through these dicts the trace view was slower);
+MongoDB adds ``_id``, ``ts`` and Decimal128 for uint64 counts; DuckDB builds whole columns
+(Arrow) rather than a dict per record. A span's own fields are not here: the stores build them
+column by column, and the API's span differs (kind and status by name, resource and scope
+nested, duration).
 """
 
 from __future__ import annotations
