@@ -19,14 +19,15 @@ from obsvty.domain.model import Attributes, AttributeValue
 BYTES_KEY = "$bytes"
 
 
-def _default(value: Any) -> Any:
+def default(value: Any) -> Any:
+    """orjson's ``default``: bytes as ``{"$bytes": "<base64>"}``."""
     if isinstance(value, bytes | bytearray | memoryview):
         return {BYTES_KEY: base64.b64encode(bytes(value)).decode()}
     raise TypeError(f"not an attribute value: {type(value).__name__}")
 
 
 def dumps(value: Any) -> str:
-    return orjson.dumps(value, default=_default).decode()
+    return orjson.dumps(value, default=default).decode()
 
 
 def _revive(value: Any) -> AttributeValue:

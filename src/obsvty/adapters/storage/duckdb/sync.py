@@ -21,7 +21,16 @@ import duckdb
 
 from obsvty.adapters.encoding.sync_records import record_from_text, record_text, sync_record
 from obsvty.adapters.encoding.typed_json import loads_attributes, loads_value
-from obsvty.ports.sync import COLLECTIONS, DeadLetter, Pending, Refusal, SyncRecord
+from obsvty.ports.sync import (
+    COLLECTIONS,
+    LOGS,
+    METRIC_POINTS,
+    SPANS,
+    DeadLetter,
+    Pending,
+    Refusal,
+    SyncRecord,
+)
 
 SEQ_COLUMN = "sync_seq"
 
@@ -31,24 +40,29 @@ def _json_list(text: str | None) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-_JSON_COLUMNS: dict[str, Callable[[str | None], Any]] = {
-    "attributes": loads_attributes,
-    "resource_attributes": loads_attributes,
-    "scope_attributes": loads_attributes,
-    "metric_metadata": loads_attributes,
-    "body": loads_value,
-    "events": _json_list,
-    "links": _json_list,
-    "exemplars": _json_list,
-    "quantile_values": _json_list,
+_Parse = Callable[[str | None], Any]
+_COMMON: tuple[tuple[str, _Parse], ...] = (
+    ("attributes", loads_attributes),
+    ("resource_attributes", loads_attributes),
+    ("scope_attributes", loads_attributes),
+)
+_JSON_COLUMNS: dict[str, tuple[tuple[str, _Parse], ...]] = {
+    SPANS: (*_COMMON, ("events", _json_list), ("links", _json_list)),
+    LOGS: (*_COMMON, ("body", loads_value)),
+    METRIC_POINTS: (
+        *_COMMON,
+        ("metric_metadata", loads_attributes),
+        ("exemplars", _json_list),
+        ("quantile_values", _json_list),
+    ),
 }
+"""Each table's JSON columns (typed JSON text) and how a record holds them."""
 
 
 def record_from_row(table: str, row: dict[str, Any]) -> SyncRecord:
-    """The sync record of a stored row (without ``sync_seq``): its JSON columns parsed."""
-    for column, parse in _JSON_COLUMNS.items():
-        if column in row:
-            row[column] = parse(row[column])
+    """The sync record of a stored row (without ``sync_seq``; parsed in place)."""
+    for column, parse in _JSON_COLUMNS[table]:
+        row[column] = parse(row[column])
     return sync_record(table, row)
 
 
