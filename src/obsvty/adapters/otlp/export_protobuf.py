@@ -9,6 +9,7 @@ to any OTLP receiver recreates the records exactly. ``export`` turns them into O
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
@@ -115,21 +116,48 @@ def by_resource_and_scope(
     return [(res, list(scopes.values())) for res, scopes in resources.values()]
 
 
+def _groups(
+    items: Iterable[Span] | Iterable[LogRecord] | Iterable[MetricPoint],
+) -> list[tuple[Resource, list[tuple[InstrumentationScope, list[Any]]]]]:
+    return by_resource_and_scope(items, attrgetter("resource"), attrgetter("scope"))
+
+
+def _each(field: str, build: Callable[[Any, T], None]) -> Callable[[Any, list[T]], None]:
+    """Fill a scope message's repeated ``field`` with one message per item, built by ``build``."""
+
+    def fill(out: Any, items: list[T]) -> None:
+        repeated = getattr(out, field)
+        for item in items:
+            build(repeated.add(), item)
+
+    return fill
+
+
+def _fill(
+    resource_messages: Any,
+    scope_list: str,
+    groups: list[tuple[Resource, list[tuple[InstrumentationScope, list[T]]]]],
+    fill_scope: Callable[[Any, list[T]], None],
+) -> None:
+    """One ``Resource*`` message per resource group and, in its ``scope_list``, one ``Scope*``
+    message per scope group, filled by ``fill_scope`` with the group's items."""
+    for res, scopes in groups:
+        rm = resource_messages.add()
+        _resource(rm.resource, res)
+        rm.schema_url = res.schema_url
+        for sc, items in scopes:
+            sm = getattr(rm, scope_list).add()
+            _scope(sm.scope, sc)
+            sm.schema_url = sc.schema_url
+            fill_scope(sm, items)
+
+
 # ----------------------------------------------------------------------------- traces
 
 
 def traces_request(spans: Iterable[Span]) -> ExportTraceServiceRequest:
     request = ExportTraceServiceRequest()
-    for res, scopes in by_resource_and_scope(spans, lambda s: s.resource, lambda s: s.scope):
-        rs = request.resource_spans.add()
-        _resource(rs.resource, res)
-        rs.schema_url = res.schema_url
-        for sc, items in scopes:
-            ss = rs.scope_spans.add()
-            _scope(ss.scope, sc)
-            ss.schema_url = sc.schema_url
-            for span in items:
-                _span(ss.spans.add(), span)
+    _fill(request.resource_spans, "scope_spans", _groups(spans), _each("spans", _span))
     return request
 
 
@@ -170,16 +198,7 @@ def _span(out: trace_pb2.Span, s: Span) -> None:
 
 def logs_request(records: Iterable[LogRecord]) -> ExportLogsServiceRequest:
     request = ExportLogsServiceRequest()
-    for res, scopes in by_resource_and_scope(records, lambda r: r.resource, lambda r: r.scope):
-        rl = request.resource_logs.add()
-        _resource(rl.resource, res)
-        rl.schema_url = res.schema_url
-        for sc, items in scopes:
-            sl = rl.scope_logs.add()
-            _scope(sl.scope, sc)
-            sl.schema_url = sc.schema_url
-            for record in items:
-                _log(sl.log_records.add(), record)
+    _fill(request.resource_logs, "scope_logs", _groups(records), _each("log_records", _log))
     return request
 
 
@@ -215,20 +234,17 @@ def _descriptor_key(m: MetricDescriptor) -> Hashable:
 
 def metrics_request(points: Iterable[MetricPoint]) -> ExportMetricsServiceRequest:
     request = ExportMetricsServiceRequest()
-    for res, scopes in by_resource_and_scope(points, lambda p: p.resource, lambda p: p.scope):
-        rm = request.resource_metrics.add()
-        _resource(rm.resource, res)
-        rm.schema_url = res.schema_url
-        for sc, items in scopes:
-            sm = rm.scope_metrics.add()
-            _scope(sm.scope, sc)
-            sm.schema_url = sc.schema_url
-            by_metric: dict[Hashable, list[MetricPoint]] = {}
-            for point in items:
-                by_metric.setdefault(_descriptor_key(point.metric), []).append(point)
-            for group in by_metric.values():
-                _metric(sm.metrics.add(), group)
+    _fill(request.resource_metrics, "scope_metrics", _groups(points), _scope_metrics)
     return request
+
+
+def _scope_metrics(out: Any, points: list[MetricPoint]) -> None:
+    """One ``Metric`` per descriptor, holding its points."""
+    by_metric: dict[Hashable, list[MetricPoint]] = {}
+    for point in points:
+        by_metric.setdefault(_descriptor_key(point.metric), []).append(point)
+    for group in by_metric.values():
+        _metric(out.metrics.add(), group)
 
 
 def _metric(out: metrics_pb2.Metric, points: list[MetricPoint]) -> None:
