@@ -9,7 +9,7 @@ decoding thread:
 ``native``: ``codec.decode_protobuf(payload)`` (or ``decode_json``), which for the signals the
 compiled decoder reads is the C decode plus pyarrow's import of its columns; ``reference``: the
 same through ``codec.reference()`` plus the table the store would build from its batch
-(``duckdb_store.span_table`` / ``log_table`` / ``metric_table``). No network, no store: the
+(``duckdb.tables.span_table`` / ``log_table`` / ``metric_table``). No network, no store: the
 ingest hot path's decoding alone, the median of several rounds.
 
 ``--store mongodb``: the decode plus the MongoDB documents built from its batch (as
@@ -31,7 +31,7 @@ from typing import Any
 
 from bench.payloads import SIGNALS, factory_for
 from obsvty.adapters.otlp.codec import CODECS
-from obsvty.adapters.storage.duckdb.store import log_table, metric_table, span_table
+from obsvty.adapters.storage.duckdb.tables import log_table, metric_table, span_table
 from obsvty.adapters.storage.mongodb import store as mongodb_store
 from obsvty.domain.arrow_batch import ArrowBatch
 from obsvty.domain.batches import LogBatch, MetricBatch, SpanBatch

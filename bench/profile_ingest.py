@@ -18,7 +18,8 @@ from pathlib import Path
 
 from bench.payloads import PayloadFactory
 from obsvty.adapters.otlp.codec import TRACES
-from obsvty.adapters.storage.duckdb.store import DuckDBStore, span_table
+from obsvty.adapters.storage.duckdb.store import DuckDBStore
+from obsvty.adapters.storage.duckdb.tables import span_table
 from obsvty.domain.batches import SpanBatch
 
 

@@ -11,7 +11,7 @@ CPU time per item (as ``bench.decode`` measures it) of:
 
 * ``native``: the compiled decoder's Arrow batch, redacted on its columns;
 * ``reference``: the reference decoder's list-based batch, redacted, then turned into the store's
-  Arrow table (``duckdb_store.span_table``...), the path every request took under redaction
+  Arrow table (``duckdb.tables.span_table``...), the path every request took under redaction
   before Arrow batches could be redacted.
 
 With no rule configured obsvty builds no redactor at all: the ``no rules`` line is the decode.

@@ -51,7 +51,8 @@ from bench.duckdb_gil import spinning
 from bench.payloads import PayloadFactory
 from obsvty.adapters.gc_tuning import tune_gc
 from obsvty.adapters.otlp.codec import TRACES
-from obsvty.adapters.storage.duckdb.store import DuckDBStore, span_table
+from obsvty.adapters.storage.duckdb.store import DuckDBStore
+from obsvty.adapters.storage.duckdb.tables import span_table
 from obsvty.domain.arrow_batch import ArrowBatch
 from obsvty.domain.batches import SpanBatch
 from obsvty.domain.model import Signal

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from obsvty.adapters.storage.duckdb.store import DuckDBStore
-from obsvty.adapters.storage.duckdb.sync import DuckDBSyncSource
+from obsvty.adapters.storage.duckdb.sync import DuckDBSyncSource, record_from_row
 from obsvty.adapters.storage.mongodb import documents as docs
 from obsvty.adapters.storage.mongodb.store import INGEST_ID, MongoDBStore, MongoSettings, connect
 from obsvty.adapters.storage.mongodb.sync import MongoSyncSource, MongoSyncTarget
@@ -217,5 +217,8 @@ def _local_documents(source: DuckDBSyncSource) -> list[dict[str, Any]]:
     rows = con.execute("SELECT * EXCLUDE (sync_seq) FROM logs").fetchall()
     names = [d[0] for d in con.description or ()]
     return [
-        docs.document_from_duckdb_row(docs.LOGS, dict(zip(names, r, strict=True))) for r in rows
+        docs.document_from_record(
+            docs.LOGS, record_from_row(docs.LOGS, dict(zip(names, r, strict=True)))
+        )
+        for r in rows
     ]

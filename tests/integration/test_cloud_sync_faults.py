@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from obsvty.adapters.storage.duckdb.store import DuckDBStore
-from obsvty.adapters.storage.duckdb.sync import DuckDBSyncSource
+from obsvty.adapters.storage.duckdb.sync import DuckDBSyncSource, record_from_row
 from obsvty.adapters.storage.mongodb import documents as docs
 from obsvty.adapters.storage.mongodb.store import INGEST_ID, MongoSettings, connect
 from obsvty.adapters.storage.mongodb.sync import MongoSyncTarget
@@ -41,7 +41,9 @@ def _local_documents(source: DuckDBSyncSource, table: str) -> dict[Any, dict[str
     names = [d[0] for d in con.description or ()]
     out = {}
     for r in rows:
-        d = docs.document_from_duckdb_row(table, dict(zip(names, r, strict=True)))
+        d = docs.document_from_record(
+            table, record_from_row(table, dict(zip(names, r, strict=True)))
+        )
         d["ts"] = d["ts"].replace(microsecond=d["ts"].microsecond // 1000 * 1000)  # BSON: ms
         out[d["_id"]] = d
     return out

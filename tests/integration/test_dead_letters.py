@@ -4,7 +4,7 @@ that refuses a record to the admin's retry."""
 
 from __future__ import annotations
 
-import datetime as dt
+import math
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -18,7 +18,7 @@ from obsvty.adapters.storage.duckdb.sync import DuckDBSyncSource
 from obsvty.adapters.storage.mongodb.store import MongoDBStore, MongoSettings
 from obsvty.adapters.storage.mongodb.sync import MongoDeadLetters, MongoSyncSource, MongoSyncTarget
 from obsvty.application.sync import SyncService
-from obsvty.ports.sync import Refusal, SyncSourcePort
+from obsvty.ports.sync import Refusal, SyncRecord, SyncSourcePort
 from tests.support.mongodb import scratch_database
 from tests.support.mongodb_data import log_batch
 
@@ -53,14 +53,15 @@ def source(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SyncSourc
         yield opened
 
 
-def _record(n: int) -> dict[str, Any]:
-    return {
-        "_id": f"record-{n}",
+def _record(n: int) -> SyncRecord:
+    fields = {
         "body": "x" * n,
         "raw": b"\x00\xff",
-        "nested": {"k": [1, 2.5, None]},
-        "ts": dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+        "nested": {"k": [1, 2.5, None, math.inf]},
+        "count": 2**64 - 1,
+        "time_unix_nano": 1_700_000_000_000_000_000,
     }
+    return SyncRecord(f"record-{n}", fields)
 
 
 def test_dead_letters_added_listed_counted_in_order(source: SyncSourcePort) -> None:
@@ -68,14 +69,15 @@ def test_dead_letters_added_listed_counted_in_order(source: SyncSourcePort) -> N
     source.add_dead_letters("logs", [Refusal(_record(1), "too large")])
     source.add_dead_letters("spans", [Refusal(_record(2), "invalid")])
 
-    # Assert: oldest first, every field and the document back as it was
+    # Assert: oldest first, every field and the record back as it was
     letters = source.dead_letters()
     assert source.dead_letter_count() == 2
     assert [(d.collection, d.error, d.attempts) for d in letters] == [
         ("logs", "too large", 1),
         ("spans", "invalid", 1),
     ]
-    assert letters[0].document == _record(1)
+    assert letters[0].record == _record(1)
+    assert letters[0].id == "logs:record-1"
     assert letters[0].first_failed_unix_nano == letters[0].last_failed_unix_nano > 0
     assert [d.collection for d in source.dead_letters(limit=1, offset=1)] == ["spans"]
 

@@ -2,7 +2,7 @@
 targets (fuzz/native.py) compare them.
 
 Both are reduced to what obsvty would store: the rows of the store's Arrow table (the reference
-batch through ``duckdb_store.span_table``, ``log_table`` or ``metric_table``), the rejection
+batch through ``duckdb.tables.span_table``, ``log_table`` or ``metric_table``), the rejection
 count and the first reason; or ``INVALID`` when the request as a whole is refused. The compiled
 decoder's document form (the MongoDB store's) is held to the same: the BSON of the documents
 built from its batch against those built from the reference batch."""
@@ -22,7 +22,7 @@ from google.protobuf import json_format
 
 from obsvty.adapters.otlp import native
 from obsvty.adapters.otlp.codec import CODECS, PayloadError
-from obsvty.adapters.storage.duckdb.store import log_table, metric_table, span_table
+from obsvty.adapters.storage.duckdb.tables import log_table, metric_table, span_table
 from obsvty.adapters.storage.mongodb.documents import (
     Document,
     arrow_documents,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from obsvty.adapters.storage.duckdb.store import _hex
+from obsvty.adapters.storage.duckdb.tables import _hex
 
 pytestmark = pytest.mark.unit
 

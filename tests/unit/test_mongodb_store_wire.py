@@ -16,7 +16,11 @@ import pytest
 from mockupdb import MockupDB, OpMsg, go, going
 from pymongo import MongoClient
 
-from obsvty.adapters.storage.mongodb.documents import COLLECTIONS
+from obsvty.adapters.storage.mongodb.documents import (
+    COLLECTIONS,
+    log_documents,
+    record_from_document,
+)
 from obsvty.adapters.storage.mongodb.store import INGEST_ID, MongoDBStore, MongoSettings
 from obsvty.adapters.storage.mongodb.sync import MongoSyncTarget
 from obsvty.ports.store import StoreError
@@ -141,9 +145,10 @@ def test_sync_target_send_asks_for_journaled_acknowledgement_on_any_client(
     )
     target = MongoSyncTarget(settings, client=client)
     target._indexed = True  # the index set-up is the store's test above
+    record = record_from_document("logs", next(log_documents(log_batch(1))))
 
     # Act
-    with going(target.send, "logs", [{"_id": "a", "body": "x"}]) as sent:
+    with going(target.send, "logs", [record]) as sent:
         request = _insert(server)
         request.ok(n=1)
 

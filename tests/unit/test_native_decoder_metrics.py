@@ -1,5 +1,5 @@
 """Differential tests of the compiled metrics decoder (obsvty._native.decode_metrics) against the
-reference (the official message classes, to_domain.metrics, duckdb_store.metric_table).
+reference (the official message classes, to_domain.metrics, duckdb.tables.metric_table).
 
 For every request of the corpus (the official example, the OpenTelemetry SDK's own encoding, the
 benchmark's requests, hand-built edge cases of every point type and every rejection reason) and

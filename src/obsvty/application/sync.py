@@ -174,9 +174,9 @@ class SyncService:
         with self._lock:
             for collection in self._source.collections:
                 pending = self._source.pending(collection, self._batch_size)
-                if not pending.documents:
+                if not pending.records:
                     continue
-                refusals = self._target.send(collection, pending.documents)
+                refusals = self._target.send(collection, pending.records)
                 if refusals:
                     log.warning(
                         "cloud refused %d %s records for good; dead-lettered: %s",
@@ -186,10 +186,10 @@ class SyncService:
                     )
                     self._source.add_dead_letters(collection, refusals)
                 self._source.save_cursor(collection, pending.cursor)
-                moved += len(pending.documents)
+                moved += len(pending.records)
                 self._status = replace(
                     self._status,
-                    synced=self._status.synced + len(pending.documents) - len(refusals),
+                    synced=self._status.synced + len(pending.records) - len(refusals),
                     dead_lettered=self._status.dead_lettered + len(refusals),
                 )
         return moved
@@ -285,7 +285,7 @@ class SyncService:
             ]
             by_collection: dict[str, list[Refusal]] = {}
             for letter in letters:
-                refusals = self._target.send(letter.collection, [letter.document])
+                refusals = self._target.send(letter.collection, [letter.record])
                 if refusals:
                     by_collection.setdefault(letter.collection, []).extend(refusals)
                     failing += 1

@@ -1,8 +1,11 @@
 """The cloud sync's two sides: the local store it reads from (with its durable cursor and its
 dead letters) and the cloud it replicates to.
 
-Records travel as documents (``dict``) of the MongoDB document model, each with a deterministic
-``_id``, so that sending a record twice stores it once.
+Records travel as :class:`SyncRecord`: a deterministic key and the record's fields in the
+backend-neutral encoding of the domain model (``adapters.encoding.model_fields``), so that no
+backend knows another's form: each source produces records, and the target turns them into its
+own (the MongoDB target into the documents its store writes, with their deterministic ``_id``s,
+so that sending a record twice stores it once).
 """
 
 from __future__ import annotations
@@ -10,7 +13,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-Document = dict[str, Any]
+Fields = dict[str, Any]
+
+SPANS = "spans"
+LOGS = "logs"
+METRIC_POINTS = "metric_points"
+COLLECTIONS = (SPANS, LOGS, METRIC_POINTS)
+"""The collections records travel in (also the stores' table and collection names)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SyncRecord:
+    """One span, log record or metric data point to replicate.
+
+    ``key`` identifies the record for good (the same record has the same key in every round and
+    after a restart): a span's is its trace id and span id in hex, another record's a digest of
+    its fields. ``fields`` are named as the stores' columns, with attribute maps as dicts, ids
+    as hex, bytes as ``bytes`` and uint64 counts as ``int``."""
+
+    key: str
+    fields: Fields = field(repr=False)
 
 
 class TargetUnavailableError(Exception):
@@ -23,7 +45,7 @@ class Pending:
     last of them (save it once they are in the cloud)."""
 
     collection: str
-    documents: list[Document]
+    records: list[SyncRecord]
     cursor: int
 
 
@@ -31,7 +53,7 @@ class Pending:
 class Refusal:
     """A record the cloud refused for good (too large, invalid), and why."""
 
-    document: Document
+    record: SyncRecord
     error: str
 
 
@@ -43,7 +65,12 @@ class DeadLetter:
     attempts: int
     first_failed_unix_nano: int
     last_failed_unix_nano: int
-    document: Document = field(repr=False, default_factory=dict)
+    record: SyncRecord = field(repr=False)
+
+    @property
+    def document(self) -> Fields:
+        """The refused record's fields (what the admin API shows)."""
+        return self.record.fields
 
 
 class SyncSourcePort(Protocol):
@@ -79,8 +106,8 @@ class SyncSourcePort(Protocol):
 class SyncTargetPort(Protocol):
     """The cloud store."""
 
-    def send(self, collection: str, documents: list[Document]) -> list[Refusal]:
-        """Store ``documents`` (those already there count as stored). Returns the ones refused for
+    def send(self, collection: str, records: list[SyncRecord]) -> list[Refusal]:
+        """Store ``records`` (those already there count as stored). Returns the ones refused for
         good; raises :class:`TargetUnavailableError` when nothing can be said for now."""
         ...
 

@@ -1,301 +1,33 @@
 """The embedded DuckDB store: the default, local-first home of all telemetry.
 
-Writes arrive as columnar batches from the flusher thread; each becomes an Arrow table that
-DuckDB inserts in bulk, all signals of one flush in one transaction. Readers (the query API) use
-their own cursors, so queries run next to ingestion under DuckDB's MVCC.
+Writes arrive as columnar batches from the flusher thread; each becomes an Arrow table
+(``tables``) that DuckDB inserts in bulk, all signals of one flush in one transaction. Readers
+(the query API) use their own cursors, so queries run next to ingestion under DuckDB's MVCC.
 """
 
 from __future__ import annotations
 
-import binascii
 import contextlib
 import logging
 import os
 import threading
-from collections.abc import Callable, Sequence
-from itertools import accumulate
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from obsvty.adapters.encoding.typed_json import dumps
 from obsvty.adapters.storage.duckdb import schema as duckdb_schema
 from obsvty.adapters.storage.duckdb.gil_handoff import short_switch_interval
 from obsvty.adapters.storage.duckdb.span_keys import SpanKeys
-from obsvty.domain.arrow_batch import LOG_SCHEMA, METRIC_SCHEMA, SPAN_SCHEMA, ArrowBatch
-from obsvty.domain.batches import Batch, LogBatch, MetricBatch, SpanBatch
-from obsvty.domain.model import (
-    Exemplar,
-    InstrumentationScope,
-    Resource,
-    Signal,
-    SpanEvent,
-    SpanLink,
-)
+from obsvty.adapters.storage.duckdb.tables import arrow_table
+from obsvty.domain.batches import Batch
+from obsvty.domain.model import Signal
 from obsvty.ports.store import StoreError, StoreLockedError
 
 log = logging.getLogger(__name__)
 
-_U32 = pa.uint32()
-_U8 = pa.uint8()
-_I32 = pa.int32()
-_I64 = pa.int64()
-_STR = pa.string()
-
-
-def _shared_columns(
-    objects: list[Any], encode: Callable[[Any], tuple[Any, ...]], columns: dict[str, pa.DataType]
-) -> dict[str, pa.Array]:
-    """Columns of objects shared by many rows (resources, scopes, metric descriptors): each
-    distinct object is encoded once, and each column is a dictionary array (one index per row
-    into the short array of distinct values), which DuckDB reads as its own dictionary vector.
-
-    Dictionary arrays are built without running an Arrow compute function. That matters next to
-    the receivers' busy event loop: a compute function (``take``) gives Python's GIL up and must
-    then wait to get it back (see ``gil_handoff``). ``python -m bench.store_write gil``, the
-    table of 5,000 spans alone / next to a spinning Python thread: 14.4 / 104.0 ms with nine
-    ``take`` and three ``multiply`` calls (``_hex``), 14.2 / 55.3 ms without them."""
-    position: dict[int, int] = {}
-    distinct: list[tuple[Any, ...]] = []
-    indices = []
-    for obj in objects:
-        at = position.get(id(obj))
-        if at is None:
-            at = position[id(obj)] = len(distinct)
-            distinct.append(encode(obj))
-        indices.append(at)
-    rows = pa.array(indices, _I32)
-    return {
-        name: pa.DictionaryArray.from_arrays(rows, pa.array([d[n] for d in distinct], kind))
-        for n, (name, kind) in enumerate(columns.items())
-    }
-
-
-_RESOURCE_COLUMNS = {
-    "service_name": _STR,
-    "resource_attributes": _STR,
-    "resource_dropped_attributes_count": _U32,
-    "resource_schema_url": _STR,
-}
-_SCOPE_COLUMNS = {
-    "scope_name": _STR,
-    "scope_version": _STR,
-    "scope_attributes": _STR,
-    "scope_dropped_attributes_count": _U32,
-    "scope_schema_url": _STR,
-}
-
-
-def _resource_scope_columns(
-    resources: list[Resource], scopes: list[InstrumentationScope]
-) -> dict[str, pa.Array]:
-    columns = _shared_columns(
-        resources,
-        lambda r: (
-            r.service_name,
-            dumps(r.attributes),
-            r.dropped_attributes_count,
-            r.schema_url,
-        ),
-        _RESOURCE_COLUMNS,
-    )
-    columns.update(
-        _shared_columns(
-            scopes,
-            lambda s: (
-                s.name,
-                s.version,
-                dumps(s.attributes),
-                s.dropped_attributes_count,
-                s.schema_url,
-            ),
-            _SCOPE_COLUMNS,
-        )
-    )
-    return columns
-
-
-_double = (2).__mul__
-
-
-def _hex(ids: list[bytes]) -> pa.Array:
-    """Ids as lower-case hex strings, without a Python string per id: one ``hexlify`` of their
-    concatenation is the strings' data, and the offsets are the ids' lengths doubled and summed
-    (C-level iterators; no Arrow compute function, see :func:`_shared_columns`). About 4x
-    cheaper than ``id.hex()`` per row."""
-    count = len(ids)
-    if not count:
-        return pa.array([], _STR)
-    offsets = pa.array(accumulate(map(_double, map(len, ids)), initial=0), _I32).buffers()[1]
-    data = pa.py_buffer(binascii.hexlify(b"".join(ids)))
-    return pa.Array.from_buffers(_STR, count, [None, offsets, data])
-
-
-_EMPTY_LIST = "[]"
-"""Events, links or exemplars of an item that has none (most spans): no call, no encoding."""
-
-
-def _events_json(events: list[SpanEvent]) -> str:
-    return dumps(
-        [
-            {
-                "time_unix_nano": e.time_unix_nano,
-                "name": e.name,
-                "attributes": e.attributes,
-                "dropped_attributes_count": e.dropped_attributes_count,
-            }
-            for e in events
-        ]
-    )
-
-
-def _links_json(links: list[SpanLink]) -> str:
-    return dumps(
-        [
-            {
-                "trace_id": link.trace_id.hex(),
-                "span_id": link.span_id.hex(),
-                "trace_state": link.trace_state,
-                "attributes": link.attributes,
-                "dropped_attributes_count": link.dropped_attributes_count,
-                "flags": link.flags,
-            }
-            for link in links
-        ]
-    )
-
-
-def _exemplars_json(exemplars: list[Exemplar]) -> str:
-    return dumps(
-        [
-            {
-                "time_unix_nano": e.time_unix_nano,
-                "value": e.value,
-                "filtered_attributes": e.filtered_attributes,
-                "trace_id": e.trace_id.hex(),
-                "span_id": e.span_id.hex(),
-            }
-            for e in exemplars
-        ]
-    )
-
-
-def span_table(b: SpanBatch) -> pa.Table:
-    start = b.start_time_unix_nano
-    end = b.end_time_unix_nano
-    columns: dict[str, pa.Array] = {
-        "trace_id": _hex(b.trace_id),
-        "span_id": _hex(b.span_id),
-        "parent_span_id": _hex(b.parent_span_id),
-        "trace_state": pa.array(b.trace_state, _STR),
-        "flags": pa.array(b.flags, _U32),
-        "name": pa.array(b.name, _STR),
-        "kind": pa.array(b.kind, _U8),
-        "start_time_unix_nano": pa.array(start, _I64),
-        "end_time_unix_nano": pa.array(end, _I64),
-        "duration_ns": pa.array([e - s for s, e in zip(start, end, strict=True)], _I64),
-        "attributes": pa.array([dumps(a) for a in b.attributes], _STR),
-        "dropped_attributes_count": pa.array(b.dropped_attributes_count, _U32),
-        "events": pa.array([_events_json(e) if e else _EMPTY_LIST for e in b.events], _STR),
-        "dropped_events_count": pa.array(b.dropped_events_count, _U32),
-        "links": pa.array([_links_json(k) if k else _EMPTY_LIST for k in b.links], _STR),
-        "dropped_links_count": pa.array(b.dropped_links_count, _U32),
-        "status_code": pa.array(b.status_code, _U8),
-        "status_message": pa.array(b.status_message, _STR),
-    }
-    columns.update(_resource_scope_columns(b.resource, b.scope))
-    return pa.table(columns, schema=SPAN_SCHEMA)
-
-
-def log_table(b: LogBatch) -> pa.Table:
-    columns: dict[str, pa.Array] = {
-        "time_unix_nano": pa.array(b.time_unix_nano, _I64),
-        "observed_time_unix_nano": pa.array(b.observed_time_unix_nano, _I64),
-        "severity_number": pa.array(b.severity_number, _U8),
-        "severity_text": pa.array(b.severity_text, _STR),
-        "body": pa.array([None if v is None else dumps(v) for v in b.body], _STR),
-        "attributes": pa.array([dumps(a) for a in b.attributes], _STR),
-        "dropped_attributes_count": pa.array(b.dropped_attributes_count, _U32),
-        "flags": pa.array(b.flags, _U32),
-        "trace_id": _hex(b.trace_id),
-        "span_id": _hex(b.span_id),
-        "event_name": pa.array(b.event_name, _STR),
-    }
-    columns.update(_resource_scope_columns(b.resource, b.scope))
-    return pa.table(columns, schema=LOG_SCHEMA)
-
-
-def metric_table(b: MetricBatch) -> pa.Table:
-    u64_list = pa.list_(pa.uint64())
-    columns = _shared_columns(
-        b.metric,
-        lambda m: (
-            m.name,
-            m.description,
-            m.unit,
-            m.type,
-            m.aggregation_temporality,
-            m.is_monotonic,
-            dumps(m.metadata),
-        ),
-        {
-            "metric_name": _STR,
-            "metric_description": _STR,
-            "metric_unit": _STR,
-            "metric_type": _STR,
-            "aggregation_temporality": _U8,
-            "is_monotonic": pa.bool_(),
-            "metric_metadata": _STR,
-        },
-    )
-    columns |= {
-        "start_time_unix_nano": pa.array(b.start_time_unix_nano, _I64),
-        "time_unix_nano": pa.array(b.time_unix_nano, _I64),
-        "attributes": pa.array([dumps(a) for a in b.attributes], _STR),
-        "flags": pa.array(b.flags, _U32),
-        "exemplars": pa.array(
-            [_exemplars_json(e) if e else _EMPTY_LIST for e in b.exemplars], _STR
-        ),
-        "value_int": pa.array(b.value_int, _I64),
-        "value_double": pa.array(b.value_double, pa.float64()),
-        "count": pa.array(b.count, pa.uint64()),
-        "sum": pa.array(b.sum, pa.float64()),
-        "min": pa.array(b.min, pa.float64()),
-        "max": pa.array(b.max, pa.float64()),
-        "bucket_counts": pa.array(b.bucket_counts, u64_list),
-        "explicit_bounds": pa.array(b.explicit_bounds, pa.list_(pa.float64())),
-        "scale": pa.array(b.scale, pa.int32()),
-        "zero_count": pa.array(b.zero_count, pa.uint64()),
-        "zero_threshold": pa.array(b.zero_threshold, pa.float64()),
-        "positive_offset": pa.array(b.positive_offset, pa.int32()),
-        "positive_bucket_counts": pa.array(b.positive_bucket_counts, u64_list),
-        "negative_offset": pa.array(b.negative_offset, pa.int32()),
-        "negative_bucket_counts": pa.array(b.negative_bucket_counts, u64_list),
-        "quantile_values": pa.array(
-            [dumps([{"quantile": q, "value": v} for q, v in qv]) for qv in b.quantile_values],
-            _STR,
-        ),
-    }
-    columns.update(_resource_scope_columns(b.resource, b.scope))
-    return pa.table(columns, schema=METRIC_SCHEMA)
-
-
-_TO_ARROW: dict[type[Any], Callable[[Any], pa.Table]] = {
-    SpanBatch: span_table,
-    LogBatch: log_table,
-    MetricBatch: metric_table,
-}
 _TABLE_NAMES = {Signal.TRACES: "spans", Signal.LOGS: "logs", Signal.METRICS: "metric_points"}
-
-
-def _arrow_table(group: list[Batch]) -> pa.Table:
-    """One signal's batches as one Arrow table: the compiled decoder's as they are, the
-    list-based ones converted."""
-    tables = [b.table if isinstance(b, ArrowBatch) else _TO_ARROW[type(b)](b) for b in group]
-    return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
-
 
 _INSERT_ODD_SPANS = """
 INSERT INTO spans BY NAME
@@ -482,7 +214,7 @@ class DuckDBStore:
         try:
             for signal, group in grouped.items():
                 name = _TABLE_NAMES[signal]
-                table = _arrow_table(group)
+                table = arrow_table(group)
                 statements += _insert_statements(name)
                 tables[_incoming(name)] = table
                 rows[name] = table.num_rows

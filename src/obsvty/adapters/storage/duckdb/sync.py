@@ -5,24 +5,66 @@ sequence on insert (existing rows are numbered when the column is added). The st
 transaction at a time, so ``sync_seq`` grows in commit order and "everything after the cursor" is
 a stable, resumable range: rows are never renumbered, and a rolled-back write only leaves a gap.
 The cursor and the dead letters are tables of the same file (``sync_state``,
-``sync_dead_letters``), so they survive a restart with the data they describe.
+``sync_dead_letters``, a record each as exact typed JSON), so they survive a restart with the
+data they describe. A row becomes a record by parsing its JSON columns: the stored form is the
+shared encoding (``encoding.model_fields``) as typed JSON.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
-import bson
 import duckdb
 
-from obsvty.adapters.storage.mongodb import documents as docs
-from obsvty.adapters.storage.mongodb.sync import document_key
-from obsvty.ports.sync import DeadLetter, Pending, Refusal
+from obsvty.adapters.encoding.sync_records import record_from_text, record_text, sync_record
+from obsvty.adapters.encoding.typed_json import loads_attributes, loads_value
+from obsvty.ports.sync import (
+    COLLECTIONS,
+    LOGS,
+    METRIC_POINTS,
+    SPANS,
+    DeadLetter,
+    Pending,
+    Refusal,
+    SyncRecord,
+)
 
 SEQ_COLUMN = "sync_seq"
-_CODEC: bson.CodecOptions[dict[str, Any]] = bson.CodecOptions(tz_aware=True)
+
+
+def _json_list(text: str | None) -> list[Any]:
+    value = loads_value(text)
+    return value if isinstance(value, list) else []
+
+
+_Parse = Callable[[str | None], Any]
+_COMMON: tuple[tuple[str, _Parse], ...] = (
+    ("attributes", loads_attributes),
+    ("resource_attributes", loads_attributes),
+    ("scope_attributes", loads_attributes),
+)
+_JSON_COLUMNS: dict[str, tuple[tuple[str, _Parse], ...]] = {
+    SPANS: (*_COMMON, ("events", _json_list), ("links", _json_list)),
+    LOGS: (*_COMMON, ("body", loads_value)),
+    METRIC_POINTS: (
+        *_COMMON,
+        ("metric_metadata", loads_attributes),
+        ("exemplars", _json_list),
+        ("quantile_values", _json_list),
+    ),
+}
+"""Each table's JSON columns (typed JSON text) and how a record holds them."""
+
+
+def record_from_row(table: str, row: dict[str, Any]) -> SyncRecord:
+    """The sync record of a stored row (without ``sync_seq``; parsed in place)."""
+    for column, parse in _JSON_COLUMNS[table]:
+        row[column] = parse(row[column])
+    return sync_record(table, row)
+
 
 _STATE = """
 CREATE TABLE IF NOT EXISTS sync_state (
@@ -44,7 +86,7 @@ CREATE TABLE IF NOT EXISTS sync_dead_letters (
 
 
 class DuckDBSyncSource:
-    collections: tuple[str, ...] = docs.COLLECTIONS
+    collections: tuple[str, ...] = COLLECTIONS
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         """``con``: a cursor of the DuckDB store's connection (same database, own transactions).
@@ -76,13 +118,13 @@ class DuckDBSyncSource:
             )
             names = [d[0] for d in result.description or ()]
             rows = result.fetchall()
-        documents = []
+        records = []
         cursor = after
         for values in rows:
             row = dict(zip(names, values, strict=True))
             cursor = row.pop(SEQ_COLUMN)
-            documents.append(docs.document_from_duckdb_row(collection, row))
-        return Pending(collection, documents, cursor)
+            records.append(record_from_row(collection, row))
+        return Pending(collection, records, cursor)
 
     def save_cursor(self, collection: str, cursor: int) -> None:
         with self._lock:
@@ -116,9 +158,9 @@ class DuckDBSyncSource:
                         last_failed_unix_nano = excluded.last_failed_unix_nano
                     """,
                     [
-                        f"{collection}:{document_key(refusal.document)}",
+                        f"{collection}:{refusal.record.key}",
                         collection,
-                        bson.encode(refusal.document),
+                        record_text(refusal.record).encode(),
                         refusal.error,
                         now,
                         now,
@@ -141,7 +183,7 @@ class DuckDBSyncSource:
                 attempts=r[3],
                 first_failed_unix_nano=r[4],
                 last_failed_unix_nano=r[5],
-                document=bson.decode(bytes(r[6]), codec_options=_CODEC),
+                record=record_from_text(bytes(r[6]).decode()),
             )
             for r in rows
         ]

@@ -36,26 +36,34 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from bson.decimal128 import Decimal128
 
-from obsvty.adapters.encoding.typed_json import loads_attributes, loads_value
+from obsvty.adapters.encoding.model_fields import (
+    descriptor_fields,
+    event_fields,
+    exemplar_fields,
+    link_fields,
+    quantile_fields,
+    resource_fields,
+    scope_fields,
+)
+from obsvty.adapters.encoding.sync_records import sync_record
 from obsvty.domain.arrow_batch import JSON_COLUMNS, ArrowBatch
 from obsvty.domain.batches import LogBatch, MetricBatch, SpanBatch
 from obsvty.domain.model import (
     Attributes,
     AttributeValue,
-    Exemplar,
     InstrumentationScope,
+    MetricDescriptor,
     Resource,
     Signal,
-    SpanEvent,
-    SpanLink,
 )
+from obsvty.ports import sync as sync_port
+from obsvty.ports.sync import SyncRecord
 
 Document = dict[str, Any]
 
-SPANS = "spans"
-LOGS = "logs"
-METRIC_POINTS = "metric_points"
-COLLECTIONS = (SPANS, LOGS, METRIC_POINTS)
+# the collections are the sync port's (and the DuckDB tables') names
+SPANS, LOGS, METRIC_POINTS = sync_port.SPANS, sync_port.LOGS, sync_port.METRIC_POINTS
+COLLECTIONS = sync_port.COLLECTIONS
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MAX_DATE_NS = 253402300799 * 10**9  # 9999-12-31T23:59:59Z, the last date BSON/Python can hold
@@ -131,52 +139,11 @@ def _shared(objects: list[Any], encode: Callable[[Any], Any]) -> list[Any]:
 
 
 def _resource_fields(resource: Resource) -> Document:
-    return {
-        "service_name": resource.service_name,
-        "resource_attributes": encode_attributes(resource.attributes),
-        "resource_dropped_attributes_count": resource.dropped_attributes_count,
-        "resource_schema_url": resource.schema_url,
-    }
+    return resource_fields(resource, encode_attributes)
 
 
 def _scope_fields(scope: InstrumentationScope) -> Document:
-    return {
-        "scope_name": scope.name,
-        "scope_version": scope.version,
-        "scope_attributes": encode_attributes(scope.attributes),
-        "scope_dropped_attributes_count": scope.dropped_attributes_count,
-        "scope_schema_url": scope.schema_url,
-    }
-
-
-def _event(e: SpanEvent) -> Document:
-    return {
-        "time_unix_nano": e.time_unix_nano,
-        "name": e.name,
-        "attributes": encode_attributes(e.attributes),
-        "dropped_attributes_count": e.dropped_attributes_count,
-    }
-
-
-def _link(link: SpanLink) -> Document:
-    return {
-        "trace_id": link.trace_id.hex(),
-        "span_id": link.span_id.hex(),
-        "trace_state": link.trace_state,
-        "attributes": encode_attributes(link.attributes),
-        "dropped_attributes_count": link.dropped_attributes_count,
-        "flags": link.flags,
-    }
-
-
-def _exemplar(e: Exemplar) -> Document:
-    return {
-        "time_unix_nano": e.time_unix_nano,
-        "value": e.value,
-        "filtered_attributes": encode_attributes(e.filtered_attributes),
-        "trace_id": e.trace_id.hex(),
-        "span_id": e.span_id.hex(),
-    }
+    return scope_fields(scope, encode_attributes)
 
 
 def span_documents(b: SpanBatch) -> Iterator[Document]:
@@ -201,9 +168,9 @@ def span_documents(b: SpanBatch) -> Iterator[Document]:
             "duration_ns": end - start,
             "attributes": encode_attributes(b.attributes[i]),
             "dropped_attributes_count": b.dropped_attributes_count[i],
-            "events": [_event(e) for e in b.events[i]],
+            "events": [event_fields(e, encode_attributes) for e in b.events[i]],
             "dropped_events_count": b.dropped_events_count[i],
-            "links": [_link(link) for link in b.links[i]],
+            "links": [link_fields(link, encode_attributes) for link in b.links[i]],
             "dropped_links_count": b.dropped_links_count[i],
             "status_code": b.status_code[i],
             "status_message": b.status_message[i],
@@ -238,16 +205,8 @@ def log_documents(b: LogBatch) -> Iterator[Document]:
         yield with_content_id(doc)
 
 
-def _descriptor_fields(m: Any) -> Document:
-    return {
-        "metric_name": m.name,
-        "metric_description": m.description,
-        "metric_unit": m.unit,
-        "metric_type": m.type,
-        "aggregation_temporality": m.aggregation_temporality,
-        "is_monotonic": m.is_monotonic,
-        "metric_metadata": encode_attributes(m.metadata),
-    }
+def _descriptor_fields(m: MetricDescriptor) -> Document:
+    return descriptor_fields(m, encode_attributes)
 
 
 def metric_documents(b: MetricBatch) -> Iterator[Document]:
@@ -261,7 +220,7 @@ def metric_documents(b: MetricBatch) -> Iterator[Document]:
             "time_unix_nano": b.time_unix_nano[i],
             "attributes": encode_attributes(b.attributes[i]),
             "flags": b.flags[i],
-            "exemplars": [_exemplar(e) for e in b.exemplars[i]],
+            "exemplars": [exemplar_fields(e, encode_attributes) for e in b.exemplars[i]],
             "value_int": b.value_int[i],
             "value_double": b.value_double[i],
             "count": uint64(b.count[i]),
@@ -277,7 +236,7 @@ def metric_documents(b: MetricBatch) -> Iterator[Document]:
             "positive_bucket_counts": uint64s(b.positive_bucket_counts[i]),
             "negative_offset": b.negative_offset[i],
             "negative_bucket_counts": uint64s(b.negative_bucket_counts[i]),
-            "quantile_values": [{"quantile": q, "value": v} for q, v in b.quantile_values[i]],
+            "quantile_values": quantile_fields(b.quantile_values[i]),
             **resources[i],
             **scopes[i],
             "ts": timestamp(b.time_unix_nano[i]),
@@ -404,48 +363,60 @@ def arrow_documents(batch: ArrowBatch) -> Iterator[Document]:
         yield with_content_id(doc)
 
 
-# --- DuckDB rows (the local store) to the same documents, for the cloud sync
+# --- the cloud sync's records (fields in the shared encoding) to the same documents, and back
 
-_JSON_ATTRIBUTE_COLUMNS = ("attributes", "resource_attributes", "scope_attributes")
+INGEST_ID = "ingest_id"
+"""The store's write order (an ObjectId per document), not part of a record."""
+_NOT_FIELDS = frozenset(("_id", "ts", INGEST_ID))
+_ATTRIBUTE_FIELDS = ("attributes", "resource_attributes", "scope_attributes")
+_NESTED_ATTRIBUTES = {
+    SPANS: (("events", "attributes"), ("links", "attributes")),
+    METRIC_POINTS: (("exemplars", "filtered_attributes"),),
+}
+_COUNTS = ("count", "zero_count")
+_BUCKET_COUNTS = ("bucket_counts", "positive_bucket_counts", "negative_bucket_counts")
 
 
-def _json_list(text: str | None) -> list[Any]:
-    value = loads_value(text)
-    return value if isinstance(value, list) else []
+def _recode(collection: str, fields: Document, attributes: Callable[[Any], Any]) -> Document:
+    """A copy of ``fields`` with every attribute map (nested ones too) through ``attributes``."""
+    doc = dict(fields)
+    for name in _ATTRIBUTE_FIELDS:
+        doc[name] = attributes(doc[name])
+    if collection == METRIC_POINTS:
+        doc["metric_metadata"] = attributes(doc["metric_metadata"])
+    for name, key in _NESTED_ATTRIBUTES.get(collection, ()):
+        doc[name] = [{**item, key: attributes(item.get(key) or {})} for item in doc[name] or ()]
+    return doc
 
 
-def document_from_duckdb_row(table: str, row: Mapping[str, Any]) -> Document:
-    """The document the MongoDB store would have written for the batch item this row holds."""
-    doc: Document = dict(row)
-    for column in _JSON_ATTRIBUTE_COLUMNS:
-        doc[column] = encode_attributes(loads_attributes(doc[column]))
-    if table == SPANS:
-        doc["events"] = [
-            {**e, "attributes": encode_attributes(e.get("attributes") or {})}
-            for e in _json_list(doc["events"])
-        ]
-        doc["links"] = [
-            {**link, "attributes": encode_attributes(link.get("attributes") or {})}
-            for link in _json_list(doc["links"])
-        ]
+def document_from_record(collection: str, record: SyncRecord) -> Document:
+    """The document the MongoDB store would have written for the item ``record`` holds."""
+    doc = _recode(collection, record.fields, encode_attributes)
+    if collection == SPANS:
         doc["ts"] = timestamp(doc["start_time_unix_nano"])
         return {"_id": span_id_key(doc["trace_id"], doc["span_id"]), **doc}
-    if table == LOGS:
-        doc["body"] = loads_value(doc["body"])
+    if collection == LOGS:
         doc["ts"] = timestamp(doc["time_unix_nano"] or doc["observed_time_unix_nano"])
         return with_content_id(doc)
-    doc["metric_metadata"] = encode_attributes(loads_attributes(doc["metric_metadata"]))
-    doc["exemplars"] = [
-        {
-            **e,
-            "filtered_attributes": encode_attributes(e.get("filtered_attributes") or {}),
-        }
-        for e in _json_list(doc["exemplars"])
-    ]
-    doc["quantile_values"] = _json_list(doc["quantile_values"])
-    for field in ("count", "zero_count"):
-        doc[field] = uint64(doc[field])
-    for field in ("bucket_counts", "positive_bucket_counts", "negative_bucket_counts"):
-        doc[field] = uint64s(doc[field])
+    for name in _COUNTS:
+        doc[name] = uint64(doc[name])
+    for name in _BUCKET_COUNTS:
+        doc[name] = uint64s(doc[name])
     doc["ts"] = timestamp(doc["time_unix_nano"])
     return with_content_id(doc)
+
+
+def record_from_document(collection: str, document: Document) -> SyncRecord:
+    """The record of a stored document: the inverse of :func:`document_from_record` (but for
+    ``ingest_id``, which is this database's write order, not the record's)."""
+    fields = {k: v for k, v in document.items() if k not in _NOT_FIELDS}
+    fields = _recode(collection, fields, decode_attributes)
+    if collection == LOGS:
+        fields["body"] = _native(fields["body"])
+    elif collection == METRIC_POINTS:
+        for name in _COUNTS:
+            if fields[name] is not None:
+                fields[name] = decode_int(fields[name])
+        for name in _BUCKET_COUNTS:
+            fields[name] = [decode_int(v) for v in fields[name] or ()]
+    return sync_record(collection, fields)

@@ -36,7 +36,7 @@ from obsvty.ports.store import StoreError
 log = logging.getLogger(__name__)
 
 DUPLICATE_KEY = 11000
-INGEST_ID = "ingest_id"
+INGEST_ID = docs.INGEST_ID
 """An ObjectId per document, increasing in the order one process writes them: the insertion
 order (metric ties, log page tie breaker) and the cloud sync's cursor."""
 SYNC_STATE = "obsvty_sync_state"

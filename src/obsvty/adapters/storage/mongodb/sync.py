@@ -1,14 +1,16 @@
 """The cloud sync's MongoDB sides: the cloud target, and a local MongoDB store as a source.
 
-The target inserts unordered with the same idempotent ``_id``s as the MongoDB store. It tells a
-refusal *for good* (a document too large, or a per-document write error such as a validation
-failure) from the cloud being unavailable (network errors, timeouts, elections, write-concern
-errors, any failure of the whole command): refusals are dead-lettered, unavailability is retried.
+The target turns the sync's records into the documents the MongoDB store writes (the same
+fields and idempotent ``_id``s: ``documents.document_from_record``) and inserts them
+unordered. It tells a refusal *for good* (a document too large, or a per-document write error
+such as a validation failure) from the cloud being unavailable (network errors, timeouts,
+elections, write-concern errors, any failure of the whole command): refusals are
+dead-lettered, unavailability is retried. The dead letters keep records as exact typed JSON.
 
 A local MongoDB source reads documents by ``ingest_id`` (an ObjectId per document, increasing in
 the order this process writes them) up to the watermark the store publishes after each complete
-write, so a write still in progress is never half-read and skipped. The cursor and the dead
-letters are kept in the local database itself.
+write, so a write still in progress is never half-read and skipped, and turns them into the
+sync's records. The cursor and the dead letters are kept in the local database itself.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pymongo import ASCENDING, MongoClient
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, PyMongoError
 
+from obsvty.adapters.encoding.sync_records import record_from_text, record_text
 from obsvty.adapters.storage.mongodb import documents as docs
 from obsvty.adapters.storage.mongodb.store import (
     DUPLICATE_KEY,
@@ -35,11 +38,13 @@ from obsvty.adapters.storage.mongodb.store import (
 )
 from obsvty.ports.sync import (
     DeadLetter,
-    Document,
     Pending,
     Refusal,
+    SyncRecord,
     TargetUnavailableError,
 )
+
+Document = docs.Document
 
 DEAD_LETTERS = "sync_dead_letters"
 MAX_BSON_SIZE = 16 * 1024 * 1024
@@ -48,11 +53,6 @@ MAX_BSON_SIZE = 16 * 1024 * 1024
 TRANSIENT_CODES = frozenset(
     {6, 7, 50, 89, 91, 112, 189, 251, 262, 9001, 10107, 11600, 11602, 13435, 13436}
 )
-
-
-def document_key(document: Document) -> str:
-    key = document.get("_id")
-    return key.hex() if isinstance(key, bytes) else str(key)
 
 
 class MongoSyncTarget:
@@ -73,19 +73,21 @@ class MongoSyncTarget:
         )
         self._indexed = False
 
-    def send(self, collection: str, documents: list[Document]) -> list[Refusal]:
+    def send(self, collection: str, records: list[SyncRecord]) -> list[Refusal]:
         refusals: list[Refusal] = []
         sendable: list[Document] = []
-        for document in documents:
+        sent: list[SyncRecord] = []
+        for record in records:
+            document = docs.document_from_record(collection, record)
             size = len(bson.encode(document))
             if size > MAX_BSON_SIZE:
                 refusals.append(
-                    Refusal(document, f"document too large: {size} bytes > {MAX_BSON_SIZE}")
+                    Refusal(record, f"document too large: {size} bytes > {MAX_BSON_SIZE}")
                 )
-            elif INGEST_ID in document:
-                sendable.append(document)
             else:
-                sendable.append({**document, INGEST_ID: ObjectId()})
+                document[INGEST_ID] = ObjectId()
+                sendable.append(document)
+                sent.append(record)
         try:
             if not self._indexed:
                 ensure_indexes(self.db, self.settings.retention_days)
@@ -93,13 +95,13 @@ class MongoSyncTarget:
             if sendable:
                 self.db[collection].insert_many(sendable, ordered=False)
         except BulkWriteError as exc:
-            refusals.extend(self._classify(exc, sendable))
+            refusals.extend(self._classify(exc, sent))
         except PyMongoError as exc:
             raise TargetUnavailableError(f"cloud MongoDB unavailable: {exc}") from exc
         return refusals
 
     @staticmethod
-    def _classify(exc: BulkWriteError, sent: list[Document]) -> list[Refusal]:
+    def _classify(exc: BulkWriteError, sent: list[SyncRecord]) -> list[Refusal]:
         details = exc.details
         if details.get("writeConcernErrors"):
             # written, but not acknowledged as durable: send again (idempotent) later
@@ -138,13 +140,13 @@ class MongoDeadLetters:
     def add_dead_letters(self, collection: str, refusals: list[Refusal]) -> None:
         now = time.time_ns()
         for refusal in refusals:
-            key = f"{collection}:{document_key(refusal.document)}"
+            key = f"{collection}:{refusal.record.key}"
             self._dead.update_one(
                 {"_id": key},
                 {
                     "$set": {
                         "collection": collection,
-                        "document": bson.encode(refusal.document),
+                        "record": record_text(refusal.record),
                         "error": refusal.error,
                         "last_failed_unix_nano": now,
                     },
@@ -164,7 +166,7 @@ class MongoDeadLetters:
                 attempts=d["attempts"],
                 first_failed_unix_nano=d["first_failed_unix_nano"],
                 last_failed_unix_nano=d["last_failed_unix_nano"],
-                document=bson.decode(d["document"], codec_options=_CODEC),
+                record=record_from_text(d["record"]),
             )
             for d in found.limit(limit)
         ]
@@ -175,9 +177,6 @@ class MongoDeadLetters:
     def remove_dead_letters(self, ids: list[str] | None = None) -> int:
         query: dict[str, Any] = {} if ids is None else {"_id": {"$in": ids}}
         return self._dead.delete_many(query).deleted_count
-
-
-_CODEC: bson.CodecOptions[dict[str, Any]] = bson.CodecOptions(tz_aware=True)
 
 
 class MongoSyncSource(MongoDeadLetters):
@@ -210,7 +209,8 @@ class MongoSyncSource(MongoDeadLetters):
             return Pending(collection, [], self._cursor(collection))
         found = list(self._db[collection].find(query).sort(INGEST_ID, ASCENDING).limit(limit))
         cursor = _int(found[-1][INGEST_ID]) if found else self._cursor(collection)
-        return Pending(collection, found, cursor)
+        records = [docs.record_from_document(collection, d) for d in found]
+        return Pending(collection, records, cursor)
 
     def save_cursor(self, collection: str, cursor: int) -> None:
         self._state.update_one(
