@@ -4,17 +4,20 @@ that refuses a record to the admin's retry."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
+import bson
 import pytest
 from pymongo import MongoClient
 
 from obsvty.adapters.storage.duckdb.store import DuckDBStore
 from obsvty.adapters.storage.duckdb.sync import DuckDBSyncSource
+from obsvty.adapters.storage.mongodb import documents as docs
 from obsvty.adapters.storage.mongodb.store import MongoDBStore, MongoSettings
 from obsvty.adapters.storage.mongodb.sync import MongoDeadLetters, MongoSyncSource, MongoSyncTarget
 from obsvty.application.sync import SyncService
@@ -148,3 +151,56 @@ def test_sync_from_mongodb_store_dead_letters_a_refused_record_then_retries_it(
         target.close()
         client.close()
     local.close()
+
+
+@pytest.mark.parametrize("kind", ["duckdb", "mongodb"])
+def test_dead_letter_kept_before_sync_records_is_listed_and_retried_as_it_was(
+    tmp_path: Path, mongodb_uri: str, kind: str
+) -> None:
+    # Arrange: a dead letter as a version before sync records kept it: the cloud document itself
+    # (BSON in a DuckDB table, a sub-document in MongoDB), keyed by its content id
+    document = docs.with_content_id(next(docs.log_documents(log_batch(1, service="old"))))
+    letter_id = f"logs:{document['_id'].hex()}"
+    old = {"error": "E121 refused", "attempts": 1, "first": 1, "last": 2}
+    with contextlib.ExitStack() as stack:
+        if kind == "duckdb":
+            store = DuckDBStore(tmp_path / "local.duckdb")
+            stack.callback(store.close)
+            source: SyncSourcePort = DuckDBSyncSource(store.cursor())
+            store.cursor().execute(
+                "INSERT INTO sync_dead_letters VALUES (?, 'logs', ?, ?, ?, ?, ?)",
+                [letter_id, bson.encode(document), *old.values()],
+            )
+        else:
+            local = stack.enter_context(scratch_database(mongodb_uri))
+            client: MongoClient[dict[str, Any]] = MongoClient(mongodb_uri, tz_aware=True)
+            stack.callback(client.close)
+            source = MongoSyncSource(client[local])
+            client[local]["sync_dead_letters"].insert_one(
+                {
+                    "_id": letter_id,
+                    "collection": "logs",
+                    "document": document,
+                    "error": old["error"],
+                    "attempts": old["attempts"],
+                    "first_failed_unix_nano": old["first"],
+                    "last_failed_unix_nano": old["last"],
+                }
+            )
+        cloud_db = stack.enter_context(scratch_database(mongodb_uri))
+        target = MongoSyncTarget(MongoSettings(mongodb_uri, cloud_db))
+        stack.callback(target.close)
+        service = SyncService(source, target)
+
+        # Act
+        listed = service.dead_letters()
+        retried = service.retry_dead_letters()
+
+        # Assert: shown as it was kept, then stored in the cloud under the same _id, once
+        assert [(d.id, d.attempts, d.document["service_name"]) for d in listed] == [
+            (letter_id, 1, "old")
+        ]
+        assert (retried.resent, retried.still_failing) == (1, 0)
+        stored = list(target.db["logs"].find({}, {"_id": 1, "body": 1}))
+        assert stored == [{"_id": document["_id"], "body": document["body"]}]
+        assert source.dead_letter_count() == 0

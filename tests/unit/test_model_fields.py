@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from obsvty.adapters.api.query_api import log_doc, span_doc
+from obsvty.adapters.api.query_serialisers import log_doc, span_doc
 from obsvty.adapters.encoding.model_fields import (
     descriptor_fields,
     event_fields,

@@ -1,5 +1,5 @@
 /* ExportMetricsServiceRequest -> the columns of obsvty's `metric_points` table (see
- * obsvty/adapters/storage/duckdb/schema.py and duckdb/store.py metric_table), validating each
+ * obsvty/adapters/storage/duckdb/schema.py and duckdb/tables.py metric_table), validating each
  * metric and data point as obsvty/adapters/otlp/to_domain.py (metrics, _metric_points, _append_point,
  * _exemplars) and obsvty/domain/validation.py do, in the same order, with the same reasons.
  *
@@ -374,7 +374,7 @@ static int metric_number_json(buf_t *b, int kind, uint64_t value) {
     return buf_lit(b, "null");
 }
 
-/* The point's exemplars as duckdb/store.py _exemplars_json writes them, into b; *problem set to the
+/* The point's exemplars as duckdb/tables.py writes them, into b; *problem set to the
  * first invalid one's reason (as _exemplars finds it). Every exemplar is read and checked. */
 static int metric_exemplars_json(metrics_t *m, buf_t *b, char *problem, size_t cap, int *bad) {
     *bad = 0;

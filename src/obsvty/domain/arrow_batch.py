@@ -88,7 +88,7 @@ _F64 = pa.float64()
 
 METRIC_SCHEMA = pa.schema(
     [
-        # what every point of one metric shares (duckdb.store.metric_table's descriptor columns)
+        # what every point of one metric shares (duckdb.tables.metric_table's descriptor columns)
         ("metric_name", _shared(_STR)),
         ("metric_description", _shared(_STR)),
         ("metric_unit", _shared(_STR)),
@@ -120,7 +120,7 @@ METRIC_SCHEMA = pa.schema(
         *RESOURCE_SCOPE_FIELDS,
     ]
 )
-"""The columns of a metric data point, in the order of ``duckdb.store.metric_table``; the fields a
+"""The columns of a metric data point, in the order of ``duckdb.tables.metric_table``; the fields a
 point type does not have are null (or an empty list), as in ``MetricBatch``."""
 
 SCHEMAS[Signal.METRICS] = METRIC_SCHEMA

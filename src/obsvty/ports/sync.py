@@ -29,10 +29,15 @@ class SyncRecord:
     ``key`` identifies the record for good (the same record has the same key in every round and
     after a restart): a span's is its trace id and span id in hex, another record's a digest of
     its fields. ``fields`` are named as the stores' columns, with attribute maps as dicts, ids
-    as hex, bytes as ``bytes`` and uint64 counts as ``int``."""
+    as hex, bytes as ``bytes`` and uint64 counts as ``int``.
+
+    ``cloud_document``: a dead letter kept by a version before these records, as the cloud
+    document it was refused as (then ``fields`` are that document too); the target sends it as
+    it is, and the source keeps it in its old form if it is refused again."""
 
     key: str
     fields: Fields = field(repr=False)
+    cloud_document: Fields | None = field(default=None, repr=False)
 
 
 class TargetUnavailableError(Exception):

@@ -10,6 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from obsvty.adapters.encoding.model_fields import (
+    event_fields,
+    link_fields,
+    log_fields,
+    resource_fields,
+    scope_fields,
+)
 from obsvty.application.query import MetricSeries
 from obsvty.domain.model import InstrumentationScope, LogRecord, Resource, Signal, Span, SpanKind
 from obsvty.ports.query import (
@@ -32,22 +39,11 @@ def kind_name(kind: int) -> str:
 
 
 def _resource(r: Resource) -> dict[str, Any]:
-    return {
-        "service_name": r.service_name,
-        "attributes": r.attributes,
-        "dropped_attributes_count": r.dropped_attributes_count,
-        "schema_url": r.schema_url,
-    }
+    return resource_fields(r, prefix="")
 
 
 def _scope(s: InstrumentationScope) -> dict[str, Any]:
-    return {
-        "name": s.name,
-        "version": s.version,
-        "attributes": s.attributes,
-        "dropped_attributes_count": s.dropped_attributes_count,
-        "schema_url": s.schema_url,
-    }
+    return scope_fields(s, prefix="")
 
 
 def span_doc(s: Span) -> dict[str, Any]:
@@ -66,27 +62,9 @@ def span_doc(s: Span) -> dict[str, Any]:
         "status": {"code": _STATUS.get(s.status_code, "unset"), "message": s.status_message},
         "attributes": s.attributes,
         "dropped_attributes_count": s.dropped_attributes_count,
-        "events": [
-            {
-                "time_unix_nano": e.time_unix_nano,
-                "name": e.name,
-                "attributes": e.attributes,
-                "dropped_attributes_count": e.dropped_attributes_count,
-            }
-            for e in s.events
-        ],
+        "events": [event_fields(e) for e in s.events],
         "dropped_events_count": s.dropped_events_count,
-        "links": [
-            {
-                "trace_id": link.trace_id.hex(),
-                "span_id": link.span_id.hex(),
-                "trace_state": link.trace_state,
-                "attributes": link.attributes,
-                "dropped_attributes_count": link.dropped_attributes_count,
-                "flags": link.flags,
-            }
-            for link in s.links
-        ],
+        "links": [link_fields(link) for link in s.links],
         "dropped_links_count": s.dropped_links_count,
         "resource": _resource(s.resource),
         "scope": _scope(s.scope),
@@ -95,21 +73,7 @@ def span_doc(s: Span) -> dict[str, Any]:
 
 def log_doc(r: LogRecord) -> dict[str, Any]:
     """One log record with its resource and scope."""
-    return {
-        "time_unix_nano": r.time_unix_nano,
-        "observed_time_unix_nano": r.observed_time_unix_nano,
-        "severity_number": r.severity_number,
-        "severity_text": r.severity_text,
-        "body": r.body,
-        "attributes": r.attributes,
-        "dropped_attributes_count": r.dropped_attributes_count,
-        "flags": r.flags,
-        "trace_id": r.trace_id.hex(),
-        "span_id": r.span_id.hex(),
-        "event_name": r.event_name,
-        "resource": _resource(r.resource),
-        "scope": _scope(r.scope),
-    }
+    return {**log_fields(r), "resource": _resource(r.resource), "scope": _scope(r.scope)}
 
 
 def operations_doc(ops: Iterable[Operation]) -> dict[str, Any]:

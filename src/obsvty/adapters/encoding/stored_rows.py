@@ -1,6 +1,6 @@
 """Arrow batches in the stored row form (:mod:`obsvty.domain.arrow_batch`) back to the list-based
 batches of :mod:`obsvty.domain.batches`, for a store that builds its own documents from Python
-values (MongoDB). The inverse of ``duckdb.store.span_table``, ``log_table`` and
+values (MongoDB). The inverse of ``duckdb.tables.span_table``, ``log_table`` and
 ``metric_table``: hex ids to bytes, typed JSON to values, each distinct resource, scope and metric
 descriptor to one shared object. Typed JSON has no NaN or infinity (they are null, as DuckDB
 stores them), so an exemplar value or a quantile that was one comes back as ``None`` or NaN.

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import bson
 import duckdb
 
 from obsvty.adapters.encoding.sync_records import record_from_text, record_text, sync_record
@@ -83,6 +84,27 @@ CREATE TABLE IF NOT EXISTS sync_dead_letters (
     last_failed_unix_nano BIGINT NOT NULL
 )
 """
+
+
+_BSON: bson.CodecOptions[dict[str, Any]] = bson.CodecOptions(tz_aware=True)
+
+
+def _dead_letter_blob(record: SyncRecord) -> bytes:
+    """What a dead letter keeps: the record as exact typed JSON; one read from a version before
+    sync records stays the BSON cloud document it was."""
+    if record.cloud_document is not None:
+        return bson.encode(record.cloud_document)
+    return record_text(record).encode()
+
+
+def _dead_record(letter_id: str, blob: bytes) -> SyncRecord:
+    """The record of a dead letter; a version before sync records kept the cloud document as
+    BSON, which is sent again as it is (BSON starts with its length, whose fourth byte is 0 below
+    16 MiB: never the text's ``{"key":``)."""
+    if blob.startswith(b'{"key":'):
+        return record_from_text(blob.decode())
+    document: dict[str, Any] = bson.decode(blob, codec_options=_BSON)
+    return SyncRecord(letter_id.split(":", 1)[1], document, cloud_document=document)
 
 
 class DuckDBSyncSource:
@@ -160,7 +182,7 @@ class DuckDBSyncSource:
                     [
                         f"{collection}:{refusal.record.key}",
                         collection,
-                        record_text(refusal.record).encode(),
+                        _dead_letter_blob(refusal.record),
                         refusal.error,
                         now,
                         now,
@@ -183,7 +205,7 @@ class DuckDBSyncSource:
                 attempts=r[3],
                 first_failed_unix_nano=r[4],
                 last_failed_unix_nano=r[5],
-                record=record_from_text(bytes(r[6]).decode()),
+                record=_dead_record(r[0], bytes(r[6])),
             )
             for r in rows
         ]

@@ -78,7 +78,11 @@ class MongoSyncTarget:
         sendable: list[Document] = []
         sent: list[SyncRecord] = []
         for record in records:
-            document = docs.document_from_record(collection, record)
+            document = (
+                dict(record.cloud_document)
+                if record.cloud_document is not None
+                else docs.document_from_record(collection, record)
+            )
             size = len(bson.encode(document))
             if size > MAX_BSON_SIZE:
                 refusals.append(
@@ -131,6 +135,15 @@ def _int(oid: ObjectId) -> int:
     return int.from_bytes(oid.binary, "big")
 
 
+def _dead_record(letter: Document) -> SyncRecord:
+    """The record a dead letter keeps; one kept by a version before sync records holds the cloud
+    document itself (``document``), which is sent again as it is."""
+    if "record" in letter:
+        return record_from_text(letter["record"])
+    document = letter["document"]
+    return SyncRecord(letter["_id"].split(":", 1)[1], document, cloud_document=document)
+
+
 class MongoDeadLetters:
     """Dead letters in a collection of the local MongoDB database."""
 
@@ -141,12 +154,18 @@ class MongoDeadLetters:
         now = time.time_ns()
         for refusal in refusals:
             key = f"{collection}:{refusal.record.key}"
+            legacy = refusal.record.cloud_document
+            kept = (
+                {"document": legacy}
+                if legacy is not None
+                else {"record": record_text(refusal.record)}
+            )
             self._dead.update_one(
                 {"_id": key},
                 {
                     "$set": {
                         "collection": collection,
-                        "record": record_text(refusal.record),
+                        **kept,
                         "error": refusal.error,
                         "last_failed_unix_nano": now,
                     },
@@ -166,7 +185,7 @@ class MongoDeadLetters:
                 attempts=d["attempts"],
                 first_failed_unix_nano=d["first_failed_unix_nano"],
                 last_failed_unix_nano=d["last_failed_unix_nano"],
-                record=record_from_text(d["record"]),
+                record=_dead_record(d),
             )
             for d in found.limit(limit)
         ]
