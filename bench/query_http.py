@@ -403,6 +403,8 @@ def run_ingest(args: argparse.Namespace) -> None:
                     f"{refused} refused/errors{extra}; load {before[0]:.1f}",
                     flush=True,
                 )
+                if load.errors:
+                    print(f"   refused/errors by kind: {dict(load.errors)}")
                 for f in failures[:3]:
                     print(f"   failed: {f}")
 
