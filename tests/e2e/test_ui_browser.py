@@ -8,6 +8,9 @@ place, none repeated), filters. Metrics: a counter as a rate and as totals, a hi
 percentile lines, two processes of one service as two lines and a restart as a break in its
 line. A log record full of HTML/JS stays text too. Screenshots go to ``test-artifacts/`` (kept
 by CI). Skipped, with the reason, where no Chromium is installed.
+
+Longer than the project's ~450-line bound: one browser session and its telemetry serve every view
+checked here.
 """
 
 from __future__ import annotations

@@ -28,6 +28,8 @@ API v3 (``pkg/tsdb/jaeger/grpc_client.go``, feature toggle ``jaegerEnableGrpcEnd
   and ``error.{httpCode, message}``;
 - ``GET {url}/api/v3/traces/{traceID}`` (+ unencoded ``start_time=&end_time=`` when
   ``traceIdTimeParams`` is enabled) -> reads ``result.resourceSpans``.
+
+Longer than the project's ~450-line bound: one request per Grafana call, against one shared trace.
 """
 
 from __future__ import annotations

@@ -5,7 +5,11 @@ OpenTelemetry SDK's own encoding, hand-built edge cases) and for generated and m
 compiled decoder either leaves the request to the reference decoder or gives exactly what the
 reference gives: the same stored rows, the same rejection count and the same first reason.
 Requests of ordinary shape must not be left to the reference (else these tests would prove
-nothing)."""
+nothing).
+
+Longer than the project's ~450-line bound: one differential suite per signal, sharing its request
+builders.
+"""
 
 from __future__ import annotations
 
