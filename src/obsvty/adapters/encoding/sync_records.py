@@ -27,6 +27,12 @@ def record_text(record: SyncRecord) -> str:
     return dumps_exact({"key": record.key, "fields": record.fields})
 
 
+def legacy_record(letter_id: str, document: Fields) -> SyncRecord:
+    """The record of a dead letter ``<collection>:<key>`` that a version before sync records
+    kept as the cloud document itself: it is sent again as it is."""
+    return SyncRecord(letter_id.split(":", 1)[1], document, cloud_document=document)
+
+
 def record_from_text(text: str) -> SyncRecord:
     value = loads_exact(text)
     return SyncRecord(value["key"], value["fields"])

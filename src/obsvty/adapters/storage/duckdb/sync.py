@@ -20,7 +20,12 @@ from typing import Any
 import bson
 import duckdb
 
-from obsvty.adapters.encoding.sync_records import record_from_text, record_text, sync_record
+from obsvty.adapters.encoding.sync_records import (
+    legacy_record,
+    record_from_text,
+    record_text,
+    sync_record,
+)
 from obsvty.adapters.encoding.typed_json import loads_attributes, loads_value
 from obsvty.ports.sync import (
     COLLECTIONS,
@@ -104,7 +109,7 @@ def _dead_record(letter_id: str, blob: bytes) -> SyncRecord:
     if blob.startswith(b'{"key":'):
         return record_from_text(blob.decode())
     document: dict[str, Any] = bson.decode(blob, codec_options=_BSON)
-    return SyncRecord(letter_id.split(":", 1)[1], document, cloud_document=document)
+    return legacy_record(letter_id, document)
 
 
 class DuckDBSyncSource:

@@ -24,7 +24,7 @@ from pymongo import ASCENDING, MongoClient
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, PyMongoError
 
-from obsvty.adapters.encoding.sync_records import record_from_text, record_text
+from obsvty.adapters.encoding.sync_records import legacy_record, record_from_text, record_text
 from obsvty.adapters.storage.mongodb import documents as docs
 from obsvty.adapters.storage.mongodb.store import (
     DUPLICATE_KEY,
@@ -140,8 +140,7 @@ def _dead_record(letter: Document) -> SyncRecord:
     document itself (``document``), which is sent again as it is."""
     if "record" in letter:
         return record_from_text(letter["record"])
-    document = letter["document"]
-    return SyncRecord(letter["_id"].split(":", 1)[1], document, cloud_document=document)
+    return legacy_record(letter["_id"], letter["document"])
 
 
 class MongoDeadLetters:
