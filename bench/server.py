@@ -53,6 +53,9 @@ class ServerProcess:
         self._sampler: threading.Thread | None = None
         self.rss_peak = 0
         self.rss_last = 0
+        self.rss_file_last = 0
+        """Of the last sample, the pages mapped from files (shared libraries): the rest is the
+        process's own (anonymous) memory."""
 
     @property
     def grpc_target(self) -> str:
@@ -102,7 +105,7 @@ class ServerProcess:
             self.sample_rss()
 
     def _processes(self) -> list[psutil.Process]:
-        """The server and its children (the DuckDB store runs in a process of its own)."""
+        """The server and its children (none unless a setting starts one)."""
         assert self._ps is not None
         try:
             return [self._ps, *self._ps.children(recursive=True)]
@@ -110,12 +113,15 @@ class ServerProcess:
             return [self._ps]
 
     def sample_rss(self) -> int:
-        """Resident memory of the server and its children, summed."""
+        """Resident memory of the server and its children, summed (and, in ``rss_file_last``, how
+        much of it is mapped from files)."""
         try:
-            rss = sum(p.memory_info().rss for p in self._processes())
+            infos = [p.memory_info() for p in self._processes()]
         except psutil.Error:
             return self.rss_last
+        rss = sum(info.rss for info in infos)
         self.rss_last = rss
+        self.rss_file_last = sum(info.shared for info in infos)
         self.rss_peak = max(self.rss_peak, rss)
         return rss
 

@@ -105,6 +105,9 @@ class Window:
     rss_mib: float = 0.0
     """The window's last RSS sample (sampled every second)."""
     rss_max_mib: float = 0.0
+    rss_file_mib: float = 0.0
+    """Of the last RSS sample, the pages mapped from files (shared libraries, ~100 MiB); the
+    rest, ``rss_mib - rss_file_mib``, is the server's own memory."""
     cpu_s: float | None = None
     """The server's CPU seconds so far at the window's last sample."""
     lag_ms: float = 0.0
@@ -137,6 +140,7 @@ class Window:
             "query_errors": self.query_errors,
             "rss_mib": round(self.rss_mib, 1),
             "rss_max_mib": round(self.rss_max_mib, 1),
+            "rss_anon_mib": round(self.rss_mib - self.rss_file_mib, 1),
             "cpu_s": self.cpu_s,
             "lag_ms": round(self.lag_ms, 1),
             "duckdb_memory_mib": self.duckdb_memory_mib,
@@ -287,6 +291,7 @@ async def _soak(
                 next_sample = now + 1.0
                 w.rss_mib = server.sample_rss() / MiB
                 w.rss_max_mib = max(w.rss_max_mib, w.rss_mib)
+                w.rss_file_mib = server.rss_file_last / MiB
                 w.cpu_s = round(server.cpu_seconds(), 2)
 
     async def scrape(http: httpx.AsyncClient) -> dict[str, float]:
@@ -346,7 +351,7 @@ async def _soak(
 
 
 HEADER = (
-    "  t_s  offered accepted   p50   p99 (ms) refused errors  lag_ms  rss_mib  cpu_us/span"
+    "  t_s  offered accepted   p50   p99 (ms) refused errors  lag_ms  rss_mib anon_mib  cpu_us/span"
     "  duckdb_mib  store_mib  deleted"
 )
 
@@ -355,7 +360,7 @@ def _row(r: dict[str, float | None]) -> str:
     return (
         f"{r['t_s']:>5} {r['offered_spans_per_s']:>8} {r['spans_per_s']:>8} {r['p50_ms']:>5} "
         f"{r['p99_ms']:>7} {r['refusals']:>7} {r['errors']:>6} {r['lag_ms']:>7} "
-        f"{r['rss_mib']:>8} {_fmt(r.get('cpu_us_per_span')):>12} "
+        f"{r['rss_mib']:>8} {_fmt(r.get('rss_anon_mib')):>8} {_fmt(r.get('cpu_us_per_span')):>12} "
         f"{_fmt(r['duckdb_memory_mib']):>11} {_fmt(r['store_mib']):>10} "
         f"{_fmt(r['deleted_spans']):>8}"
     )

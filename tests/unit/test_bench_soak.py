@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 import pytest
-from bench.soak import add_cpu_per_span, judge, parser, server_gauges, server_settings
+from bench.soak import Window, add_cpu_per_span, judge, parser, server_gauges, server_settings
 from bench.verify import StoreCheck
 from prometheus_client import CollectorRegistry, generate_latest
 
@@ -191,3 +191,15 @@ def test_add_cpu_per_span_divides_each_windows_cpu_by_its_accepted_spans() -> No
 
     # Assert
     assert [r["cpu_us_per_span"] for r in rows] == [1000.0, 2000.0, None]
+
+
+def test_window_summary_rss_split_anonymous_is_rss_less_file_mapped() -> None:
+    # Arrange: 450 MiB resident, 100 MiB of it mapped from shared libraries
+    window = Window(started_s=0.0, seconds=30.0, rss_mib=450.0, rss_file_mib=100.0)
+
+    # Act
+    summary = window.summary(spans_per_request=100)
+
+    # Assert
+    assert summary["rss_mib"] == 450.0
+    assert summary["rss_anon_mib"] == 350.0
