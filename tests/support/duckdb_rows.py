@@ -40,3 +40,23 @@ def by(items: list[dict[str, Any]], key: str) -> dict[Any, dict[str, Any]]:
     indexed = {item[key]: item for item in items}
     assert len(indexed) == len(items), f"{key} is not unique"
     return indexed
+
+
+def fill_spans(con: duckdb.DuckDBPyConnection, rows: int) -> None:
+    """``rows`` spans one second apart (the n-th starting at n s), straight in SQL: several
+    DuckDB row groups, quickly."""
+    con.execute(
+        """INSERT INTO spans BY NAME SELECT
+            i::VARCHAR AS trace_id, i::VARCHAR AS span_id, '' AS parent_span_id,
+            '' AS trace_state, 0 AS flags, 'op' AS name, 2 AS kind,
+            i * 1000000000 AS start_time_unix_nano, i * 1000000000 + 5 AS end_time_unix_nano,
+            5 AS duration_ns, '{}' AS attributes, 0 AS dropped_attributes_count, '[]' AS events,
+            0 AS dropped_events_count, '[]' AS links, 0 AS dropped_links_count,
+            0 AS status_code, '' AS status_message, 'svc' AS service_name,
+            '{}' AS resource_attributes, 0 AS resource_dropped_attributes_count,
+            '' AS resource_schema_url, 'scope' AS scope_name, '' AS scope_version,
+            '{}' AS scope_attributes, 0 AS scope_dropped_attributes_count,
+            '' AS scope_schema_url
+        FROM range(?) t(i)""",
+        [rows],
+    )

@@ -8,6 +8,7 @@ import pytest
 from obsvty.adapters.storage.duckdb.retention import DuckDBRetention
 from obsvty.adapters.storage.duckdb.store import DuckDBStore
 from obsvty.application.retention import RetentionService
+from tests.support.duckdb_rows import fill_spans
 from tests.support.mongodb_data import log_batch, metric_batch, span_batch
 
 pytestmark = pytest.mark.unit
@@ -68,29 +69,10 @@ def test_retention_age_deletes_old_rows_in_chunks_of_every_table(tmp_path: Path)
     store.close()
 
 
-def _fill_spans(store: DuckDBStore, rows: int) -> None:
-    """``rows`` spans one second apart, straight in SQL (several DuckDB row groups, quickly)."""
-    store.cursor().execute(
-        """INSERT INTO spans BY NAME SELECT
-            i::VARCHAR AS trace_id, i::VARCHAR AS span_id, '' AS parent_span_id,
-            '' AS trace_state, 0 AS flags, 'op' AS name, 2 AS kind,
-            i * 1000000000 AS start_time_unix_nano, i * 1000000000 + 5 AS end_time_unix_nano,
-            5 AS duration_ns, '{}' AS attributes, 0 AS dropped_attributes_count, '[]' AS events,
-            0 AS dropped_events_count, '[]' AS links, 0 AS dropped_links_count,
-            0 AS status_code, '' AS status_message, 'svc' AS service_name,
-            '{}' AS resource_attributes, 0 AS resource_dropped_attributes_count,
-            '' AS resource_schema_url, 'scope' AS scope_name, '' AS scope_version,
-            '{}' AS scope_attributes, 0 AS scope_dropped_attributes_count,
-            '' AS scope_schema_url
-        FROM range(?) t(i)""",
-        [rows],
-    )
-
-
 def test_retention_size_deletes_oldest_first_until_under_limit(tmp_path: Path) -> None:
     # Arrange
     store = DuckDBStore(tmp_path / "r.duckdb")
-    _fill_spans(store, 300_000)
+    fill_spans(store.cursor(), 300_000)
     retention = DuckDBRetention(store)
     retention.reclaim()
     full = retention.used_bytes()
@@ -113,7 +95,7 @@ def test_retention_size_deletes_oldest_first_until_under_limit(tmp_path: Path) -
 def test_retention_size_stops_when_deletes_free_nothing(tmp_path: Path) -> None:
     # Arrange: one small row group, which DuckDB does not give back until it is all deleted
     store = DuckDBStore(tmp_path / "r.duckdb")
-    _fill_spans(store, 20_000)
+    fill_spans(store.cursor(), 20_000)
     retention = DuckDBRetention(store)
     retention.reclaim()
     service = RetentionService(retention, max_age_seconds=None, max_bytes=1, pause=0)

@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import duckdb
 
+from obsvty.adapters.storage.duckdb.single_row import single_row
 from obsvty.adapters.storage.duckdb.store import DuckDBStore
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ class DuckDBMemory:
         """The usage now, or ``None`` when the store cannot answer (closed at shutdown)."""
         with self._lock:
             try:
-                row = self._cursor.execute(_USAGE).fetchone()
+                row = single_row(self._cursor, _USAGE)
             except duckdb.Error as exc:
                 log.debug("DuckDB memory usage unavailable: %s", exc)
                 return None

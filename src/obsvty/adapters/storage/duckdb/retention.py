@@ -14,6 +14,7 @@ import logging
 
 import duckdb
 
+from obsvty.adapters.storage.duckdb.single_row import single_row
 from obsvty.adapters.storage.duckdb.store import DuckDBStore
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ class DuckDBRetention:
 
     def time_range(self, table: str) -> tuple[int, int] | None:
         ts = _TIME[table]
-        row = self._con.execute(f"SELECT min({ts}), max({ts}) FROM {table}").fetchone()  # noqa: S608
+        row = single_row(self._con, f"SELECT min({ts}), max({ts}) FROM {table}")  # noqa: S608
         if row is None or row[0] is None:
             return None
         return int(row[0]), int(row[1])
@@ -48,16 +49,17 @@ class DuckDBRetention:
             f"DELETE FROM {table} WHERE rowid IN "  # noqa: S608 - table and column are ours
             f"(SELECT rowid FROM {table} WHERE {ts} < ? LIMIT ?)"
         )
-        row = self._con.execute(sql, [cutoff_unix_nano, limit]).fetchone()
+        row = single_row(self._con, sql, [cutoff_unix_nano, limit])
         if table == "spans":  # the time ranges of traces now wholly deleted go too
             self._con.execute("DELETE FROM trace_times WHERE start_max < ?", [cutoff_unix_nano])
         return int(row[0]) if row else 0
 
     def used_bytes(self) -> int:
-        row = self._con.execute(
+        row = single_row(
+            self._con,
             "SELECT block_size * used_blocks FROM pragma_database_size() "
-            "WHERE database_name = current_database()"
-        ).fetchone()
+            "WHERE database_name = current_database()",
+        )
         return int(row[0]) if row and row[0] is not None else 0
 
     def reclaim(self) -> bool:

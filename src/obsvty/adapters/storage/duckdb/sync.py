@@ -27,6 +27,7 @@ from obsvty.adapters.encoding.sync_records import (
     sync_record,
 )
 from obsvty.adapters.encoding.typed_json import loads_attributes, loads_value
+from obsvty.adapters.storage.duckdb.single_row import single_row
 from obsvty.ports.sync import (
     COLLECTIONS,
     LOGS,
@@ -130,9 +131,9 @@ class DuckDBSyncSource:
         con.execute(_DEAD)
 
     def _cursor(self, collection: str) -> int:
-        row = self._con.execute(
-            "SELECT cursor FROM sync_state WHERE collection = ?", [collection]
-        ).fetchone()
+        row = single_row(
+            self._con, "SELECT cursor FROM sync_state WHERE collection = ?", [collection]
+        )
         return 0 if row is None else int(row[0])
 
     def pending(self, collection: str, limit: int) -> Pending:
@@ -163,11 +164,12 @@ class DuckDBSyncSource:
         total = 0
         with self._lock:
             for table in self.collections:
-                row = self._con.execute(
+                row = single_row(
+                    self._con,
                     f"SELECT count(*) FROM {table} WHERE {SEQ_COLUMN} > "  # noqa: S608
                     "coalesce((SELECT cursor FROM sync_state WHERE collection = ?), 0)",
                     [table],
-                ).fetchone()
+                )
                 total += int(row[0]) if row else 0
         return total
 
@@ -217,7 +219,7 @@ class DuckDBSyncSource:
 
     def dead_letter_count(self) -> int:
         with self._lock:
-            row = self._con.execute("SELECT count(*) FROM sync_dead_letters").fetchone()
+            row = single_row(self._con, "SELECT count(*) FROM sync_dead_letters")
         return int(row[0]) if row else 0
 
     def remove_dead_letters(self, ids: list[str] | None = None) -> int:
