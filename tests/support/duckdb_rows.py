@@ -42,9 +42,9 @@ def by(items: list[dict[str, Any]], key: str) -> dict[Any, dict[str, Any]]:
     return indexed
 
 
-def fill_spans(con: duckdb.DuckDBPyConnection, rows: int) -> None:
-    """``rows`` spans one second apart (the n-th starting at n s), straight in SQL: several
-    DuckDB row groups, quickly."""
+def fill_spans(con: duckdb.DuckDBPyConnection, rows: int, first: int = 0) -> None:
+    """``rows`` spans one second apart (span n, counted from ``first``, starting at n s and with
+    ids n), straight in SQL: several DuckDB row groups, quickly."""
     con.execute(
         """INSERT INTO spans BY NAME SELECT
             i::VARCHAR AS trace_id, i::VARCHAR AS span_id, '' AS parent_span_id,
@@ -57,6 +57,6 @@ def fill_spans(con: duckdb.DuckDBPyConnection, rows: int) -> None:
             '' AS resource_schema_url, 'scope' AS scope_name, '' AS scope_version,
             '{}' AS scope_attributes, 0 AS scope_dropped_attributes_count,
             '' AS scope_schema_url
-        FROM range(?) t(i)""",
-        [rows],
+        FROM range(?, ?) t(i)""",
+        [first, first + rows],
     )

@@ -7,6 +7,7 @@ import pytest
 
 from obsvty.adapters.storage.duckdb.retention import DuckDBRetention
 from obsvty.adapters.storage.duckdb.store import DuckDBStore
+from obsvty.application import retention as retention_module
 from obsvty.application.retention import RetentionService
 from tests.support.duckdb_rows import fill_spans
 from tests.support.mongodb_data import log_batch, metric_batch, span_batch
@@ -92,20 +93,74 @@ def test_retention_size_deletes_oldest_first_until_under_limit(tmp_path: Path) -
     store.close()
 
 
+def test_retention_size_deletes_stored_first_whatever_their_start_time(tmp_path: Path) -> None:
+    # Arrange: spans that started 1,000,000 s ago stored first, then spans that started earlier
+    store = DuckDBStore(tmp_path / "r.duckdb")
+    fill_spans(store.cursor(), 200_000, first=1_000_000)
+    fill_spans(store.cursor(), 200_000)
+    retention = DuckDBRetention(store)
+    retention.reclaim()
+    full = retention.used_bytes()
+    service = RetentionService(retention, max_age_seconds=None, max_bytes=full * 3 // 4, pause=0)
+
+    # Act
+    deleted = service.run_once()
+
+    # Assert: the spans stored first went, and only they; the late ones all stayed
+    assert retention.used_bytes() <= full * 3 // 4
+    assert 0 < deleted["spans"] < 200_000
+    kept = (
+        store.cursor()
+        .execute(
+            "SELECT min(start_time_unix_nano) FILTER (WHERE start_time_unix_nano >= 1e15), "
+            "count(*) FILTER (WHERE start_time_unix_nano < 1e15) FROM spans"
+        )
+        .fetchone()
+    )
+    assert kept == ((1_000_000 + deleted["spans"]) * NS, 200_000)
+    store.close()
+
+
 def test_retention_size_stops_when_deletes_free_nothing(tmp_path: Path) -> None:
     # Arrange: one small row group, which DuckDB does not give back until it is all deleted
     store = DuckDBStore(tmp_path / "r.duckdb")
     fill_spans(store.cursor(), 20_000)
     retention = DuckDBRetention(store)
     retention.reclaim()
-    service = RetentionService(retention, max_age_seconds=None, max_bytes=1, pause=0)
+    service = RetentionService(
+        retention, max_age_seconds=None, max_bytes=retention.used_bytes() - 1, pause=0
+    )
 
     # Act
     deleted = service.run_once()
 
-    # Assert: it deleted the oldest share, saw no space come back, and kept the rest
-    assert 0 < deleted["spans"] < 20_000
+    # Assert: one step deleted the share over the low-water mark, saw no space come back, and
+    # kept the rest rather than deleting step after step
+    assert 0 < deleted["spans"] < 20_000 * 0.2
     assert _count(store, "spans") == 20_000 - deleted["spans"]
+    store.close()
+
+
+def test_duckdb_retention_stored_share_takes_its_traces_time_ranges(tmp_path: Path) -> None:
+    # Arrange: three writes of two traces each; the first third of the spans is the first write
+    store = DuckDBStore(tmp_path / "r.duckdb")
+    for trace in (1, 3, 5):
+        store.write([_spans(4, 0, 1, trace=trace), _spans(4, 0, 1, trace=trace + 1)])
+    retention = DuckDBRetention(store)
+
+    # Act
+    bound = retention.stored_bound("spans", 1 / 3)
+    assert bound is not None
+    deleted = retention.delete_stored_through("spans", bound, limit=100)
+
+    # Assert
+    con = store.cursor()
+    assert deleted == 8
+    spans = con.execute("SELECT DISTINCT trace_id FROM spans ORDER BY 1").fetchall()
+    ranges = con.execute("SELECT DISTINCT trace_id FROM trace_times ORDER BY 1").fetchall()
+    assert spans == ranges
+    assert len(spans) == 4
+    assert retention.stored_bound("logs", 0.5) is None  # nothing stored: no bound
     store.close()
 
 
@@ -145,6 +200,66 @@ def test_retention_thread_runs_and_stops(tmp_path: Path) -> None:
     # Assert
     assert service.deleted_totals()["spans"] == 3
     assert _count(store, "spans") == 0
+    store.close()
+
+
+def test_retention_thread_checks_size_between_age_passes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Arrange: an age pass once an hour, the size checked far more often
+    monkeypatch.setattr(retention_module, "SIZE_CHECK_SECONDS", 0.01)
+    store = DuckDBStore(tmp_path / "r.duckdb")
+    retention = DuckDBRetention(store)
+    service = RetentionService(
+        retention, max_age_seconds=86_400, max_bytes=10**12, interval=3600, pause=0
+    )
+    service.start()
+    fill_spans(store.cursor(), 300_000)  # after the first pass
+    retention.reclaim()
+    service.max_bytes = retention.used_bytes() * 2 // 3
+
+    # Act
+    deadline = time.monotonic() + 30
+    while service.deleted_totals()["spans"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    service.stop(5)
+
+    # Assert
+    assert service.deleted_totals()["spans"] > 0
+    assert retention.used_bytes() <= service.max_bytes
+    store.close()
+
+
+class _Busy(DuckDBRetention):
+    """The store as it answers while the flusher's write is under way, a few times over."""
+
+    def __init__(self, store: DuckDBStore, busy: int) -> None:
+        super().__init__(store)
+        self.busy = busy
+
+    def reclaim(self) -> bool:
+        if self.busy:
+            self.busy -= 1
+            return False
+        return super().reclaim()
+
+
+def test_retention_reclaim_busy_store_is_tried_again(tmp_path: Path) -> None:
+    # Arrange
+    store = DuckDBStore(tmp_path / "r.duckdb")
+    fill_spans(store.cursor(), 300_000)
+    retention = _Busy(store, busy=0)
+    retention.reclaim()
+    full = retention.used_bytes()
+    retention.busy = 3
+    service = RetentionService(retention, max_age_seconds=None, max_bytes=full * 2 // 3, pause=0)
+
+    # Act
+    service.run_once()
+
+    # Assert: the space came back in the same pass, not one pass later
+    assert retention.busy == 0
+    assert retention.used_bytes() <= full * 2 // 3
     store.close()
 
 

@@ -1,10 +1,13 @@
 """Use case: keep the store within its age and size limits, oldest data first.
 
-A background thread wakes every ``interval`` seconds. It deletes everything older than
-``max_age``, then, while the store uses more than ``max_bytes``, deletes the oldest share of the
-remaining time span, across all tables, that holds the excess (assuming an even data rate).
+A background thread deletes everything older than ``max_age`` every ``interval`` seconds and,
+every :data:`SIZE_CHECK_SECONDS` at most, checks the size limit: while the store uses more than
+``max_bytes``, it deletes from each table the share of items stored first that brings the store
+down to :data:`SIZE_LOW_WATER` of the limit. By order of storage, not by time: under a size limit
+the store is a ring buffer, and spans that start long before they arrive would otherwise scatter
+the deletes over the whole store, which then frees little and costs a rewrite of most of it.
 Deletes run in chunks of ``chunk_rows`` items, each its own short transaction with a pause
-between them, so that ingestion never waits long; space is reclaimed after each pass.
+between them, so that ingestion never waits long; space is reclaimed after each step.
 """
 
 from __future__ import annotations
@@ -21,9 +24,20 @@ from obsvty.ports.retention import RetentionStorePort
 log = logging.getLogger(__name__)
 
 _NS = 1_000_000_000
-_SIZE_STEP_MIN = 0.05
-"""Smallest share of the stored time span deleted per size-enforcement step."""
 _MAX_SIZE_STEPS = 10
+
+SIZE_CHECK_SECONDS = 5.0
+"""Longest time between two checks of the size limit (each costs one small query): between
+two checks the store grows by what arrives meanwhile."""
+
+SIZE_LOW_WATER = 0.9
+"""Share of the size limit a size step brings the store down to, so that the next step is
+some time away rather than at the next check."""
+
+_RECLAIM_TRIES = 40
+_RECLAIM_WAIT = 0.05
+"""A reclaim that finds a write under way is tried again this often, this many seconds apart
+(the flusher's transactions take milliseconds)."""
 
 
 @dataclass(slots=True)
@@ -79,25 +93,33 @@ class RetentionService:
             self._thread.join(timeout)
 
     def _run(self) -> None:
+        wake = self._interval
+        if self.max_bytes is not None:
+            wake = min(wake, SIZE_CHECK_SECONDS)
+        next_age = time.monotonic()
         while not self._stopping.is_set():
+            age = time.monotonic() >= next_age
+            if age:
+                next_age = time.monotonic() + self._interval
             try:
-                self.run_once()
+                self.run_once(age=age)
             except Exception as exc:  # keep the thread alive; the status shows the error
                 log.warning("retention pass failed: %s", exc)
-            self._stopping.wait(self._interval)
+            self._stopping.wait(wake)
 
-    def run_once(self) -> dict[str, int]:
-        """One pass: age limit, then size limit. Returns rows deleted, by table."""
+    def run_once(self, *, age: bool = True) -> dict[str, int]:
+        """One pass: age limit (unless ``age`` is false), then size limit. Returns rows deleted,
+        by table."""
         started = time.monotonic()
         deleted = dict.fromkeys(self._store.tables, 0)
         error = None
         try:
-            if self.max_age_seconds is not None:
+            if age and self.max_age_seconds is not None:
                 cutoff = int((self._clock() - self.max_age_seconds) * _NS)
                 for table in self._store.tables:
                     deleted[table] += self._delete_before(table, cutoff)
                 if any(deleted.values()):
-                    self._store.reclaim()
+                    self._reclaim()
             if self.max_bytes is not None:
                 self._enforce_size(self.max_bytes, deleted)
             used = self._store.used_bytes()
@@ -129,6 +151,24 @@ class RetentionService:
             time.sleep(self._pause)  # let the flusher in between chunks
         return total
 
+    def _delete_stored(self, table: str, bound: int) -> int:
+        total = 0
+        while not self._stopping.is_set():
+            n = self._store.delete_stored_through(table, bound, self._chunk_rows)
+            total += n
+            if n < self._chunk_rows:
+                break
+            time.sleep(self._pause)
+        return total
+
+    def _reclaim(self) -> bool:
+        for _ in range(_RECLAIM_TRIES):
+            if self._store.reclaim():
+                return True
+            if self._stopping.wait(_RECLAIM_WAIT):
+                break
+        return False
+
     def _enforce_size(self, max_bytes: int, deleted: dict[str, int]) -> None:
         previous = None
         for _ in range(_MAX_SIZE_STEPS):
@@ -146,18 +186,14 @@ class RetentionService:
                 )
                 return
             previous = used
-            ranges = [r for t in self._store.tables if (r := self._store.time_range(t))]
-            if not ranges:
-                return
-            oldest = min(r[0] for r in ranges)
-            newest = max(r[1] for r in ranges)
-            # assume data arrived at an even rate: delete the share of the time span that holds
-            # the excess bytes (with a margin); the next step corrects the estimate
-            share = min(1.0, max(_SIZE_STEP_MIN, (used - max_bytes) / used * 1.1))
-            cutoff = oldest + max(1, int((newest - oldest) * share))
+            # the bytes an item takes are about the same throughout a table: delete the share of
+            # items that holds the excess down to the low-water mark; the next step corrects it
+            share = (used - max_bytes * SIZE_LOW_WATER) / used
             for table in self._store.tables:
-                deleted[table] += self._delete_before(table, cutoff)
-            self._store.reclaim()
+                bound = self._store.stored_bound(table, share)
+                if bound is not None:
+                    deleted[table] += self._delete_stored(table, bound)
+            self._reclaim()
 
     def snapshot(self) -> dict[str, object]:
         """The retention settings and what it has done, for ``/stats`` and ``/readyz``."""

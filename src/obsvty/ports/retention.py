@@ -20,6 +20,16 @@ class RetentionStorePort(Protocol):
         returns how many were deleted."""
         ...
 
+    def stored_bound(self, table: str, share: float) -> int | None:
+        """The position, in the order items were stored, of the last of the ``share`` (0 to 1)
+        of ``table``'s items stored first; ``None`` when that share holds no item."""
+        ...
+
+    def delete_stored_through(self, table: str, bound: int, limit: int) -> int:
+        """Delete up to ``limit`` items stored at or before ``bound`` (from
+        :meth:`stored_bound`), in one short transaction; returns how many were deleted."""
+        ...
+
     def used_bytes(self) -> int:
         """Bytes the data occupies (space freed by deletes no longer counts once reclaimed)."""
         ...

@@ -1,4 +1,12 @@
-"""Retention on the DuckDB file: chunked deletes by time, CHECKPOINT to reclaim.
+"""Retention on the DuckDB file: chunked deletes by time or by order of storage, CHECKPOINT to
+reclaim.
+
+The order of storage is DuckDB's ``rowid``: it grows as rows are appended (a checkpoint that
+merges row groups renumbers the rows after them, in the same order), and a scan returns rows in
+that order (``preserve_insertion_order``, on by default). Rows stored first fill whole row
+groups, so deleting them frees those row groups outright, where deleting by start time would
+leave holes in every row group whose spans started early, which each vacuuming checkpoint then
+rewrites while it holds up the flusher's commits.
 
 What DuckDB gives back: a CHECKPOINT after deletes vacuums the deleted rows and returns the
 blocks they occupied to the file's free list, where new data reuses them; the file itself does
@@ -35,6 +43,8 @@ class DuckDBRetention:
 
     def __init__(self, store: DuckDBStore) -> None:
         self._con = store.cursor()
+        self._trace_times_bound: int | None = None
+        """Where ``trace_times`` is cut once the spans up to a :meth:`stored_bound` are gone."""
 
     def time_range(self, table: str) -> tuple[int, int] | None:
         ts = _TIME[table]
@@ -52,6 +62,38 @@ class DuckDBRetention:
         row = single_row(self._con, sql, [cutoff_unix_nano, limit])
         if table == "spans":  # the time ranges of traces now wholly deleted go too
             self._con.execute("DELETE FROM trace_times WHERE start_max < ?", [cutoff_unix_nano])
+        return int(row[0]) if row else 0
+
+    def stored_bound(self, table: str, share: float) -> int | None:
+        bound = self._share_bound(table, share)
+        if table == "spans":  # each write appends its traces' time ranges along with its spans
+            self._trace_times_bound = self._share_bound("trace_times", share)
+        return bound
+
+    def _share_bound(self, table: str, share: float) -> int | None:
+        row = single_row(self._con, f"SELECT count(*) FROM {table}")  # noqa: S608
+        count = int(min(1.0, max(0.0, share)) * (int(row[0]) if row else 0))
+        if count == 0:
+            return None
+        sql = f"SELECT rowid FROM {table} LIMIT 1 OFFSET ?"  # noqa: S608 - our table name
+        row = single_row(self._con, sql, [count - 1])
+        return int(row[0]) if row else None
+
+    def delete_stored_through(self, table: str, bound: int, limit: int) -> int:
+        deleted = self._delete_through(table, bound, limit)
+        if table == "spans" and deleted < limit and self._trace_times_bound is not None:
+            # the spans are done: their traces' time ranges go too (a range whose spans are
+            # gone only widens a lookup; one missing makes that trace be looked for everywhere)
+            self._delete_through("trace_times", self._trace_times_bound, None)
+            self._trace_times_bound = None
+        return deleted
+
+    def _delete_through(self, table: str, bound: int, limit: int | None) -> int:
+        sql = (
+            f"DELETE FROM {table} WHERE rowid IN "  # noqa: S608 - table and column are ours
+            f"(SELECT rowid FROM {table} WHERE rowid <= ? LIMIT ?)"
+        )
+        row = single_row(self._con, sql, [bound, limit])
         return int(row[0]) if row else 0
 
     def used_bytes(self) -> int:
