@@ -53,6 +53,7 @@ from bench.load import GrpcClient, generate
 from bench.payloads import PayloadFactory
 from bench.server import ObsvtyProcess, free_port
 from bench.verify import StoreCheck, check_requests
+from obsvty.config.values import parse_size
 
 QUERIES = ("/api/v1/services", "/jaeger/api/services")
 MiB = 1024 * 1024
@@ -176,6 +177,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--retention-interval", type=float, default=None, help="RETENTION_INTERVAL_S (seconds)"
     )
+    p.add_argument("--cap-slack", type=float, default=0.5, help="target: store <= cap * (1 + this)")
     p.add_argument("--p99-ms", type=float, default=100.0, help="target: p99 in every window")
     p.add_argument("--rss-growth", type=float, default=0.05, help="target: late/early RSS - 1")
     p.add_argument("--rss-limit-mb", type=float, default=250.0, help="target: peak RSS, MB")
@@ -393,6 +395,23 @@ class Verdict:
     detail: str
 
 
+def _cap_verdict(rows: list[dict[str, float | None]], args: argparse.Namespace) -> Verdict:
+    """The size cap was reached (retention deleted spans) and, from then on, the store on disk
+    (file and write-ahead log) stayed within the cap and its slack: the log's rows not yet
+    checkpointed and what arrives between two size checks."""
+    cap = parse_size(args.max_db_size) or 0
+    reached = [r for r in rows if (r.get("deleted_spans") or 0) > 0]
+    peak = max((float(r.get("store_mib") or 0) for r in reached), default=0.0)
+    target = f"size cap reached, then store <= cap + {args.cap_slack:.0%}"
+    if not reached:
+        return Verdict(target, False, "never reached: nothing deleted")
+    return Verdict(
+        target,
+        peak * MiB <= cap * (1 + args.cap_slack),
+        f"reached by t={reached[0]['t_s']}; store at most {peak:.0f} MiB, cap {cap / MiB:.0f} MiB",
+    )
+
+
 def judge(
     rows: list[dict[str, float | None]],
     args: argparse.Namespace,
@@ -470,6 +489,8 @@ def judge(
             f"missing, {store.duplicates} duplicates, {deleted_spans:.0f} deleted by retention",
         )
     )
+    if args.max_db_size is not None:
+        verdicts.append(_cap_verdict(rows, args))
     verdicts.append(Verdict("clean exit", exit_code == 0, f"server exit code {exit_code}"))
     lag = max(rows, key=lambda r: r["lag_ms"] or 0.0)
     verdicts.append(

@@ -123,6 +123,33 @@ def test_judge_missing_spans_are_allowed_only_as_far_as_retention_deleted(
     assert stored.ok is ok
 
 
+@pytest.mark.parametrize(
+    ("deleted", "store_mib", "ok"),
+    [
+        ((0, 0, 0), (100, 200, 280), False),  # never reached
+        ((0, 10, 20), (200, 400, 300), True),  # within 286 MiB + 50 %
+        ((0, 10, 20), (200, 300, 450), False),  # over 429 MiB once reached
+        ((0, 0, 20), (500, 300, 300), True),  # larger before the cap was reached
+    ],
+)
+def test_judge_size_cap_must_be_reached_then_held(
+    deleted: tuple[int, ...], store_mib: tuple[float, ...], ok: bool
+) -> None:
+    # Arrange
+    rows = [
+        _row(30 * i, deleted_spans=d, store_mib=m)
+        for i, (d, m) in enumerate(zip(deleted, store_mib, strict=True))
+    ]
+
+    # Act
+    verdicts = judge(rows, _args("--max-db-size", "300MB"), ALL_STORED, 30.0, 0)
+
+    # Assert
+    cap = next(v for v in verdicts if v.target.startswith("size cap"))
+    assert cap.ok is ok
+    assert len(verdicts) == 9
+
+
 def test_judge_duplicates_unclean_exit_and_generator_lag_fail() -> None:
     # Arrange
     rows = _steady()
