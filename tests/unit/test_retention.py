@@ -70,6 +70,34 @@ def test_retention_age_deletes_old_rows_in_chunks_of_every_table(tmp_path: Path)
     store.close()
 
 
+def test_duckdb_retention_age_keeps_late_rows_until_rows_stored_before_them_go(
+    tmp_path: Path,
+) -> None:
+    # Arrange, in the order stored: old rows with 500 from a clock running ahead among them,
+    # young rows, then rows that started before the cutoff but arrived late
+    store = DuckDBStore(tmp_path / "r.duckdb")
+    con = store.cursor()
+    fill_spans(con, 2_500)
+    fill_spans(con, 500, first=50_000)
+    fill_spans(con, 2_500, first=2_500)
+    fill_spans(con, 3_000, first=10_000)
+    fill_spans(con, 2_000, first=6_000)
+    retention = DuckDBRetention(store)
+
+    # Act
+    first = retention.delete_before("spans", 8_000 * NS, limit=100_000)
+    late_kept = _count(store, "spans")
+    second = retention.delete_before("spans", 15_000 * NS, limit=100_000)
+
+    # Assert: the old rows went around the few ahead; the late ones waited for the young ones
+    assert first == 5_000
+    assert late_kept == 5_500
+    assert second == 5_000
+    left = con.execute("SELECT min(start_time_unix_nano), count(*) FROM spans").fetchone()
+    assert left == (50_000 * NS, 500)
+    store.close()
+
+
 def test_retention_size_deletes_oldest_first_until_under_limit(tmp_path: Path) -> None:
     # Arrange
     store = DuckDBStore(tmp_path / "r.duckdb")
@@ -206,27 +234,31 @@ def test_retention_thread_runs_and_stops(tmp_path: Path) -> None:
 def test_retention_thread_checks_size_between_age_passes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Arrange: an age pass once an hour, the size checked far more often
+    # Arrange: an age pass once an hour, the size checked far more often; the test reads the
+    # store through a retention cursor of its own (one cursor serves one thread at a time)
     monkeypatch.setattr(retention_module, "SIZE_CHECK_SECONDS", 0.01)
     store = DuckDBStore(tmp_path / "r.duckdb")
-    retention = DuckDBRetention(store)
+    fill_spans(store.cursor(), 300_000)
+    mine = DuckDBRetention(store)
+    mine.reclaim()
+    limit = mine.used_bytes() * 2 // 3
     service = RetentionService(
-        retention, max_age_seconds=86_400, max_bytes=10**12, interval=3600, pause=0
+        DuckDBRetention(store), max_age_seconds=86_400, max_bytes=10**12, interval=3600, pause=0
     )
     service.start()
-    fill_spans(store.cursor(), 300_000)  # after the first pass
-    retention.reclaim()
-    service.max_bytes = retention.used_bytes() * 2 // 3
+    deadline = time.monotonic() + 30
+    while service.snapshot()["runs"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)  # the first pass, age and size, found nothing to delete
 
     # Act
-    deadline = time.monotonic() + 30
+    service.max_bytes = limit
     while service.deleted_totals()["spans"] == 0 and time.monotonic() < deadline:
         time.sleep(0.01)
-    service.stop(5)
+    service.stop(30)
 
     # Assert
     assert service.deleted_totals()["spans"] > 0
-    assert retention.used_bytes() <= service.max_bytes
+    assert mine.used_bytes() <= limit
     store.close()
 
 

@@ -17,7 +17,8 @@ class RetentionStorePort(Protocol):
 
     def delete_before(self, table: str, cutoff_unix_nano: int, limit: int) -> int:
         """Delete up to ``limit`` items older than the cutoff, in one short transaction;
-        returns how many were deleted."""
+        returns how many were deleted. A store may keep an item that arrived late until the
+        items stored before it have gone too."""
         ...
 
     def stored_bound(self, table: str, share: float) -> int | None:

@@ -1,12 +1,13 @@
-"""Retention on the DuckDB file: chunked deletes by time or by order of storage, CHECKPOINT to
-reclaim.
+"""Retention on the DuckDB file: chunked deletes in the order rows were stored (by age, or a
+share for the size limit), CHECKPOINT to reclaim.
 
 The order of storage is DuckDB's ``rowid``: it grows as rows are appended (a checkpoint that
 merges row groups renumbers the rows after them, in the same order), and a scan returns rows in
 that order (``preserve_insertion_order``, on by default). Rows stored first fill whole row
-groups, so deleting them frees those row groups outright, where deleting by start time would
-leave holes in every row group whose spans started early, which each vacuuming checkpoint then
-rewrites while it holds up the flusher's commits.
+groups, so deleting them frees those row groups outright, where deleting by start time alone
+would leave holes in every row group that holds spans which started long before they arrived;
+each vacuuming checkpoint then rewrites those row groups while it holds up the flusher's
+commits.
 
 What DuckDB gives back: a CHECKPOINT after deletes vacuums the deleted rows and returns the
 blocks they occupied to the file's free list, where new data reuses them; the file itself does
@@ -35,6 +36,15 @@ _TIME = {
 }
 
 
+YOUNG_OUTLIERS = 1_000
+"""Rows newer than the age limit that may lie among older ones (stored first) without holding
+back their deletion: spans from a client whose clock runs ahead. They are kept; the rows around
+them go."""
+
+_NO_ROW = 2**63 - 1
+"""A rowid past every row."""
+
+
 class DuckDBRetention:
     """:class:`~obsvty.ports.retention.RetentionStorePort` on a :class:`DuckDBStore`, through a
     cursor of its own (MVCC: deletes of old rows do not block the flusher's inserts)."""
@@ -55,11 +65,21 @@ class DuckDBRetention:
 
     def delete_before(self, table: str, cutoff_unix_nano: int, limit: int) -> int:
         ts = _TIME[table]
+        # Only the rows stored before the young ones begin: those are whole row groups, which a
+        # checkpoint drops as they are. A row that arrived late (a span that started long before
+        # it was sent) stays until the rows stored before it have aged out too, rather than
+        # leaving a hole in a recent row group that a checkpoint would rewrite.
+        young = single_row(
+            self._con,
+            f"SELECT rowid FROM {table} WHERE {ts} >= ? LIMIT 1 OFFSET ?",  # noqa: S608
+            [cutoff_unix_nano, YOUNG_OUTLIERS],
+        )
         sql = (
             f"DELETE FROM {table} WHERE rowid IN "  # noqa: S608 - table and column are ours
-            f"(SELECT rowid FROM {table} WHERE {ts} < ? LIMIT ?)"
+            f"(SELECT rowid FROM {table} WHERE {ts} < ? AND rowid < ? LIMIT ?)"
         )
-        row = single_row(self._con, sql, [cutoff_unix_nano, limit])
+        bound = int(young[0]) if young else _NO_ROW
+        row = single_row(self._con, sql, [cutoff_unix_nano, bound, limit])
         if table == "spans":  # the time ranges of traces now wholly deleted go too
             self._con.execute("DELETE FROM trace_times WHERE start_max < ?", [cutoff_unix_nano])
         return int(row[0]) if row else 0
