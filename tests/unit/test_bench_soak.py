@@ -6,7 +6,15 @@ from __future__ import annotations
 import argparse
 
 import pytest
-from bench.soak import Window, add_cpu_per_span, judge, parser, server_gauges, server_settings
+from bench.soak import (
+    Window,
+    add_cpu_per_span,
+    deleted_spans_logged,
+    judge,
+    parser,
+    server_gauges,
+    server_settings,
+)
 from bench.verify import StoreCheck
 from prometheus_client import CollectorRegistry, generate_latest
 
@@ -124,22 +132,16 @@ def test_judge_missing_spans_are_allowed_only_as_far_as_retention_deleted(
 
 
 @pytest.mark.parametrize(
-    ("deleted", "store_mib", "ok"),
+    ("store_mib", "ok"),
     [
-        ((0, 0, 0), (100, 200, 280), False),  # never reached
-        ((0, 10, 20), (200, 400, 300), True),  # within 286 MiB + 50 %
-        ((0, 10, 20), (200, 300, 450), False),  # over 429 MiB once reached
-        ((0, 0, 20), (500, 300, 300), True),  # larger before the cap was reached
+        ((100, 200, 280), False),  # never reached the 286 MiB cap
+        ((200, 300, 400), True),  # within 286 MiB + 50 %
+        ((200, 300, 450), False),  # over 429 MiB once reached
     ],
 )
-def test_judge_size_cap_must_be_reached_then_held(
-    deleted: tuple[int, ...], store_mib: tuple[float, ...], ok: bool
-) -> None:
+def test_judge_size_cap_must_be_reached_then_held(store_mib: tuple[float, ...], ok: bool) -> None:
     # Arrange
-    rows = [
-        _row(30 * i, deleted_spans=d, store_mib=m)
-        for i, (d, m) in enumerate(zip(deleted, store_mib, strict=True))
-    ]
+    rows = [_row(30 * i, store_mib=m) for i, m in enumerate(store_mib)]
 
     # Act
     verdicts = judge(rows, _args("--max-db-size", "300MB"), ALL_STORED, 30.0, 0)
@@ -230,3 +232,19 @@ def test_window_summary_rss_split_anonymous_is_rss_less_file_mapped() -> None:
     # Assert
     assert summary["rss_mib"] == 450.0
     assert summary["rss_anon_mib"] == 350.0
+
+
+def test_deleted_spans_logged_sums_every_pass_in_text_and_json_lines() -> None:
+    # Arrange
+    log = (
+        "2026-12-07 INFO obsvty.application.retention retention deleted 40 spans, 2 logs, "
+        "0 metric_points\n"
+        '{"level": "INFO", "message": "retention deleted 2 spans, 0 logs, 0 metric_points"}\n'
+        "2026-12-07 WARNING obsvty.application.retention store uses 10 bytes\n"
+    )
+
+    # Act
+    deleted = deleted_spans_logged(log)
+
+    # Assert
+    assert deleted == 42
