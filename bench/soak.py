@@ -188,6 +188,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--max-lag-ms", type=float, default=100.0, help="the generator's own lag")
     p.add_argument("--env", type=_env_pair, action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--output", type=Path, default=None, help="write the report as JSON here")
+    p.add_argument("--server-log", type=Path, default=None, help="keep the server's log here")
     return p
 
 
@@ -542,7 +543,10 @@ def main(argv: list[str] | None = None) -> int:
             run = asyncio.run(_soak(server, f"http://127.0.0.1:{api_port}", rate, args))
             stopped = server.stop()
         check = check_requests(server.db_path, run.acked, args.spans_per_request)
-        logged_deletes = deleted_spans_logged(server.log_path.read_text(errors="replace"))
+        server_log = server.log_path.read_text(errors="replace")
+        logged_deletes = deleted_spans_logged(server_log)
+        if args.server_log is not None:
+            args.server_log.write_text(server_log)
     rows = [w.summary(args.spans_per_request) for w in run.windows if w.seconds > 0]
     add_cpu_per_span(rows, args.spans_per_request)
     # the last scrape can miss a retention step that ran before the server stopped; its log

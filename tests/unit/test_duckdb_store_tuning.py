@@ -12,6 +12,7 @@ import pytest
 from bench.payloads import PayloadFactory
 
 from obsvty.adapters.otlp.codec import TRACES
+from obsvty.adapters.storage.duckdb import store as store_module
 from obsvty.adapters.storage.duckdb.store import DuckDBStore, default_threads, open_duckdb
 from obsvty.domain.batches import SpanBatch
 
@@ -123,4 +124,23 @@ def test_duckdb_store_checkpoint_fails_write_kept_and_next_write_retries(
     assert "checkpoint failed" in caplog.text
     assert failing.real.execute("SELECT count(*) FROM spans").fetchone() == (60,)
     store._con = failing.real
+    store.close()
+
+
+def test_duckdb_store_checkpoint_over_slow_threshold_is_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Arrange: every checkpoint counts as slow
+    monkeypatch.setattr(store_module, "SLOW_CHECKPOINT_SECONDS", 0.0)
+    store = DuckDBStore(tmp_path / "slow.duckdb", checkpoint_rows=50)
+
+    # Act
+    with caplog.at_level(logging.WARNING):
+        store.write([_spans(10, 0)])
+        quiet = caplog.text
+        store.write([_spans(50, 1)])
+
+    # Assert
+    assert "held up writes" not in quiet
+    assert "DuckDB checkpoint held up writes for" in caplog.text
     store.close()

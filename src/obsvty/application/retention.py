@@ -75,6 +75,7 @@ class RetentionService:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._reclaim_seconds = 0.0
         self.status = RetentionStatus(deleted=dict.fromkeys(store.tables, 0))
 
     @property
@@ -111,6 +112,7 @@ class RetentionService:
         """One pass: age limit (unless ``age`` is false), then size limit. Returns rows deleted,
         by table."""
         started = time.monotonic()
+        self._reclaim_seconds = 0.0
         deleted = dict.fromkeys(self._store.tables, 0)
         error = None
         try:
@@ -138,7 +140,12 @@ class RetentionService:
         with self._lock:
             self.status.used_bytes = used
         if any(deleted.values()):
-            log.info("retention deleted %s", ", ".join(f"{n} {t}" for t, n in deleted.items()))
+            log.info(
+                "retention deleted %s in %.2f s (reclaiming space %.2f s)",
+                ", ".join(f"{n} {t}" for t, n in deleted.items()),
+                time.monotonic() - started,
+                self._reclaim_seconds,
+            )
         return deleted
 
     def _delete_before(self, table: str, cutoff: int) -> int:
@@ -162,12 +169,16 @@ class RetentionService:
         return total
 
     def _reclaim(self) -> bool:
-        for _ in range(_RECLAIM_TRIES):
-            if self._store.reclaim():
-                return True
-            if self._stopping.wait(_RECLAIM_WAIT):
-                break
-        return False
+        started = time.monotonic()
+        try:
+            for _ in range(_RECLAIM_TRIES):
+                if self._store.reclaim():
+                    return True
+                if self._stopping.wait(_RECLAIM_WAIT):
+                    break
+            return False
+        finally:
+            self._reclaim_seconds += time.monotonic() - started
 
     def _enforce_size(self, max_bytes: int, deleted: dict[str, int]) -> None:
         previous = None

@@ -64,24 +64,28 @@ class DuckDBRetention:
         return int(row[0]), int(row[1])
 
     def delete_before(self, table: str, cutoff_unix_nano: int, limit: int) -> int:
-        ts = _TIME[table]
-        # Only the rows stored before the young ones begin: those are whole row groups, which a
-        # checkpoint drops as they are. A row that arrived late (a span that started long before
-        # it was sent) stays until the rows stored before it have aged out too, rather than
-        # leaving a hole in a recent row group that a checkpoint would rewrite.
+        deleted = self._delete_aged(table, _TIME[table], cutoff_unix_nano, limit)
+        if table == "spans":  # the time ranges of traces whose spans are gone go too
+            self._delete_aged("trace_times", "start_max", cutoff_unix_nano, None)
+        return deleted
+
+    def _delete_aged(self, table: str, ts: str, cutoff: int, limit: int | None) -> int:
+        """Delete rows older than ``cutoff`` stored before the young ones begin: those fill
+        whole row groups, which a checkpoint drops as they are. A row that arrived late (a span
+        that started long before it was sent) stays until the rows stored before it have aged
+        out too, rather than leaving a hole in a recent row group that a checkpoint would
+        rewrite while it holds up the flusher's commits."""
         young = single_row(
             self._con,
             f"SELECT rowid FROM {table} WHERE {ts} >= ? LIMIT 1 OFFSET ?",  # noqa: S608
-            [cutoff_unix_nano, YOUNG_OUTLIERS],
+            [cutoff, YOUNG_OUTLIERS],
         )
         sql = (
             f"DELETE FROM {table} WHERE rowid IN "  # noqa: S608 - table and column are ours
             f"(SELECT rowid FROM {table} WHERE {ts} < ? AND rowid < ? LIMIT ?)"
         )
         bound = int(young[0]) if young else _NO_ROW
-        row = single_row(self._con, sql, [cutoff_unix_nano, bound, limit])
-        if table == "spans":  # the time ranges of traces now wholly deleted go too
-            self._con.execute("DELETE FROM trace_times WHERE start_max < ?", [cutoff_unix_nano])
+        row = single_row(self._con, sql, [cutoff, bound, limit])
         return int(row[0]) if row else 0
 
     def stored_bound(self, table: str, share: float) -> int | None:

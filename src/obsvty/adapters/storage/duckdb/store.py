@@ -11,6 +11,7 @@ import contextlib
 import logging
 import os
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -130,6 +131,9 @@ CHECKPOINT_THRESHOLD = "256MB"
 large that :data:`CHECKPOINT_ROWS` of them would make a long log (replayed at start-up after a
 crash, held in memory until the checkpoint). close() always checkpoints."""
 
+
+SLOW_CHECKPOINT_SECONDS = 1.0
+"""A checkpoint this long is logged: writes wait for it, and the buffer fills meanwhile."""
 
 DEDUPE_WINDOW = 1_000_000
 """Spans whose keys the store keeps to de-duplicate re-sent spans (``DUCKDB_DEDUPE_WINDOW``,
@@ -274,7 +278,9 @@ class DuckDBStore:
 
     def _checkpoint(self) -> None:
         """Checkpoint after a committed write (caller holds the lock). A failure is not the
-        write's: its rows are committed, so it is logged and the next write tries again."""
+        write's: its rows are committed, so it is logged and the next write tries again. One
+        that holds up writes long enough to fill the buffer is logged too."""
+        started = time.monotonic()
         try:
             with short_switch_interval():
                 self._con.execute("CHECKPOINT")
@@ -282,6 +288,9 @@ class DuckDBStore:
             log.warning("DuckDB checkpoint failed, retried after the next write: %s", exc)
             return
         self._appended.clear()
+        took = time.monotonic() - started
+        if took >= SLOW_CHECKPOINT_SECONDS:
+            log.warning("DuckDB checkpoint held up writes for %.2f s", took)
 
     def close(self) -> None:
         """Checkpoint and close the file; closing again does nothing."""
