@@ -193,8 +193,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def server_settings(args: argparse.Namespace, api_port: int) -> dict[str, str]:
-    """The soak server's environment: its API port, retention and size cap, then ``--env``."""
-    settings = {"OBSVTY_API_PORT": str(api_port)}
+    """The soak server's environment: its API port, retention and size cap, a log that has
+    retention's passes (each with the rows it deleted), then ``--env``."""
+    settings = {"OBSVTY_API_PORT": str(api_port), "LOG_LEVEL": "INFO"}
     if args.retention is not None:
         settings["OBSVTY_RETENTION"] = args.retention
     if args.max_db_size is not None:

@@ -205,6 +205,7 @@ def test_server_settings_retention_options_then_env_overrides() -> None:
     # Assert
     assert settings == {
         "OBSVTY_API_PORT": "4000",
+        "LOG_LEVEL": "INFO",
         "OBSVTY_MAX_DB_SIZE": "300MB",
         "RETENTION_INTERVAL_S": "30.0",
         "A": "1",
