@@ -149,23 +149,20 @@ class RetentionService:
         return deleted
 
     def _delete_before(self, table: str, cutoff: int) -> int:
+        return self._in_chunks(lambda limit: self._store.delete_before(table, cutoff, limit))
+
+    def _delete_stored(self, table: str, bound: int) -> int:
+        return self._in_chunks(lambda limit: self._store.delete_stored_through(table, bound, limit))
+
+    def _in_chunks(self, delete: Callable[[int], int]) -> int:
+        """Call ``delete`` (at most ``chunk_rows`` items each) until it finds fewer to delete."""
         total = 0
         while not self._stopping.is_set():
-            n = self._store.delete_before(table, cutoff, self._chunk_rows)
+            n = delete(self._chunk_rows)
             total += n
             if n < self._chunk_rows:
                 break
             time.sleep(self._pause)  # let the flusher in between chunks
-        return total
-
-    def _delete_stored(self, table: str, bound: int) -> int:
-        total = 0
-        while not self._stopping.is_set():
-            n = self._store.delete_stored_through(table, bound, self._chunk_rows)
-            total += n
-            if n < self._chunk_rows:
-                break
-            time.sleep(self._pause)
         return total
 
     def _reclaim(self) -> bool:
