@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -44,7 +45,7 @@ def test_retention_age_deletes_old_rows_in_chunks_of_every_table(tmp_path: Path)
     metrics.time_unix_nano = [old, old, new, new]
     store.write([_spans(5, old, 1, trace=1), _spans(3, new, 1, trace=2), logs, metrics])
     service = RetentionService(
-        DuckDBRetention(store),
+        DuckDBRetention(store, reclaim_wait=0),
         max_age_seconds=86_400,
         max_bytes=None,
         chunk_rows=2,
@@ -82,7 +83,7 @@ def test_duckdb_retention_age_keeps_late_rows_until_rows_stored_before_them_go(
     fill_spans(con, 2_500, first=2_500)
     fill_spans(con, 3_000, first=10_000)
     fill_spans(con, 2_000, first=6_000)
-    retention = DuckDBRetention(store)
+    retention = DuckDBRetention(store, reclaim_wait=0)
 
     # Act
     first = retention.delete_before("spans", 8_000 * NS, limit=100_000)
@@ -102,7 +103,7 @@ def test_retention_size_deletes_oldest_first_until_under_limit(tmp_path: Path) -
     # Arrange
     store = DuckDBStore(tmp_path / "r.duckdb")
     fill_spans(store.cursor(), 300_000)
-    retention = DuckDBRetention(store)
+    retention = DuckDBRetention(store, reclaim_wait=0)
     retention.reclaim()
     full = retention.used_bytes()
     service = RetentionService(
@@ -126,7 +127,7 @@ def test_retention_size_deletes_stored_first_whatever_their_start_time(tmp_path:
     store = DuckDBStore(tmp_path / "r.duckdb")
     fill_spans(store.cursor(), 200_000, first=1_000_000)
     fill_spans(store.cursor(), 200_000)
-    retention = DuckDBRetention(store)
+    retention = DuckDBRetention(store, reclaim_wait=0)
     retention.reclaim()
     full = retention.used_bytes()
     service = RetentionService(retention, max_age_seconds=None, max_bytes=full * 3 // 4, pause=0)
@@ -153,7 +154,7 @@ def test_retention_size_stops_when_deletes_free_nothing(tmp_path: Path) -> None:
     # Arrange: one small row group, which DuckDB does not give back until it is all deleted
     store = DuckDBStore(tmp_path / "r.duckdb")
     fill_spans(store.cursor(), 20_000)
-    retention = DuckDBRetention(store)
+    retention = DuckDBRetention(store, reclaim_wait=0)
     retention.reclaim()
     service = RetentionService(
         retention, max_age_seconds=None, max_bytes=retention.used_bytes() - 1, pause=0
@@ -174,12 +175,14 @@ def test_duckdb_retention_stored_share_takes_its_traces_time_ranges(tmp_path: Pa
     store = DuckDBStore(tmp_path / "r.duckdb")
     for trace in (1, 3, 5):
         store.write([_spans(4, 0, 1, trace=trace), _spans(4, 0, 1, trace=trace + 1)])
-    retention = DuckDBRetention(store)
+    retention = DuckDBRetention(store, reclaim_wait=0)
 
     # Act
     bound = retention.stored_bound("spans", 1 / 3)
     assert bound is not None
-    deleted = retention.delete_stored_through("spans", bound, limit=100)
+    deleted = 0
+    while chunk := retention.delete_stored_through("spans", bound, limit=100):
+        deleted += chunk
 
     # Assert
     con = store.cursor()
@@ -195,7 +198,7 @@ def test_duckdb_retention_stored_share_takes_its_traces_time_ranges(tmp_path: Pa
 def test_retention_disabled_and_empty_store_do_nothing(tmp_path: Path) -> None:
     # Arrange
     store = DuckDBStore(tmp_path / "r.duckdb")
-    retention = DuckDBRetention(store)
+    retention = DuckDBRetention(store, reclaim_wait=0)
     off = RetentionService(retention, max_age_seconds=None, max_bytes=None)
     tiny = RetentionService(retention, max_age_seconds=None, max_bytes=1, pause=0)
 
@@ -215,7 +218,7 @@ def test_retention_thread_runs_and_stops(tmp_path: Path) -> None:
     store = DuckDBStore(tmp_path / "r.duckdb")
     store.write([_spans(3, 0, 1)])  # 1970: older than any age limit
     service = RetentionService(
-        DuckDBRetention(store), max_age_seconds=60, max_bytes=None, interval=0.01
+        DuckDBRetention(store, reclaim_wait=0), max_age_seconds=60, max_bytes=None, interval=0.01
     )
 
     # Act
@@ -239,11 +242,15 @@ def test_retention_thread_checks_size_between_age_passes(
     monkeypatch.setattr(retention_module, "SIZE_CHECK_SECONDS", 0.01)
     store = DuckDBStore(tmp_path / "r.duckdb")
     fill_spans(store.cursor(), 300_000)
-    mine = DuckDBRetention(store)
+    mine = DuckDBRetention(store, reclaim_wait=0)
     mine.reclaim()
     limit = mine.used_bytes() * 2 // 3
     service = RetentionService(
-        DuckDBRetention(store), max_age_seconds=86_400, max_bytes=10**12, interval=3600, pause=0
+        DuckDBRetention(store, reclaim_wait=0),
+        max_age_seconds=86_400,
+        max_bytes=10**12,
+        interval=3600,
+        pause=0,
     )
     service.start()
     deadline = time.monotonic() + 30
@@ -266,7 +273,7 @@ class _Busy(DuckDBRetention):
     """The store as it answers while the flusher's write is under way, a few times over."""
 
     def __init__(self, store: DuckDBStore, busy: int) -> None:
-        super().__init__(store)
+        super().__init__(store, reclaim_wait=0)
         self.busy = busy
 
     def reclaim(self) -> bool:
@@ -313,4 +320,91 @@ def test_retention_failed_pass_is_reported_not_fatal(tmp_path: Path) -> None:
     # Assert
     assert health.ready  # retention never makes obsvty unready
     assert health.reason == "last retention pass failed: disk gone"
+    store.close()
+
+
+def _row_groups(store: DuckDBStore) -> list[int]:
+    rows = store.cursor().execute(
+        "SELECT max(start + count) FROM pragma_storage_info('spans') WHERE column_id = 0 "
+        "GROUP BY row_group_id ORDER BY row_group_id"
+    )
+    return [int(n) for (n,) in rows.fetchall()]
+
+
+def test_duckdb_retention_reclaim_while_writing_waits_for_the_writes_checkpoint(
+    tmp_path: Path,
+) -> None:
+    # Arrange: the store checkpoints every 1,000 rows; 600 are written, more are coming
+    store = DuckDBStore(tmp_path / "r.duckdb", checkpoint_rows=1_000)
+    store.write([_spans(600, 0, 1)])
+    retention = DuckDBRetention(store, reclaim_wait=30)
+    writer = threading.Timer(0.2, lambda: store.write([_spans(600, 0, 1, trace=2)]))
+
+    # Act
+    writer.start()
+    reclaimed = retention.reclaim()
+    stored_by_then = _count(store, "spans")
+    writer.join()
+
+    # Assert: the reclaim came with the checkpoint of the write that followed, not before it
+    assert reclaimed
+    assert stored_by_then == 1_200
+    assert _row_groups(store) == [1_200]
+    store.close()
+
+
+def test_duckdb_retention_reclaim_without_writes_checkpoints_itself(tmp_path: Path) -> None:
+    # Arrange: a row group of 300 old rows (checkpointed), 200 young rows after it, then no
+    # more writes; the old rows are deleted
+    store = DuckDBStore(tmp_path / "r.duckdb", checkpoint_rows=300)
+    store.write([_spans(300, 0, NS)])
+    store.write([_spans(200, 1_000 * NS, NS, trace=2)])
+    retention = DuckDBRetention(store, reclaim_wait=0.05)
+    while retention.delete_before("spans", 300 * NS, 1_000):
+        pass
+
+    # Act
+    reclaimed = retention.reclaim()
+
+    # Assert: a checkpoint ran all the same: the emptied row group is gone
+    assert reclaimed
+    assert _row_groups(store) == [200]
+    store.close()
+
+
+def test_duckdb_retention_size_share_ends_where_a_row_group_ends(tmp_path: Path) -> None:
+    # Arrange: three row groups of 122,880 rows and a last of 31,360
+    store = DuckDBStore(tmp_path / "r.duckdb")
+    fill_spans(store.cursor(), 400_000)
+    retention = DuckDBRetention(store, reclaim_wait=0)
+
+    # Act: a third of the rows is 133,333: the first row group ends closest below it
+    bound = retention.stored_bound("spans", 1 / 3)
+    assert bound is not None
+    deleted = 0
+    while chunk := retention.delete_stored_through("spans", bound, limit=50_000):
+        deleted += chunk
+    retention.reclaim()
+
+    # Assert: a whole row group went, and no row group was left part empty to be rewritten
+    assert deleted == 122_880
+    assert _row_groups(store) == [122_880, 122_880, 31_360]
+    store.close()
+
+
+def test_duckdb_retention_age_in_a_small_table_deletes_exactly(tmp_path: Path) -> None:
+    # Arrange: 300,000 rows, 1 s apart; 100,000 of them are older than the cutoff, less than
+    # half of the first row group (122,880): rounding to it would keep most of them
+    store = DuckDBStore(tmp_path / "r.duckdb")
+    fill_spans(store.cursor(), 300_000)
+    retention = DuckDBRetention(store, reclaim_wait=0)
+
+    # Act
+    deleted = 0
+    while chunk := retention.delete_before("spans", 100_000 * NS, limit=40_000):
+        deleted += chunk
+
+    # Assert
+    assert deleted == 100_000
+    assert _count(store, "spans") == 200_000
     store.close()

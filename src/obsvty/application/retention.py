@@ -6,8 +6,9 @@ every :data:`SIZE_CHECK_SECONDS` at most, checks the size limit: while the store
 down to :data:`SIZE_LOW_WATER` of the limit. By order of storage, not by time: under a size limit
 the store is a ring buffer, and spans that start long before they arrive would otherwise scatter
 the deletes over the whole store, which then frees little and costs a rewrite of most of it.
-Deletes run in chunks of ``chunk_rows`` items, each its own short transaction with a pause
-between them, so that ingestion never waits long; space is reclaimed after each step.
+Deletes run in chunks of about ``chunk_rows`` items (the store may round a chunk to how it keeps
+items together), each its own short transaction with a pause between them, so that ingestion
+never waits long; space is reclaimed after each step.
 """
 
 from __future__ import annotations
@@ -155,13 +156,13 @@ class RetentionService:
         return self._in_chunks(lambda limit: self._store.delete_stored_through(table, bound, limit))
 
     def _in_chunks(self, delete: Callable[[int], int]) -> int:
-        """Call ``delete`` (at most ``chunk_rows`` items each) until it finds fewer to delete."""
+        """Call ``delete`` (about ``chunk_rows`` items each) until it finds none to delete."""
         total = 0
         while not self._stopping.is_set():
             n = delete(self._chunk_rows)
-            total += n
-            if n < self._chunk_rows:
+            if n == 0:
                 break
+            total += n
             time.sleep(self._pause)  # let the flusher in between chunks
         return total
 

@@ -12,7 +12,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import duckdb
@@ -189,6 +189,9 @@ class DuckDBStore:
         self._checkpoint_rows = checkpoint_rows
         self._appended: dict[str, int] = {}
         """Rows given to each table since the last checkpoint."""
+        self._checkpointed = threading.Condition()
+        self._checkpoints = 0
+        """Checkpoints made by writes (and the one on close), for :meth:`wait_for_checkpoint`."""
         for statement in (*duckdb_schema.STATEMENTS, *duckdb_schema.LOG_SEQ):
             self._con.execute(statement)
         _create_trace_times(self._con)
@@ -204,6 +207,14 @@ class DuckDBStore:
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A connection of its own for a reader thread."""
         return self._con.cursor()
+
+    @contextlib.contextmanager
+    def writes_held(self) -> Iterator[None]:
+        """Hold off writes (and the checkpoints that follow them) meanwhile: for a reading of
+        the file that a commit would change halfway, such as counting a table's rows against
+        its row groups. Keep it to milliseconds: the buffer fills while it lasts."""
+        with self._lock:
+            yield
 
     def write(self, batches: Sequence[Batch]) -> None:
         grouped: dict[Signal, list[Batch]] = {}
@@ -288,9 +299,25 @@ class DuckDBStore:
             log.warning("DuckDB checkpoint failed, retried after the next write: %s", exc)
             return
         self._appended.clear()
+        self._count_checkpoint()
         took = time.monotonic() - started
         if took >= SLOW_CHECKPOINT_SECONDS:
             log.warning("DuckDB checkpoint held up writes for %.2f s", took)
+
+    def _count_checkpoint(self) -> None:
+        with self._checkpointed:
+            self._checkpoints += 1
+            self._checkpointed.notify_all()
+
+    def wait_for_checkpoint(self, timeout: float) -> bool:
+        """Wait for the next checkpoint that writes make; ``False`` when none came within
+        ``timeout`` seconds (few writes). Deletes wait for one rather than checkpoint
+        themselves: a checkpoint at any other time writes the rows appended so far as a small
+        row group, which a later checkpoint merges with the next ones, rewriting them while
+        it holds up writes."""
+        with self._checkpointed:
+            seen = self._checkpoints
+            return self._checkpointed.wait_for(lambda: self._checkpoints != seen, timeout)
 
     def close(self) -> None:
         """Checkpoint and close the file; closing again does nothing."""
@@ -303,3 +330,4 @@ class DuckDBStore:
             except duckdb.Error as exc:  # pragma: no cover - best effort before closing
                 log.warning("checkpoint on close failed: %s", exc)
             self._con.close()
+        self._count_checkpoint()  # nobody waits for a checkpoint of a closed store
