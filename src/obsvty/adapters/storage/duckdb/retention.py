@@ -49,9 +49,10 @@ back their deletion: spans from a client whose clock runs ahead. They are kept; 
 them go."""
 
 RECLAIM_WAIT_SECONDS = 10.0
-"""Longest wait for a checkpoint made by writes before reclaiming with one of its own: writes
-checkpoint every ``CHECKPOINT_ROWS`` rows, so under 10,000 rows/s the store checkpoints here
-(then the row group it leaves is small, and so is the rewrite that merges it later)."""
+"""Longest wait for a checkpoint made by writes before reclaiming with one of its own
+(:meth:`DuckDBStore.wait_for_checkpoint`): writes checkpoint every ``CHECKPOINT_ROWS`` rows, so
+at under 10,000 rows/s retention checkpoints itself, and the next checkpoint rewrites the rows
+appended until then."""
 
 _ROW_GROUPS = """
 SELECT list(n ORDER BY g) FROM (

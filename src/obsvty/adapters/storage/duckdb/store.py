@@ -132,6 +132,10 @@ large that :data:`CHECKPOINT_ROWS` of them would make a long log (replayed at st
 crash, held in memory until the checkpoint). close() always checkpoints."""
 
 
+WRITES_IDLE_SECONDS = 2.0
+"""A wait for the next checkpoint made by writes ends when no write has come for this long (the
+flusher writes at least once a flush interval while data arrives)."""
+
 SLOW_CHECKPOINT_SECONDS = 1.0
 """A checkpoint this long is logged: writes wait for it, and the buffer fills meanwhile."""
 
@@ -189,6 +193,7 @@ class DuckDBStore:
         self._checkpoint_rows = checkpoint_rows
         self._appended: dict[str, int] = {}
         """Rows given to each table since the last checkpoint."""
+        self._writes = 0
         self._checkpointed = threading.Condition()
         self._checkpoints = 0
         """Checkpoints made by writes (and the one on close), for :meth:`wait_for_checkpoint`."""
@@ -260,6 +265,7 @@ class DuckDBStore:
                     con.execute("ROLLBACK")
                 raise StoreError(f"DuckDB write failed: {exc}") from exc
             self._span_keys.commit()  # only now: the spans are stored
+            self._writes += 1
             appended = self._appended
             for name, count in rows.items():
                 appended[name] = appended.get(name, 0) + count
@@ -311,13 +317,23 @@ class DuckDBStore:
 
     def wait_for_checkpoint(self, timeout: float) -> bool:
         """Wait for the next checkpoint that writes make; ``False`` when none came within
-        ``timeout`` seconds (few writes). Deletes wait for one rather than checkpoint
-        themselves: a checkpoint at any other time writes the rows appended so far as a small
-        row group, which a later checkpoint merges with the next ones, rewriting them while
-        it holds up writes."""
+        ``timeout`` seconds, when nothing was written since the last one, or when the writes
+        stopped for :data:`WRITES_IDLE_SECONDS`. Deletes wait for one rather than checkpoint
+        themselves: a checkpoint at any other time writes the rows appended so far as a
+        part-filled row group, which the next checkpoint writes again in full with the rows
+        appended to it, while it holds up writes."""
+        deadline = time.monotonic() + timeout
         with self._checkpointed:
-            seen = self._checkpoints
-            return self._checkpointed.wait_for(lambda: self._checkpoints != seen, timeout)
+            seen, writes = self._checkpoints, self._writes
+            while self._checkpoints == seen:
+                left = deadline - time.monotonic()
+                if left <= 0 or not self._appended:
+                    return False  # none coming soon, or nothing written since the last one
+                self._checkpointed.wait(min(left, WRITES_IDLE_SECONDS))
+                if self._checkpoints == seen and self._writes == writes:
+                    return False  # the writes stopped (shutdown, a pause in the load)
+                writes = self._writes
+            return True
 
     def close(self) -> None:
         """Checkpoint and close the file; closing again does nothing."""
