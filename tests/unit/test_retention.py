@@ -170,6 +170,16 @@ def test_retention_size_stops_when_deletes_free_nothing(tmp_path: Path) -> None:
     store.close()
 
 
+def _delete_stored_share(retention: DuckDBRetention, share: float, limit: int) -> int:
+    """Delete the ``share`` of spans stored first, chunk by chunk, as the service does."""
+    bound = retention.stored_bound("spans", share)
+    assert bound is not None
+    deleted = 0
+    while chunk := retention.delete_stored_through("spans", bound, limit=limit):
+        deleted += chunk
+    return deleted
+
+
 def test_duckdb_retention_stored_share_takes_its_traces_time_ranges(tmp_path: Path) -> None:
     # Arrange: three writes of two traces each; the first third of the spans is the first write
     store = DuckDBStore(tmp_path / "r.duckdb")
@@ -178,11 +188,7 @@ def test_duckdb_retention_stored_share_takes_its_traces_time_ranges(tmp_path: Pa
     retention = DuckDBRetention(store, reclaim_wait=0)
 
     # Act
-    bound = retention.stored_bound("spans", 1 / 3)
-    assert bound is not None
-    deleted = 0
-    while chunk := retention.delete_stored_through("spans", bound, limit=100):
-        deleted += chunk
+    deleted = _delete_stored_share(retention, 1 / 3, limit=100)
 
     # Assert
     con = store.cursor()
@@ -379,11 +385,7 @@ def test_duckdb_retention_size_share_ends_where_a_row_group_ends(tmp_path: Path)
     retention = DuckDBRetention(store, reclaim_wait=0)
 
     # Act: a third of the rows is 133,333: the first row group ends closest below it
-    bound = retention.stored_bound("spans", 1 / 3)
-    assert bound is not None
-    deleted = 0
-    while chunk := retention.delete_stored_through("spans", bound, limit=50_000):
-        deleted += chunk
+    deleted = _delete_stored_share(retention, 1 / 3, limit=50_000)
     retention.reclaim()
 
     # Assert: a whole row group went, and no row group was left part empty to be rewritten
