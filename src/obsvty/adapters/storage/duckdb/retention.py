@@ -90,12 +90,12 @@ class _Plan:
         one row group), else ``limit`` rows on; ``None`` once the plan is done."""
         if self.done >= self.end:
             return None
-        i = bisect.bisect_right(self.group_ends, self.done + limit) - 1
-        if i >= 0 and self.group_ends[i] > self.done:
-            return self.group_ends[i]
-        i = bisect.bisect_right(self.group_ends, self.done)
-        if i < len(self.group_ends):
-            return self.group_ends[i]
+        ends = self.group_ends
+        i = bisect.bisect_right(ends, self.done + limit) - 1
+        if i >= 0 and ends[i] > self.done:
+            return ends[i]
+        if i + 1 < len(ends):  # the next row group holds more than ``limit`` rows: it whole
+            return ends[i + 1]
         return min(self.end, self.done + limit)
 
 
@@ -140,7 +140,7 @@ class DuckDBRetention:
             plan = self._plans[table] = self._aged_plan(table, cutoff_unix_nano)
         deleted = self._next_chunk(table, plan, limit)
         if deleted == 0 and table == "spans":  # the time ranges of traces whose spans are gone
-            self._delete_all(self._aged_plan("trace_times", cutoff_unix_nano), limit)
+            self._delete_all("trace_times", self._aged_plan("trace_times", cutoff_unix_nano), limit)
         return deleted
 
     def _aged_plan(self, table: str, cutoff: int) -> _Plan:
@@ -157,17 +157,17 @@ class DuckDBRetention:
         return _plan(self._group_ends(table), int(row[0]) if row else 0, cutoff)
 
     def stored_bound(self, table: str, share: float) -> int | None:
-        group_ends = self._group_ends(table)
-        rows = int(min(1.0, max(0.0, share)) * (group_ends[-1] if group_ends else 0))
-        if rows == 0:
-            self._plans.pop(table, None)
+        share = min(1.0, max(0.0, share))
+        plan = self._plans[table] = self._share_plan(table, share)
+        if plan.end == 0:
             return None
-        plan = self._plans[table] = _plan(group_ends, rows, None)
         if table == "spans":  # each write appends its traces' time ranges along with its spans
-            ends = self._group_ends("trace_times")
-            ranges = int(min(1.0, share) * (ends[-1] if ends else 0))
-            self._plans["trace_times"] = _plan(ends, ranges, None)
+            self._plans["trace_times"] = self._share_plan("trace_times", share)
         return plan.end
+
+    def _share_plan(self, table: str, share: float) -> _Plan:
+        group_ends = self._group_ends(table)
+        return _plan(group_ends, int(share * (group_ends[-1] if group_ends else 0)), None)
 
     def delete_stored_through(self, table: str, bound: int, limit: int) -> int:
         plan = self._plans.get(table)
@@ -177,13 +177,13 @@ class DuckDBRetention:
         if deleted == 0 and table == "spans":
             # the spans are done: their traces' time ranges go too (a range whose spans are
             # gone only widens a lookup; one missing makes that trace be looked for everywhere)
-            tt = self._plans.pop("trace_times", None)
-            if tt is not None:
-                self._delete_all(tt, limit)
+            ranges = self._plans.pop("trace_times", None)
+            if ranges is not None:
+                self._delete_all("trace_times", ranges, limit)
         return deleted
 
-    def _delete_all(self, plan: _Plan, limit: int) -> None:
-        while self._next_chunk("trace_times", plan, limit):
+    def _delete_all(self, table: str, plan: _Plan, limit: int) -> None:
+        while self._next_chunk(table, plan, limit):
             pass
 
     def _next_chunk(self, table: str, plan: _Plan, limit: int) -> int:
@@ -246,7 +246,7 @@ class DuckDBRetention:
     def reclaim(self) -> bool:
         """Let a checkpoint vacuum the deleted rows: the next one the store's writes make,
         else (few writes) one made here."""
-        if self._reclaim_wait > 0 and self._store.wait_for_checkpoint(self._reclaim_wait):
+        if self._store.wait_for_checkpoint(self._reclaim_wait):
             return True
         try:
             self._con.execute("CHECKPOINT")
