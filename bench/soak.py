@@ -2,9 +2,10 @@
 the measured maximum for a long time, with periodic queries, optionally with spans that started
 up to ``--old-max-age`` seconds before they are sent and with retention or a size cap; per 30 s
 window it records latency, accepted and refused requests, the server's RSS and CPU, DuckDB's own
-memory, the store's size and retention's deletes (``/metrics``, once per window) and how late the
-generator itself ran; then a graceful stop, a check that every acknowledged span is stored exactly
-once, and the targets, each PASS or FAIL.
+memory, the store's size, retention's deletes and the store's checkpoints, how many and how many
+over 1 s (``/metrics``, once per window) and how late the generator itself ran; then a graceful
+stop, a check that every acknowledged span is stored exactly once, and the targets, each PASS or
+FAIL.
 
     .venv/bin/python -m bench.soak                       # 10 minutes at half the maximum
     .venv/bin/python -m bench.soak --rate 150 --duration 3600 --old-fraction 0.3   # issue 18
@@ -65,6 +66,11 @@ DUCKDB_GAUGES = {
 }
 STORE_GAUGES = {**DUCKDB_GAUGES, "obsvty_store_size_bytes": "store_mib"}
 DELETED_ROWS = "obsvty_retention_deleted_rows"
+CHECKPOINTS = "obsvty_duckdb_checkpoint_duration_seconds"
+SLOW_CHECKPOINT_S = "1.0"
+"""A checkpoint over this (a bucket bound of the histogram) is counted as slow."""
+COUNTS = ("checkpoints", "slow_checkpoints")
+"""Scraped counts that only grow; a window shows what it added."""
 LAG_TICK_S = 0.05
 
 
@@ -76,8 +82,10 @@ def duckdb_memory_mib(metrics_text: str) -> dict[str, float]:
 
 
 def server_gauges(metrics_text: str) -> dict[str, float]:
-    """From a ``/metrics`` scrape: DuckDB's memory and temp use and the store's size (MiB), and
-    the spans retention has deleted so far (``deleted_spans``); only what the server exports."""
+    """From a ``/metrics`` scrape: DuckDB's memory and temp use and the store's size (MiB), the
+    spans retention has deleted so far (``deleted_spans``), and the store's checkpoints so far
+    (``checkpoints``, of them over :data:`SLOW_CHECKPOINT_S` seconds ``slow_checkpoints``);
+    only what the server exports."""
     found: dict[str, float] = {}
     for family in text_string_to_metric_families(metrics_text):
         if family.name in STORE_GAUGES and family.samples:
@@ -86,6 +94,12 @@ def server_gauges(metrics_text: str) -> dict[str, float]:
             for sample in family.samples:
                 if sample.name.endswith("_total") and sample.labels.get("table") == "spans":
                     found["deleted_spans"] = sample.value
+        elif family.name == CHECKPOINTS:
+            samples = {(x.name, x.labels.get("le")): x.value for x in family.samples}
+            count = samples.get((f"{CHECKPOINTS}_count", None))
+            fast = samples.get((f"{CHECKPOINTS}_bucket", SLOW_CHECKPOINT_S))
+            if count is not None and fast is not None:
+                found["checkpoints"], found["slow_checkpoints"] = count, count - fast
     return found
 
 
@@ -118,6 +132,10 @@ class Window:
     duckdb_temp_mib: float | None = None
     store_mib: float | None = None
     deleted_spans: float | None = None
+    checkpoints: float | None = None
+    """The store's checkpoints in the window (from ``/metrics``)."""
+    slow_checkpoints: float | None = None
+    """Of them, those over :data:`SLOW_CHECKPOINT_S` seconds."""
 
     def summary(self, spans_per_request: int) -> dict[str, float | None]:
         lat = sorted(self.latencies) or [0.0]
@@ -149,6 +167,8 @@ class Window:
             "duckdb_temp_mib": self.duckdb_temp_mib,
             "store_mib": self.store_mib,
             "deleted_spans": self.deleted_spans,
+            "checkpoints": self.checkpoints,
+            "slow_checkpoints": self.slow_checkpoints,
         }
 
 
@@ -309,6 +329,7 @@ async def _soak(
     async def scraper(stop: asyncio.Event) -> None:
         """Scrape /metrics once per window, near its end (as the RSS a window shows is its
         last sample), and print the window before it (its requests have been answered)."""
+        counted: dict[str, float] = {}  # the last scrape's COUNTS
         async with httpx.AsyncClient(base_url=server.http_url, timeout=10) as http:
             for index in itertools.count():
                 due = start + (index + 0.9) * args.window
@@ -318,7 +339,9 @@ async def _soak(
                     return
                 w = window_at(due)
                 for key, value in (await scrape(http)).items():
-                    setattr(w, key, value)
+                    added = value - counted.get(key, 0.0) if key in COUNTS else value
+                    counted[key] = value
+                    setattr(w, key, added)
                 if index:
                     print(_row(windows[index - 1].summary(args.spans_per_request)), flush=True)
 
@@ -357,7 +380,7 @@ async def _soak(
 
 HEADER = (
     "  t_s  offered accepted   p50   p99 (ms) refused errors  lag_ms  rss_mib anon_mib  cpu_us/span"
-    "  duckdb_mib  store_mib  deleted"
+    "  duckdb_mib  store_mib  deleted  ckpt  >1s"
 )
 
 
@@ -367,7 +390,8 @@ def _row(r: dict[str, float | None]) -> str:
         f"{r['p99_ms']:>7} {r['refusals']:>7} {r['errors']:>6} {r['lag_ms']:>7} "
         f"{r['rss_mib']:>8} {_fmt(r.get('rss_anon_mib')):>8} {_fmt(r.get('cpu_us_per_span')):>12} "
         f"{_fmt(r['duckdb_memory_mib']):>11} {_fmt(r['store_mib']):>10} "
-        f"{_fmt(r['deleted_spans']):>8}"
+        f"{_fmt(r['deleted_spans']):>8} {_fmt(r.get('checkpoints')):>5} "
+        f"{_fmt(r.get('slow_checkpoints')):>4}"
     )
 
 

@@ -6,6 +6,7 @@ does to it, and what checkpoints cost at a given interval.
     .venv/bin/python -m bench.store_write checkpoints 128MB   # DuckDB's own trigger instead
     .venv/bin/python -m bench.store_write growth spread       # ms per write as the store fills
     .venv/bin/python -m bench.store_write startup             # opening a store of 3M spans
+    .venv/bin/python -m bench.store_write retention           # checkpoints under a size cap
 
 ``gil`` builds 5,000-span batches from ``bench.payloads`` and times ``span_table`` and a whole
 ``DuckDBStore.write`` with the process otherwise idle and next to a thread spinning in Python (as
@@ -29,6 +30,14 @@ stored ones as the store fills.
 times opening it with ``DuckDBStore`` (wall, CPU, RSS): the part that grows
 with the store is refilling the span key set from the newest rows. RSS is the process's before
 and after opening (the generation's own peak comes first).
+
+``retention`` writes ``--spans`` spans (5,000 per write, as fast as one writer thread goes after
+a pause of ``--pause`` s each, a third of each batch starting up to 10 minutes early) into a store
+whose retention service holds ``--max-db-size`` (checked every 5 s) and, with ``--retention``,
+deletes spans older than that; a reader runs a services query every 2 s. It reports every
+checkpoint the store made (the writes' and retention's own: writes wait for each), the longest
+write, and what retention deleted (after a last pass once the writes end): the in-process view
+of what the soak shows as refusals.
 """
 
 from __future__ import annotations
@@ -39,6 +48,7 @@ import os
 import random
 import statistics
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -51,8 +61,11 @@ from bench.duckdb_gil import spinning
 from bench.payloads import PayloadFactory
 from obsvty.adapters.gc_tuning import tune_gc
 from obsvty.adapters.otlp.codec import TRACES
+from obsvty.adapters.storage.duckdb.retention import DuckDBRetention
 from obsvty.adapters.storage.duckdb.store import DuckDBStore
 from obsvty.adapters.storage.duckdb.tables import span_table
+from obsvty.application.retention import RetentionService
+from obsvty.config.values import parse_size
 from obsvty.domain.arrow_batch import ArrowBatch
 from obsvty.domain.batches import SpanBatch
 from obsvty.domain.model import Signal
@@ -247,6 +260,65 @@ def startup(spans: int) -> None:
     )
 
 
+OLD_SHARE = 0.3  # of each batch's spans, starting up to 10 minutes before they arrive
+
+
+def retention(spans: int, max_bytes: int, max_age: float | None, pause: float) -> None:
+    template = next(iter(_template_tables(BATCH_REQUESTS, PayloadFactory(100))))
+    count = max(1, spans // template.num_rows)
+    old_rows = int(template.num_rows * OLD_SHARE)
+    checkpoints: list[float] = []
+    longest_write = 0.0
+    done = threading.Event()
+    with tempfile.TemporaryDirectory() as tmp:
+        store = DuckDBStore(Path(tmp) / "retention.duckdb", memory_limit=MEMORY_LIMIT)
+        store.observe_checkpoints(checkpoints.append)
+
+        def limits() -> RetentionService:
+            return RetentionService(
+                DuckDBRetention(store), max_age_seconds=max_age, max_bytes=max_bytes, interval=30
+            )
+
+        service = limits()
+        reader = threading.Thread(target=_services_every_2s, args=(store, done), daemon=True)
+        service.start()
+        reader.start()
+        fresh = growing_tables(template, count, "fresh", seed=1)
+        late = growing_tables(template, count, "spread", seed=2)
+        started = time.perf_counter()
+        try:
+            for table, early in zip(fresh, late, strict=True):
+                time.sleep(pause)
+                batch = pa.concat_tables([table.slice(old_rows), early.slice(0, old_rows)])
+                write_started = time.perf_counter()
+                store.write([ArrowBatch(Signal.TRACES, batch)])
+                longest_write = max(longest_write, time.perf_counter() - write_started)
+            elapsed = time.perf_counter() - started
+        finally:
+            done.set()
+            service.stop()
+            reader.join()
+        try:  # a last pass (a stopped service skips the size limit): a short run shows it too
+            deleted = limits().run_once()["spans"] + service.deleted_totals()["spans"]
+            used = DuckDBRetention(store).used_bytes()
+        finally:
+            store.close()
+    slow = sum(1 for c in checkpoints if c >= 1.0)
+    print(
+        f"{count * template.num_rows:,} spans in {elapsed:.0f} s, {deleted:,} deleted by retention,"
+        f" {used / 2**20:.0f} MiB in use at the end; {len(checkpoints)} checkpoints, {slow} over"
+        f" 1 s, median {statistics.median(checkpoints or [0.0]) * 1000:.0f} ms, longest"
+        f" {max(checkpoints or [0.0]) * 1000:.0f} ms; longest write {longest_write * 1000:.0f} ms"
+    )
+
+
+def _services_every_2s(store: DuckDBStore, done: threading.Event) -> None:
+    cursor = store.cursor()
+    while not done.wait(2.0):
+        cursor.execute("SELECT service_name, count(*) FROM spans GROUP BY 1").fetchall()
+    cursor.close()
+
+
 def _template_tables(requests: int, factory: PayloadFactory) -> Iterator[pa.Table]:
     now = time.time_ns()
     decoded = [
@@ -270,6 +342,11 @@ def main() -> None:
     grow.add_argument("--every", type=int, default=250_000, help="spans per line printed")
     start = sub.add_parser("startup", help="opening a store of many spans (the key set refill)")
     start.add_argument("--spans", type=int, default=3_000_000)
+    cap = sub.add_parser("retention", help="checkpoints while retention holds a size cap")
+    cap.add_argument("--spans", type=int, default=12_000_000)
+    cap.add_argument("--max-db-size", default="300MB")
+    cap.add_argument("--retention", type=float, default=None, help="max age, seconds")
+    cap.add_argument("--pause", type=float, default=0.03, help="seconds before each write")
     args = parser.parse_args()
     tune_gc()
     factory = PayloadFactory(100)
@@ -277,6 +354,8 @@ def main() -> None:
         gil(factory)
     elif args.command == "startup":
         startup(args.spans)
+    elif args.command == "retention":
+        retention(args.spans, parse_size(args.max_db_size) or 0, args.retention, args.pause)
     elif args.command == "growth":
         growth(args.starts, args.spans, args.batch, args.every, factory)
     else:

@@ -208,6 +208,28 @@ def test_retention_running_server_deletes_expired_spans(
     assert samples[("obsvty_retention_deleted_rows_total", (("table", "spans"),))] == 1
 
 
+def test_retention_running_server_reclaim_checkpoint_is_in_metrics(
+    tmp_path: Path, otlp_examples: Path
+) -> None:
+    # Arrange: an expired span, then no more writes: retention's reclaim checkpoints itself
+    example = (otlp_examples / "trace.json").read_bytes()
+    checkpoints = "obsvty_duckdb_checkpoint_duration_seconds"
+    with running_obsvty(tmp_path, obsvty_retention="1h", retention_interval_s=0.05) as server:
+        before = _metrics(server)
+        httpx.post(f"{server.http_url}/v1/traces", content=example, headers=JSON)
+        server.flush()
+
+        # Act
+        counted = _wait_until(lambda: _metrics(server)[(f"{checkpoints}_count", ())] >= 1)
+        samples = _metrics(server)
+
+    # Assert: the series exists from the start, and the checkpoint is counted in its buckets
+    assert before[(f"{checkpoints}_count", ())] == 0
+    assert counted
+    assert samples[(f"{checkpoints}_bucket", (("le", "+Inf"),))] >= 1
+    assert samples[(f"{checkpoints}_sum", ())] > 0
+
+
 @pytest.fixture
 def json_log() -> Iterator[io.StringIO]:
     root = logging.getLogger()

@@ -19,7 +19,7 @@ from bench.verify import StoreCheck
 from prometheus_client import CollectorRegistry, generate_latest
 
 from obsvty.adapters.storage.duckdb.memory import MemoryUsage
-from obsvty.adapters.telemetry.metrics import StateCollector, StateSources
+from obsvty.adapters.telemetry.metrics import ObsvtyMetrics, StateCollector, StateSources
 
 pytestmark = pytest.mark.unit
 
@@ -193,6 +193,20 @@ def test_server_gauges_reads_memory_store_size_and_deleted_spans() -> None:
         "duckdb_temp_mib": 0.0,
         "deleted_spans": 4500.0,
     }
+
+
+def test_server_gauges_checkpoint_histogram_gives_count_and_those_over_a_second() -> None:
+    # Arrange: the server's own histogram, as obsvty registers it
+    metrics = ObsvtyMetrics()
+    for seconds in (0.2, 0.3, 0.9, 1.4, 3.0):
+        metrics.checkpoint_seconds().observe(seconds)
+    text = generate_latest(metrics.registry).decode()
+
+    # Act
+    gauges = server_gauges(text)
+
+    # Assert
+    assert gauges == {"checkpoints": 5.0, "slow_checkpoints": 2.0}
 
 
 def test_server_settings_retention_options_then_env_overrides() -> None:

@@ -3,6 +3,8 @@ checkpoint run that reports what it measured."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from bench.payloads import PayloadFactory
 from bench.store_write import (
@@ -13,6 +15,7 @@ from bench.store_write import (
     checkpoints,
     growing_tables,
     growth,
+    retention,
     startup,
 )
 
@@ -104,3 +107,18 @@ def test_store_write_startup_reports_the_open_time_and_rss(
     out = capsys.readouterr().out
     assert out.startswith("open a store of 1,000 spans: ")
     assert out.rstrip().endswith("MiB with it open")
+
+
+def test_store_write_retention_reports_checkpoints_and_what_the_cap_deleted(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Act: 20 writes of 5,000 spans, the store's rows of one checkpoint, under a cap of one byte
+    retention(100_000, max_bytes=1, max_age=None, pause=0.0)
+
+    # Assert: the last pass deleted spans; the writes checkpointed at least once
+    out = capsys.readouterr().out
+    found = re.search(r"^100,000 spans in \d+ s, ([\d,]+) deleted .*; (\d+) checkpoints, ", out)
+    assert found is not None, out
+    assert int(found[1].replace(",", "")) > 0
+    assert int(found[2]) >= 1
+    assert "longest write" in out

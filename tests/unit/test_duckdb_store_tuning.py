@@ -144,3 +144,21 @@ def test_duckdb_store_checkpoint_over_slow_threshold_is_logged(
     assert "held up writes" not in quiet
     assert "DuckDB checkpoint held up writes for" in caplog.text
     store.close()
+
+
+def test_duckdb_store_checkpoint_observers_get_each_checkpoints_seconds(tmp_path: Path) -> None:
+    # Arrange
+    store = DuckDBStore(tmp_path / "observed.duckdb", checkpoint_rows=50)
+    seen: list[float] = []
+    store.observe_checkpoints(seen.append)
+
+    # Act: the first write stays under the rows of a checkpoint, the second crosses them
+    store.write([_spans(10, 0)])
+    after_first = list(seen)
+    store.write([_spans(50, 1)])
+    store.close()  # the checkpoint on close is not a pause of the write path
+
+    # Assert
+    assert after_first == []
+    assert len(seen) == 1
+    assert 0.0 < seen[0] < 60.0

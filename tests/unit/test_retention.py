@@ -368,13 +368,17 @@ def test_duckdb_retention_reclaim_without_writes_checkpoints_itself(tmp_path: Pa
     retention = DuckDBRetention(store, reclaim_wait=0.05)
     while retention.delete_before("spans", 300 * NS, 1_000):
         pass
+    observed: list[float] = []
+    store.observe_checkpoints(observed.append)
 
     # Act
     reclaimed = retention.reclaim()
 
-    # Assert: a checkpoint ran all the same: the emptied row group is gone
+    # Assert: a checkpoint ran all the same: the emptied row group is gone, and the store's
+    # observers heard of it (it is a pause of the write path like the writes' own)
     assert reclaimed
     assert _row_groups(store) == [200]
+    assert len(observed) == 1
     store.close()
 
 

@@ -41,6 +41,9 @@ class StorageBackend:
     """Bytes the store occupies on disk, for ``/metrics`` and the store's health."""
     memory: Callable[[], tuple[int, int] | None] | None = None
     """Bytes the store's engine holds in memory and has spilled, for ``/metrics``."""
+    observe_checkpoints: Callable[[Callable[[float], None]], None] | None = None
+    """Registers a function called with the seconds of each checkpoint the store makes (its
+    writes wait meanwhile), for ``/metrics``; ``None``: the store makes none."""
     batch_form: BatchForm = BatchForm.ARROW
 
     def close(self) -> None:

@@ -37,6 +37,8 @@ refused because the buffer is full; refused before decoding (auth, rate limit); 
 
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 _FLUSH_ITEM_BUCKETS = (1, 10, 100, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000)
+_CHECKPOINT_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+"""A checkpoint under 0.5 s is routine; past ~1 s the buffer fills and clients may be refused."""
 
 
 class RequestSpan(Protocol):
@@ -111,6 +113,19 @@ class ObsvtyMetrics:
         self.flush_failures = Counter(
             "obsvty_flush_failures", "Store writes that failed (and were retried).", registry=r
         )
+        self._checkpoint_seconds: Histogram | None = None
+
+    def checkpoint_seconds(self) -> Histogram:
+        """The histogram of the store's checkpoints, registered on first use: only a store that
+        makes checkpoints (DuckDB) has the series."""
+        if self._checkpoint_seconds is None:
+            self._checkpoint_seconds = Histogram(
+                "obsvty_duckdb_checkpoint_duration_seconds",
+                "Time each DuckDB checkpoint took; writes wait for it while the buffer fills.",
+                buckets=_CHECKPOINT_BUCKETS,
+                registry=self.registry,
+            )
+        return self._checkpoint_seconds
 
     def receiver(self, signal: Signal, protocol: str) -> ReceiverMetrics:
         return ReceiverMetrics(self, signal, protocol)

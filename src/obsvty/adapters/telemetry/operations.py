@@ -132,6 +132,8 @@ class Operations:
             self.health.register(self.retention)
         elif limited:
             log.warning("OBSVTY_RETENTION and OBSVTY_MAX_DB_SIZE apply to the DuckDB store only")
+        if backend.observe_checkpoints is not None:
+            backend.observe_checkpoints(metrics.checkpoint_seconds().observe)
         watch_state(
             metrics,
             StateSources(

@@ -57,5 +57,6 @@ def duckdb_backend(settings: DuckDBSettings) -> StorageBackend:
         retention=DuckDBRetention(store),
         store_size=store_size,
         memory=DuckDBMemory(store),
+        observe_checkpoints=store.observe_checkpoints,
         batch_form=BatchForm.ARROW,
     )

@@ -25,6 +25,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import logging
+import time
 from dataclasses import dataclass
 from itertools import accumulate
 
@@ -248,11 +249,13 @@ class DuckDBRetention:
         else (few writes) one made here."""
         if self._store.wait_for_checkpoint(self._reclaim_wait):
             return True
+        started = time.monotonic()
         try:
             self._con.execute("CHECKPOINT")
         except duckdb.Error as exc:  # another transaction is running: try on the next pass
             log.debug("retention checkpoint deferred: %s", exc)
             return False
+        self._store.checkpointed(time.monotonic() - started)
         return True
 
     def close(self) -> None:

@@ -12,7 +12,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import duckdb
@@ -197,6 +197,7 @@ class DuckDBStore:
         self._checkpointed = threading.Condition()
         self._checkpoints = 0
         """Checkpoints made by writes (and the one on close), for :meth:`wait_for_checkpoint`."""
+        self._checkpoint_observers: list[Callable[[float], None]] = []
         for statement in (*duckdb_schema.STATEMENTS, *duckdb_schema.LOG_SEQ):
             self._con.execute(statement)
         _create_trace_times(self._con)
@@ -307,8 +308,20 @@ class DuckDBStore:
         self._appended.clear()
         self._count_checkpoint()
         took = time.monotonic() - started
+        self.checkpointed(took)
         if took >= SLOW_CHECKPOINT_SECONDS:
             log.warning("DuckDB checkpoint held up writes for %.2f s", took)
+
+    def observe_checkpoints(self, observer: Callable[[float], None]) -> None:
+        """Call ``observer`` with the seconds of each checkpoint from now on (the writes', and
+        one made elsewhere and reported through :meth:`checkpointed`); writes wait for a
+        checkpoint, so these are the pauses of the write path (``/metrics``)."""
+        self._checkpoint_observers.append(observer)
+
+    def checkpointed(self, seconds: float) -> None:
+        """Report a checkpoint that took ``seconds`` to the observers."""
+        for observer in self._checkpoint_observers:
+            observer(seconds)
 
     def _count_checkpoint(self) -> None:
         with self._checkpointed:
