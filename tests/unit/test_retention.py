@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from pathlib import Path
@@ -305,6 +306,48 @@ def test_retention_reclaim_busy_store_is_tried_again(tmp_path: Path) -> None:
     # Assert: the space came back in the same pass, not one pass later
     assert retention.busy == 0
     assert retention.used_bytes() <= full * 2 // 3
+    store.close()
+
+
+class _SlowChunks(DuckDBRetention):
+    """The real store, each delete of spans made to take ``seconds`` longer; each such chunk's
+    start, end and rows deleted are kept."""
+
+    def __init__(self, store: DuckDBStore, seconds: float) -> None:
+        super().__init__(store, reclaim_wait=0)
+        self.seconds = seconds
+        self.chunks: list[tuple[float, float, int]] = []
+
+    def delete_before(self, table: str, cutoff_unix_nano: int, limit: int) -> int:
+        if table != "spans":
+            return super().delete_before(table, cutoff_unix_nano, limit)
+        began = time.monotonic()
+        time.sleep(self.seconds)
+        deleted = super().delete_before(table, cutoff_unix_nano, limit)
+        self.chunks.append((began, time.monotonic(), deleted))
+        return deleted
+
+
+def test_retention_chunked_deletes_rest_as_long_as_each_chunk_took(tmp_path: Path) -> None:
+    # Arrange: old spans, each delete slowed to 50 ms; no pause of its own
+    store = DuckDBStore(tmp_path / "r.duckdb")
+    store.write([_spans(300, 0, NS)])
+    retention = _SlowChunks(store, seconds=0.05)
+    service = RetentionService(
+        retention, max_age_seconds=60, max_bytes=None, chunk_rows=100, pause=0, clock=lambda: NOW
+    )
+
+    # Act
+    service.run_once()
+
+    # Assert: after each chunk that deleted rows, the next began at least as long after it
+    # ended as it took (DELETE_DUTY: half the time deleting); the last found none
+    chunks = retention.chunks
+    assert service.deleted_totals()["spans"] == 300
+    assert len(chunks) >= 2
+    assert [deleted > 0 for *_, deleted in chunks] == [True] * (len(chunks) - 1) + [False]
+    for (began, ended, _), (next_began, *_) in itertools.pairwise(chunks):
+        assert next_began - ended >= ended - began
     store.close()
 
 

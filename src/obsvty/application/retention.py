@@ -35,6 +35,12 @@ SIZE_LOW_WATER = 0.9
 """Share of the size limit a size step brings the store down to, so that the next step is
 some time away rather than at the next check."""
 
+DELETE_DUTY = 0.5
+"""Share of a run of chunked deletes spent deleting: after each chunk it rests as long as the
+chunk took. Deletes take CPU that the receivers and the flusher need, whose buffer holds only
+seconds of arrivals; a pass that deletes millions of rows at once would otherwise take most of
+a core for seconds."""
+
 _RECLAIM_TRIES = 40
 _RECLAIM_WAIT = 0.05
 """A reclaim that finds a write under way is tried again this often, this many seconds apart
@@ -156,14 +162,17 @@ class RetentionService:
         return self._in_chunks(lambda limit: self._store.delete_stored_through(table, bound, limit))
 
     def _in_chunks(self, delete: Callable[[int], int]) -> int:
-        """Call ``delete`` (about ``chunk_rows`` items each) until it finds none to delete."""
+        """Call ``delete`` (about ``chunk_rows`` items each) until it finds none to delete,
+        resting between chunks (see :data:`DELETE_DUTY`)."""
         total = 0
         while not self._stopping.is_set():
+            started = time.monotonic()
             n = delete(self._chunk_rows)
             if n == 0:
                 break
             total += n
-            time.sleep(self._pause)  # let the flusher in between chunks
+            took = time.monotonic() - started
+            self._stopping.wait(max(self._pause, took * (1 - DELETE_DUTY) / DELETE_DUTY))
         return total
 
     def _reclaim(self) -> bool:
