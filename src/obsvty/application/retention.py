@@ -7,8 +7,8 @@ down to :data:`SIZE_LOW_WATER` of the limit. By order of storage, not by time: u
 the store is a ring buffer, and spans that start long before they arrive would otherwise scatter
 the deletes over the whole store, which then frees little and costs a rewrite of most of it.
 Deletes run in chunks of about ``chunk_rows`` items (the store may round a chunk to how it keeps
-items together), each its own short transaction with a pause between them, so that ingestion
-never waits long; space is reclaimed after each step.
+items together), each its own short transaction, resting after each as long as it took, so that
+ingestion never waits long nor loses more than half a core; space is reclaimed after each step.
 """
 
 from __future__ import annotations
