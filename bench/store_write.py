@@ -62,7 +62,7 @@ from bench.payloads import PayloadFactory
 from obsvty.adapters.gc_tuning import tune_gc
 from obsvty.adapters.otlp.codec import TRACES
 from obsvty.adapters.storage.duckdb.retention import DuckDBRetention
-from obsvty.adapters.storage.duckdb.store import DuckDBStore
+from obsvty.adapters.storage.duckdb.store import SLOW_CHECKPOINT_SECONDS, DuckDBStore
 from obsvty.adapters.storage.duckdb.tables import span_table
 from obsvty.application.retention import RetentionService
 from obsvty.config.values import parse_size
@@ -303,7 +303,7 @@ def retention(spans: int, max_bytes: int, max_age: float | None, pause: float) -
             used = DuckDBRetention(store).used_bytes()
         finally:
             store.close()
-    slow = sum(1 for c in checkpoints if c >= 1.0)
+    slow = sum(1 for c in checkpoints if c >= SLOW_CHECKPOINT_SECONDS)
     print(
         f"{count * template.num_rows:,} spans in {elapsed:.0f} s, {deleted:,} deleted by retention,"
         f" {used / 2**20:.0f} MiB in use at the end; {len(checkpoints)} checkpoints, {slow} over"

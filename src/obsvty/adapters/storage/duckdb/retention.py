@@ -25,7 +25,6 @@ from __future__ import annotations
 import bisect
 import contextlib
 import logging
-import time
 from dataclasses import dataclass
 from itertools import accumulate
 
@@ -249,13 +248,11 @@ class DuckDBRetention:
         else (few writes) one made here."""
         if self._store.wait_for_checkpoint(self._reclaim_wait):
             return True
-        started = time.monotonic()
         try:
-            self._con.execute("CHECKPOINT")
+            self._store.checkpoint_on(self._con)
         except duckdb.Error as exc:  # another transaction is running: try on the next pass
             log.debug("retention checkpoint deferred: %s", exc)
             return False
-        self._store.checkpointed(time.monotonic() - started)
         return True
 
     def close(self) -> None:

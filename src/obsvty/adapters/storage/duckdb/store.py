@@ -298,30 +298,32 @@ class DuckDBStore:
         """Checkpoint after a committed write (caller holds the lock). A failure is not the
         write's: its rows are committed, so it is logged and the next write tries again. One
         that holds up writes long enough to fill the buffer is logged too."""
-        started = time.monotonic()
         try:
             with short_switch_interval():
-                self._con.execute("CHECKPOINT")
+                took = self.checkpoint_on(self._con)
         except duckdb.Error as exc:
             log.warning("DuckDB checkpoint failed, retried after the next write: %s", exc)
             return
         self._appended.clear()
         self._count_checkpoint()
-        took = time.monotonic() - started
-        self.checkpointed(took)
         if took >= SLOW_CHECKPOINT_SECONDS:
             log.warning("DuckDB checkpoint held up writes for %.2f s", took)
 
     def observe_checkpoints(self, observer: Callable[[float], None]) -> None:
-        """Call ``observer`` with the seconds of each checkpoint from now on (the writes', and
-        one made elsewhere and reported through :meth:`checkpointed`); writes wait for a
-        checkpoint, so these are the pauses of the write path (``/metrics``)."""
+        """Call ``observer`` with the seconds of each checkpoint from now on (the writes' and
+        those made through :meth:`checkpoint_on`); writes wait for a checkpoint, so these are
+        the pauses of the write path (``/metrics``)."""
         self._checkpoint_observers.append(observer)
 
-    def checkpointed(self, seconds: float) -> None:
-        """Report a checkpoint that took ``seconds`` to the observers."""
+    def checkpoint_on(self, con: duckdb.DuckDBPyConnection) -> float:
+        """``CHECKPOINT`` on ``con`` (the store's connection or a cursor of it), its seconds
+        told to the observers and returned; a ``duckdb.Error`` is the caller's."""
+        started = time.monotonic()
+        con.execute("CHECKPOINT")
+        took = time.monotonic() - started
         for observer in self._checkpoint_observers:
-            observer(seconds)
+            observer(took)
+        return took
 
     def _count_checkpoint(self) -> None:
         with self._checkpointed:
